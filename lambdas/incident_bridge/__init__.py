@@ -1,0 +1,1 @@
+"""Incident Manager from CloudWatch alarms and application events."""
