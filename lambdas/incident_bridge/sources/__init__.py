@@ -1,0 +1,61 @@
+"""Recognizes each payload kind and parses it into a NormalizedAlarm, or says why it is not actionable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from incident_bridge.alarm import NormalizedAlarm
+from incident_bridge.errors import InvalidEvent
+from incident_bridge.sources import cloudwatch
+from incident_bridge.sources.payloads import AlarmActionEvent, AlarmStateChangeEvent
+from incident_bridge.validation import describe
+
+ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
+ALARM_CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
+
+
+@dataclass(frozen=True)
+class NotActionable:
+    """A well-formed event the bridge deliberately does nothing with."""
+
+    reason: str
+
+
+ParsedEvent = NormalizedAlarm | NotActionable
+
+
+def parse_event(raw: object) -> ParsedEvent:
+    """Raises InvalidEvent with the failing field when the payload is not one the bridge understands."""
+    if not isinstance(raw, Mapping):
+        raise InvalidEvent(f"expected a JSON object, got {type(raw).__name__}")
+    try:
+        return _dispatch(raw)
+    except ValidationError as error:
+        raise InvalidEvent(f"{_kind(raw)} payload is malformed: {describe(error)}") from None
+
+
+def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
+    if "detail-type" in raw:
+        detail_type = raw.get("detail-type")
+        if detail_type == ALARM_STATE_CHANGE and raw.get("source") == "aws.cloudwatch":
+            return cloudwatch.from_eventbridge(AlarmStateChangeEvent.model_validate(raw), raw)
+        if detail_type == ALARM_CONFIGURATION_CHANGE:
+            return NotActionable("alarm configuration change: only state changes open incidents")
+        raise InvalidEvent(
+            f"not a CloudWatch alarm state change: source={str(raw.get('source'))[:80]!r}, "
+            f"detail-type={str(detail_type)[:80]!r}"
+        )
+    if "alarmData" in raw:
+        return cloudwatch.from_alarm_action(AlarmActionEvent.model_validate(raw), raw)
+    keys = ", ".join(sorted(str(key) for key in raw)[:8]) or "none"
+    raise InvalidEvent(f"unrecognized payload: no detail-type or alarmData (top-level keys: {keys})")
+
+
+def _kind(raw: Mapping[str, Any]) -> str:
+    if "detail-type" in raw:
+        return f"EventBridge {str(raw.get('detail-type'))[:60]!r}"
+    return "alarm action" if "alarmData" in raw else "event"

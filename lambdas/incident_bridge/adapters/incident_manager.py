@@ -1,0 +1,70 @@
+"""The only owner of the `ssm-incidents` client. Maps AWS errors onto the bridge's error classes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
+
+from incident_bridge.errors import PermanentApiError, TransientApiError
+from incident_bridge.incident import StartIncidentRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm_incidents import SSMIncidentsClient
+
+# Error codes a later attempt can succeed on; everything else Incident Manager returns is permanent
+# (AccessDeniedException, ValidationException, ResourceNotFoundException, ConflictException, ...).
+TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "InternalServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+
+# Standard retry mode backs off with jitter on throttling and 5xx inside one invocation; what still fails
+# goes back to the queue and is redelivered later.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 4},
+    connect_timeout=3,
+    read_timeout=10,
+    user_agent_extra="incident-bridge",
+)
+
+
+def create_client() -> SSMIncidentsClient:
+    import boto3  # deferred: only the live path pays for it
+
+    return boto3.client("ssm-incidents", config=CLIENT_CONFIG)
+
+
+def classify(error: Exception, operation: str) -> PermanentApiError | TransientApiError:
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        message = str(error.response.get("Error", {}).get("Message", ""))
+        text = f"{operation}: {code}: {message}".rstrip(": ")
+        if code in TRANSIENT_CODES or status == 429 or status >= 500:
+            return TransientApiError(text)
+        return PermanentApiError(text)
+    if isinstance(error, ConnectionError | ReadTimeoutError):
+        return TransientApiError(f"{operation}: {type(error).__name__}: {error}")
+    return PermanentApiError(f"{operation}: {type(error).__name__}: {error}")
+
+
+class Boto3IncidentManager:
+    def __init__(self, client: SSMIncidentsClient) -> None:
+        self._client = client
+
+    def start_incident(self, request: StartIncidentRequest) -> str:
+        params: dict[str, Any] = request.to_params()
+        try:
+            response = self._client.start_incident(**params)
+        except (ClientError, BotoCoreError) as error:
+            raise classify(error, "StartIncident") from error
+        return response["incidentRecordArn"]

@@ -1,0 +1,82 @@
+"""The normalized alarm: one typed shape for every way an alarm reaches the bridge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AlarmState(StrEnum):
+    ALARM = "ALARM"
+    OK = "OK"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+
+class AlarmKind(StrEnum):
+    METRIC = "metric"
+    METRIC_MATH = "metric-math"
+    ANOMALY_DETECTION = "anomaly-detection"
+    METRICS_INSIGHTS = "metrics-insights"
+    COMPOSITE = "composite"
+
+
+class Delivery(StrEnum):
+    """How the alarm reached the bridge; kept for logs and the trigger source."""
+
+    EVENTBRIDGE = "eventbridge"
+    ALARM_ACTION = "alarm-action"
+    SNS = "sns"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AlarmMetric(Frozen):
+    """One metric or expression of an alarm's query, as CloudWatch describes it."""
+
+    id: str | None = None
+    namespace: str | None = None
+    metric_name: str | None = None
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    stat: str | None = None
+    period_seconds: int | None = None
+    expression: str | None = None
+    label: str | None = None
+    return_data: bool = True
+
+
+class NormalizedAlarm(Frozen):
+    """Everything the routing and incident steps need, whatever the payload kind."""
+
+    alarm_name: str
+    alarm_arn: str
+    account: str
+    region: str
+    partition: str
+    state: AlarmState
+    previous_state: AlarmState | None = None
+    reason: str = ""
+    changed_at: datetime
+    kind: AlarmKind
+    delivery: Delivery
+    description: str | None = None
+    metrics: tuple[AlarmMetric, ...] = ()
+    alarm_rule: str | None = None
+    triggering_alarm_arns: tuple[str, ...] = ()
+    actions_suppressed_by: str | None = None
+    actions_suppressed_reason: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    #: Identity of this delivery (EventBridge `id`, SNS `MessageId`, or alarm ARN + state time),
+    #: the seed of the idempotent client token.
+    event_id: str
+    #: The payload as received, for `triggerDetails.rawData`. Not part of equality or logs.
+    raw_event: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
+
+    @property
+    def resource_metrics(self) -> tuple[AlarmMetric, ...]:
+        """Metrics that name resources (expressions carry no dimensions)."""
+        return tuple(metric for metric in self.metrics if metric.namespace is not None)

@@ -1,0 +1,69 @@
+"""ARN and console-URL helpers shared by the sources and the incident builder (pure string work)."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+from urllib.parse import quote
+
+# Incident Manager accepts only these partitions (its Arn pattern is ^arn:aws(-cn|-us-gov)?:...).
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+_ALARM_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alarm:(.+)$")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+# The same pattern botocore's ssm-incidents model puts on every Arn member.
+INCIDENT_MANAGER_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+$")
+
+_CONSOLE_HOST = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
+
+
+class AlarmArn(NamedTuple):
+    partition: str
+    region: str
+    account: str
+    alarm_name: str
+
+
+def parse_alarm_arn(arn: str) -> AlarmArn | None:
+    match = _ALARM_ARN.match(arn)
+    if match is None:
+        return None
+    partition, region, account, name = match.groups()
+    return AlarmArn(partition, region, account, name)
+
+
+def is_region(value: str) -> bool:
+    return _REGION.match(value) is not None
+
+
+def is_account(value: str) -> bool:
+    return _ACCOUNT.match(value) is not None
+
+
+def partition_of_region(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def alarm_arn(partition: str, region: str, account: str, alarm_name: str) -> str:
+    return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{alarm_name}"
+
+
+def console_url(partition: str, region: str, service_path: str, fragment: str) -> str:
+    host = _CONSOLE_HOST.get(partition, _CONSOLE_HOST["aws"])
+    return f"https://{region}.{host}/{service_path}?region={region}#{fragment}"
+
+
+def alarm_console_url(partition: str, region: str, alarm_name: str) -> str:
+    return console_url(partition, region, "cloudwatch/home", f"alarmsV2:alarm/{quote(alarm_name, safe='')}")
+
+
+def is_incident_manager_arn(value: str) -> bool:
+    return len(value) <= 1000 and INCIDENT_MANAGER_ARN.match(value) is not None

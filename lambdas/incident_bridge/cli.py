@@ -1,0 +1,163 @@
+"""`incident-bridge`: run the real handler on sample events, locally, and see what Incident Manager would get.
+
+Dry run is the default: an in-process Incident Manager validates every request against botocore's model and
+answers like the real API. `--live` calls the real API with the default AWS credential chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+from incident_bridge.errors import ConfigError
+from incident_bridge.outcome import Outcome, OutcomeKind
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.command(args)
+    except ConfigError as error:
+        print(f"incident-bridge: configuration error: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="incident-bridge", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    invoke = commands.add_parser("invoke", help="run the handler on event files, in order, sharing state")
+    invoke.add_argument("events", nargs="+", type=Path, metavar="EVENT_FILE")
+    invoke.add_argument("--config", type=Path, help="bridge configuration (YAML or JSON); default: bundled")
+    invoke.add_argument("--live", action="store_true", help="call the real Incident Manager API")
+    invoke.add_argument("--json", action="store_true", help="one JSON object per event per line")
+    invoke.add_argument("--verbose", action="store_true", help="show the Lambda's own log lines on stderr")
+    invoke.set_defaults(command=_invoke)
+    return parser
+
+
+# ---- invoke ----
+
+
+@dataclass(frozen=True)
+class LambdaContextStandIn:
+    """The attributes of the Lambda context the handler and Powertools read."""
+
+    function_name: str = "incident-bridge-local"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:incident-bridge-local"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = "local-invoke"
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    handler = _load_handler(config=args.config, live=args.live, verbose=args.verbose)
+    results = [(path, _invoke_one(handler, path, index)) for index, path in enumerate(args.events)]
+    if args.json:
+        for path, outcome in results:
+            print(json.dumps(outcome_json(str(path), outcome), default=_json_default, ensure_ascii=False))
+    else:
+        print_table(results, sys.stdout)
+    return 0
+
+
+def _load_handler(*, config: Path | None, live: bool, verbose: bool) -> ModuleType:
+    """Configures the environment the way the stack does, then imports the real handler module."""
+    os.environ["INCIDENT_MANAGER_MODE"] = "live" if live else "dry-run"
+    if config is not None:
+        os.environ["BRIDGE_CONFIG_FILE"] = str(config)
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "incident-bridge")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "IncidentBridge")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    if not verbose:
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
+    from incident_bridge import handler
+
+    return handler
+
+
+def sqs_batch_of_one(body: str, message_id: str) -> dict[str, Any]:
+    """The shape in which the deployed stack hands an event to the function: one SQS record."""
+    return {
+        "Records": [
+            {
+                "messageId": message_id,
+                "receiptHandle": message_id,
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:incident-bridge-local",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+
+
+def _invoke_one(handler: ModuleType, path: Path, index: int) -> Outcome:
+    try:
+        body = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return Outcome(OutcomeKind.REJECTED, f"cannot read {path}: {error}", error_class="InvalidEvent")
+    runtime = handler.RUNTIME
+    before = len(runtime.outcomes)
+    response = handler.lambda_handler(sqs_batch_of_one(body, f"local-{index}"), LambdaContextStandIn())
+    if len(runtime.outcomes) > before:
+        return runtime.outcomes[-1]  # type: ignore[no-any-return]
+    # The record failed with a retryable error: in AWS the queue would redeliver it.
+    errors = [str(exc) for _, exc, _ in handler.processor.exceptions if exc is not None]
+    failures = response.get("batchItemFailures", [])
+    return Outcome(
+        OutcomeKind.REJECTED,
+        f"failed, would be retried by the queue: {'; '.join(errors) or failures}",
+        error_class="TransientApiError",
+    )
+
+
+def outcome_json(event: str, outcome: Outcome) -> dict[str, Any]:
+    return {
+        "event": event,
+        "outcome": outcome.kind.value,
+        "reason": outcome.reason,
+        "calls": [{"operation": call.operation, "params": call.params} for call in outcome.calls],
+    }
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def print_table(results: Sequence[tuple[Path, Outcome]], out: TextIO) -> None:
+    rows = [("EVENT", "OUTCOME", "PLAN", "IMPACT", "TITLE / REASON")]
+    for path, outcome in results:
+        params = outcome.calls[0].params if outcome.calls else {}
+        plan = str(params.get("responsePlanArn", "-")).rsplit("/", 1)[-1]
+        impact = str(params.get("impact", "-"))
+        detail = str(params.get("title")) if outcome.kind is OutcomeKind.STARTED else outcome.reason
+        rows.append((path.name, outcome.kind.value, plan, impact, detail))
+    widths = [min(max(len(row[column]) for row in rows), 60) for column in range(4)]
+    for row in rows:
+        cells = [cell[:width].ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
+        out.write("  ".join([*cells, row[4]]).rstrip() + "\n")
+    counts = {kind.value: sum(1 for _, o in results if o.kind is kind) for kind in OutcomeKind}
+    out.write("\n" + ", ".join(f"{count} {kind}" for kind, count in counts.items() if count) + "\n")

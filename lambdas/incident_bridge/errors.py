@@ -1,0 +1,28 @@
+"""One error type per failure class; the handler decides retry or dead-letter from the class alone."""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    """Base of every error the bridge raises on purpose."""
+
+    #: Whether redelivering the same message can succeed. The handler reads only this.
+    retryable: bool = False
+
+
+class InvalidEvent(BridgeError):
+    """The payload is not something the bridge can act on (malformed, wrong shape, unknown kind)."""
+
+
+class ConfigError(BridgeError):
+    """The bridge configuration is invalid. Raised at cold start and at `cdk synth`."""
+
+
+class PermanentApiError(BridgeError):
+    """Incident Manager refused the request in a way a retry cannot fix (access, validation, missing plan)."""
+
+
+class TransientApiError(BridgeError):
+    """Incident Manager (or the network) failed in a way a later retry may fix (throttling, 5xx, timeouts)."""
+
+    retryable = True

@@ -1,0 +1,35 @@
+"""What the bridge did with one event: the single record every caller (handler, CLI, tests) reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class OutcomeKind(StrEnum):
+    STARTED = "started"
+    UPDATED = "updated"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    operation: str
+    #: The exact keyword arguments given to the boto3 client.
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    reason: str
+    calls: tuple[ApiCall, ...] = ()
+    alarm_name: str | None = None
+    route_name: str | None = None
+    incident_arn: str | None = None
+    #: For rejections: the error class the handler and the dead-letter message carry.
+    error_class: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
