@@ -1,0 +1,44 @@
+# Everything a newcomer needs: `make demo` and `make test`. Both set themselves up from scratch.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+# jsii (the bridge between Python CDK and its Node core) shouts about Node 20's end of life on every run.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+
+.PHONY: demo test lint typecheck unit synth bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/incident-bridge invoke events/*.json
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy lambdas infra app.py tests
+
+unit: $(STAMP) $(NODE_STAMP)
+	$(VENV)/bin/pytest
+
+synth: $(STAMP) $(NODE_STAMP)
+	npx cdk synth -q -c responsePlanArn=arn:aws:ssm-incidents::123456789012:response-plan/MyPlan
+
+test: lint typecheck unit
+
+clean:
+	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""CDK app: `cdk deploy -c responsePlanArn=arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# The Lambda package is the single source of the configuration model; the app validates with it.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lambdas"))
+
+import aws_cdk as cdk  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
+
+from incident_bridge.errors import ConfigError  # noqa: E402
+from infra.settings import CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, RESPONSE_PLAN_ARN_KEY, deploy_settings  # noqa: E402
+from infra.stack import IncidentBridgeStack  # noqa: E402
+
+
+def main() -> None:
+    app = cdk.App()
+    context = {
+        key: app.node.try_get_context(key) for key in (RESPONSE_PLAN_ARN_KEY, CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY)
+    }
+    try:
+        settings = deploy_settings(context)
+    except ConfigError as error:
+        sys.exit(f"incident-bridge: invalid configuration: {error}")
+    IncidentBridgeStack(app, "IncidentBridge", settings=settings)
+    cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

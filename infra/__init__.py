@@ -1,0 +1,1 @@
+"""CDK constructs for incident-bridge: one per concern, composed by `IncidentBridge`."""

@@ -1,0 +1,25 @@
+"""`IncidentBridge`: the public construct for users who embed the bridge in their own CDK app."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from incident_bridge.config import BridgeConfig
+from infra.bridge_function import TIMEOUT, BridgeFunction
+from infra.ingest import AlarmIngest
+
+
+class IncidentBridge(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: BridgeConfig, powertools_layer_arn: str | None = None
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.ingest = AlarmIngest(self, "Ingest", processing_timeout=TIMEOUT)
+        self.bridge_function = BridgeFunction(
+            self,
+            "Bridge",
+            config=config,
+            queue=self.ingest.queue,
+            dead_letter_queue=self.ingest.dead_letter_queue,
+            powertools_layer_arn=powertools_layer_arn,
+        )

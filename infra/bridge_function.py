@@ -1,0 +1,86 @@
+"""The bridge function: code, layer, environment, event source and exactly the permissions it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from incident_bridge.config import BridgeConfig
+from infra.asset import CONFIG_FILE_NAME, stage_function_code
+
+# Powertools for AWS Lambda (Python) v3, public layer published by AWS (account 017000801446), for the
+# runtime below. Its version number is per layer, not the PyPI version; see the Powertools install docs.
+POWERTOOLS_LAYER_VERSION = 27
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+TIMEOUT = Duration.seconds(30)
+# Two concurrent pollers (the minimum Lambda allows) x batches of 10: a storm queues up instead of
+# exceeding Incident Manager's API rate; the SDK's standard retry mode absorbs the rest.
+MAX_CONCURRENCY = 2
+BATCH_SIZE = 10
+
+
+class BridgeFunction(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: BridgeConfig,
+        queue: sqs.IQueue,
+        dead_letter_queue: sqs.IQueue,
+        powertools_layer_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        log_group = logs.LogGroup(
+            self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            handler="incident_bridge.handler.lambda_handler",
+            code=lambda_.Code.from_asset(str(stage_function_code(config))),
+            layers=[self._powertools_layer(powertools_layer_arn)],
+            timeout=TIMEOUT,
+            memory_size=256,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            environment={
+                "BRIDGE_CONFIG_FILE": CONFIG_FILE_NAME,
+                "DEAD_LETTER_QUEUE_URL": dead_letter_queue.queue_url,
+                "POWERTOOLS_SERVICE_NAME": "incident-bridge",
+                "POWERTOOLS_METRICS_NAMESPACE": "IncidentBridge",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        self.function.add_event_source(
+            sources.SqsEventSource(
+                queue,
+                batch_size=BATCH_SIZE,
+                max_batching_window=Duration.seconds(1),
+                max_concurrency=MAX_CONCURRENCY,
+                report_batch_item_failures=True,
+            )
+        )
+        dead_letter_queue.grant_send_messages(self.function)
+        self.function.add_to_role_policy(start_incident_statement(config.response_plan_arns()))
+
+    def _powertools_layer(self, layer_arn: str | None) -> lambda_.ILayerVersion:
+        arn = layer_arn or (
+            f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:017000801446:layer:"
+            f"AWSLambdaPowertoolsPythonV3-python313-x86_64:{POWERTOOLS_LAYER_VERSION}"
+        )
+        return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn)
+
+
+def start_incident_statement(response_plan_arns: Sequence[str]) -> iam.PolicyStatement:
+    """StartIncident on exactly the configured plans: never a wildcard."""
+    return iam.PolicyStatement(actions=["ssm-incidents:StartIncident"], resources=sorted(set(response_plan_arns)))

@@ -1,0 +1,51 @@
+"""Ingest: the EventBridge rules and the encrypted queue (with its dead-letter queue) that feed the function."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+ALARM_STATE_CHANGE_PATTERN = events.EventPattern(
+    source=["aws.cloudwatch"],
+    detail_type=["CloudWatch Alarm State Change"],
+)
+# A message that keeps failing (transient errors past every retry) lands in the dead-letter queue after this
+# many receives; permanent failures are dead-lettered by the function at once, with their reason.
+MAX_RECEIVE_COUNT = 5
+
+
+class AlarmIngest(Construct):
+    """Alarm state changes from the default bus, and a custom bus for application events, into one queue."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, processing_timeout: Duration) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.queue = sqs.Queue(
+            self,
+            "EventQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            # AWS guidance for Lambda sources: at least six times the function timeout.
+            visibility_timeout=Duration.seconds(processing_timeout.to_seconds() * 6),
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT),
+        )
+        self.alarm_rule = events.Rule(
+            self,
+            "AlarmStateChangeRule",
+            description="CloudWatch alarm state changes to incident-bridge",
+            event_pattern=ALARM_STATE_CHANGE_PATTERN,
+        )
+        # Events EventBridge cannot deliver to the queue are kept in the same dead-letter queue.
+        self.alarm_rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))
+        self.application_bus = events.EventBus(self, "ApplicationBus")

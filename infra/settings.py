@@ -1,0 +1,71 @@
+"""Reads the CDK context into the bridge configuration, with the same model the Lambda uses.
+
+A bad value fails `cdk synth` with a message that names the context key or the configuration field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from incident_bridge.config import BridgeConfig, is_response_plan_arn, parse_config
+from incident_bridge.errors import ConfigError
+
+RESPONSE_PLAN_ARN_KEY = "responsePlanArn"
+CONFIG_FILE_KEY = "bridgeConfig"
+POWERTOOLS_LAYER_KEY = "powertoolsLayerArn"
+
+EXAMPLE_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/MyPlan"
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    config: BridgeConfig
+    powertools_layer_arn: str | None
+
+
+def deploy_settings(context: dict[str, Any]) -> DeploySettings:
+    """`context` maps keys to values as `cdk.json` and `-c key=value` give them (None when absent)."""
+    plan = context.get(RESPONSE_PLAN_ARN_KEY)
+    config_file = context.get(CONFIG_FILE_KEY)
+    document: dict[str, Any] = {"default": {}}
+    origin = f"context {RESPONSE_PLAN_ARN_KEY}"
+    if config_file:
+        document = _read_config_document(Path(str(config_file)))
+        origin = str(config_file)
+    if plan is not None:
+        if not isinstance(plan, str) or not is_response_plan_arn(plan):
+            raise ConfigError(
+                f"{RESPONSE_PLAN_ARN_KEY}: {str(plan)[:200]!r} is not a response plan ARN "
+                f"(expected e.g. {EXAMPLE_PLAN})"
+            )
+        default = document.setdefault("default", {})
+        if isinstance(default, dict):
+            default["response_plan_arn"] = plan
+    elif not _config_names_default_plan(document):
+        raise ConfigError(
+            f"{RESPONSE_PLAN_ARN_KEY}: missing. Deploy with -c {RESPONSE_PLAN_ARN_KEY}={EXAMPLE_PLAN} "
+            f"(or set it in cdk.json, or give default.response_plan_arn in the file named by {CONFIG_FILE_KEY})"
+        )
+    layer = context.get(POWERTOOLS_LAYER_KEY)
+    return DeploySettings(config=parse_config(document, origin=origin), powertools_layer_arn=layer or None)
+
+
+def _config_names_default_plan(document: dict[str, Any]) -> bool:
+    default = document.get("default")
+    return isinstance(default, dict) and bool(default.get("response_plan_arn"))
+
+
+def _read_config_document(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{CONFIG_FILE_KEY}: cannot read {path} ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: expected a mapping with a `default` route, got {type(document).__name__}")
+    return document
