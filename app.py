@@ -9,12 +9,12 @@ from pathlib import Path
 # The Lambda package is the single source of the configuration model; the app validates with it.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lambdas"))
 
-import aws_cdk as cdk  # noqa: E402
-from cdk_nag import AwsSolutionsChecks  # noqa: E402
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
 
-from incident_bridge.errors import ConfigError  # noqa: E402
-from infra.settings import CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, RESPONSE_PLAN_ARN_KEY, deploy_settings  # noqa: E402
-from infra.stack import IncidentBridgeStack  # noqa: E402
+from incident_bridge.errors import ConfigError
+from infra.settings import CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, RESPONSE_PLAN_ARN_KEY, deploy_settings
+from infra.stack import IncidentBridgeStack
 
 
 def main() -> None:

@@ -46,11 +46,11 @@ def _validate_against_model(params: dict[str, Any], model: Any, **_: Any) -> Non
 
 
 @pytest.fixture
-def incidents_client() -> Iterator[SSMIncidentsClient]:
+def incidents_client() -> SSMIncidentsClient:
     """A real boto3 ssm-incidents client whose every request is checked against the full service model."""
     client = boto3.client("ssm-incidents", region_name="us-east-1")
     client.meta.events.register("provide-client-params.ssm-incidents.*", _validate_against_model)
-    yield client
+    return client
 
 
 @pytest.fixture

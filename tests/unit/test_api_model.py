@@ -13,6 +13,7 @@ import pytest
 from botocore.validate import ParamValidator
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from incident_bridge.adapters.api_model import (
     EXTRA_SERVICE_RULES,
     ModelViolation,
@@ -150,9 +151,7 @@ SINGLE_VIOLATIONS: list[Any] = [
         id="triggerArn-iso-partition",
     ),
     pytest.param(
-        setting(
-            "relatedItems", 0, "identifier", "value", "arn", "arn:aws:cloudwatch:eu-west-1:1234567890123:a"
-        ),
+        setting("relatedItems", 0, "identifier", "value", "arn", "arn:aws:cloudwatch:eu-west-1:1234567890123:a"),
         "relatedItems[0].identifier.value.arn",
         "does not match pattern",
         id="relatedItem-arn-13-digit-account",
@@ -224,9 +223,7 @@ SINGLE_VIOLATIONS: list[Any] = [
         "does not match pattern ^related-item/",
         id="generatedId-pattern",
     ),
-    pytest.param(
-        setting("relatedItems", "not a list"), "relatedItems", "expected list, got str", id="list-type"
-    ),
+    pytest.param(setting("relatedItems", "not a list"), "relatedItems", "expected list, got str", id="list-type"),
 ]
 
 
@@ -405,9 +402,7 @@ def test_valid_requests_for_other_operations_pass(operation: str, params: Params
             "UpdateRelatedItems",
             {
                 "incidentRecordArn": RECORD_ARN,
-                "relatedItemsUpdate": {
-                    "itemToAdd": {"identifier": {"type": "METRIC", "value": {"arn": "x"}}}
-                },
+                "relatedItemsUpdate": {"itemToAdd": {"identifier": {"type": "METRIC", "value": {"arn": "x"}}}},
             },
             "relatedItemsUpdate.itemToAdd.identifier.value.arn",
             "does not match pattern",
@@ -452,9 +447,7 @@ def test_valid_requests_for_other_operations_pass(operation: str, params: Params
         ),
     ],
 )
-def test_other_operations_report_their_violations(
-    operation: str, params: Params, path: str, problem: str
-) -> None:
+def test_other_operations_report_their_violations(operation: str, params: Params, path: str, problem: str) -> None:
     # Given a request for another operation with one rule broken
     # When it is validated
     found = violations(operation, params)
@@ -576,9 +569,7 @@ def test_extra_rules_only_apply_to_their_operation() -> None:
         pytest.param(setting("title", "t" * 201), "title", id="title-201"),
         pytest.param(setting("impact", 6), "impact", id="impact-6"),
         pytest.param(setting("impact", True), "impact", id="impact-bool"),
-        pytest.param(
-            setting("triggerDetails", "source", "aws.cloudwatch"), "triggerDetails.source", id="aws"
-        ),
+        pytest.param(setting("triggerDetails", "source", "aws.cloudwatch"), "triggerDetails.source", id="aws"),
         pytest.param(
             setting("relatedItems", 0, "identifier", "type", "FOO"),
             "relatedItems[0].identifier.type",
@@ -611,9 +602,7 @@ def test_we_reject_what_botocore_lets_through(mutate: Callable[[Params], None], 
         pytest.param(setting("relatedItems", 0, "identifier", "value", {}), id="union-empty"),
         pytest.param(setting("title", 42), id="wrong-type"),
         pytest.param(setting("triggerDetails", "bogus", 1), id="unknown-member"),
-        pytest.param(
-            setting("relatedItems", 3, "identifier", "value", "pagerDutyIncidentDetail", "id", ""), id="min"
-        ),
+        pytest.param(setting("relatedItems", 3, "identifier", "value", "pagerDutyIncidentDetail", "id", ""), id="min"),
         pytest.param(setting("triggerDetails", "timestamp", "not a time"), id="timestamp"),
     ],
 )
@@ -649,9 +638,7 @@ def test_any_title_is_reported_iff_longer_than_200(title: str) -> None:
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10, 10) | st.floats(allow_nan=False) | st.text(max_size=5),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
-    ),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
     max_leaves=6,
 )
 

@@ -75,7 +75,7 @@ class ModelViolation:
         return f"{self.path or '(request)'}: {self.problem}"
 
 
-class RequestRejected(Exception):  # noqa: N818 -- name fixed by the adapter contract
+class RequestRejected(Exception):
     """The request would be refused by the service; carries every violation found."""
 
     def __init__(
