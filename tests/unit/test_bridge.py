@@ -1,0 +1,94 @@
+"""One event in, one outcome out, with the dry-run Incident Manager."""
+
+from __future__ import annotations
+
+import pytest
+
+from incident_bridge.adapters.dry_run import DryRunIncidentManager
+from incident_bridge.bridge import Bridge
+from incident_bridge.config import BridgeConfig, Route
+from incident_bridge.outcome import OutcomeKind
+from tests.conftest import PLAN_ARN, load_event
+
+EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
+
+
+def dry_run_bridge() -> tuple[Bridge, DryRunIncidentManager]:
+    incidents = DryRunIncidentManager()
+    return Bridge(BridgeConfig(default=Route(response_plan_arn=PLAN_ARN)), incidents), incidents
+
+
+def test_alarm_starts_an_incident_and_records_the_exact_call() -> None:
+    # Given a bridge on the dry-run Incident Manager
+    bridge, incidents = dry_run_bridge()
+
+    # When the documented EC2 alarm arrives
+    outcome = bridge.handle(load_event(EC2_ALARM))
+
+    # Then one StartIncident was made, and the outcome records exactly what was sent
+    assert outcome.kind is OutcomeKind.STARTED
+    assert [call.operation for call in outcome.calls] == ["StartIncident"]
+    assert incidents.calls == [("StartIncident", outcome.calls[0].params)]
+    assert outcome.incident_arn is not None
+    assert outcome.incident_arn.startswith("arn:aws:ssm-incidents::123456789012:incident-record/MyPlan/")
+
+
+def test_redelivery_returns_the_same_incident_as_the_real_api_would() -> None:
+    # Given a bridge that already handled an event
+    bridge, _ = dry_run_bridge()
+    first = bridge.handle(load_event(EC2_ALARM))
+
+    # When the same event is delivered again
+    second = bridge.handle(load_event(EC2_ALARM))
+
+    # Then the client token matches, so the incident is the same one
+    assert first.incident_arn == second.incident_arn
+
+
+@pytest.mark.parametrize("state", ["OK", "INSUFFICIENT_DATA"])
+def test_non_alarm_states_are_ignored_with_the_reason(state: str) -> None:
+    # Given the documented alarm, changed to another state
+    raw = load_event(EC2_ALARM)
+    raw["detail"]["state"]["value"] = state
+    bridge, incidents = dry_run_bridge()
+
+    # When it is handled
+    outcome = bridge.handle(raw)
+
+    # Then nothing is called and the reason names the state
+    assert outcome.kind is OutcomeKind.IGNORED
+    assert state in outcome.reason
+    assert incidents.calls == []
+
+
+def test_event_that_is_not_an_alarm_is_rejected_as_invalid() -> None:
+    # Given a Step Functions failure event
+    raw = load_event("eventbridge-stepfunctions-execution-FAILED-awsdocs.json")
+    bridge, incidents = dry_run_bridge()
+
+    # When it is handled
+    outcome = bridge.handle(raw)
+
+    # Then it is rejected as an invalid event, with no call made
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert outcome.error_class == "InvalidEvent"
+    assert incidents.calls == []
+
+
+def test_request_the_real_api_would_refuse_is_rejected_by_the_dry_run() -> None:
+    # Given a configuration built without validation, so its plan ARN is malformed (a bug upstream could do
+    # this); the dry-run stand-in is the last line of defence, as the real API would be
+    raw = load_event(EC2_ALARM)
+    config = BridgeConfig.model_construct(
+        default=Route.model_construct(name="default", response_plan_arn="not-an-arn", impact=3, title="{alarm_name}")
+    )
+    sabotaged = Bridge(config, DryRunIncidentManager())
+
+    # When it is handled
+    outcome = sabotaged.handle(raw)
+
+    # Then the stand-in refuses it like the API (ValidationException), as a permanent failure
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert outcome.error_class == "PermanentApiError"
+    assert "ValidationException" in outcome.reason
+    assert "responsePlanArn" in outcome.reason
