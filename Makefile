@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck unit synth bench clean
+.PHONY: demo test lint typecheck unit synth bench clean readme
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -40,5 +40,13 @@ synth: $(STAMP) $(NODE_STAMP)
 
 test: lint typecheck unit
 
+# Cold-start and warm-path figures (issue: cold start and package size). Prints numbers; asserts nothing.
+bench: $(STAMP) $(NODE_STAMP)
+	$(PY) tests/benchmarks/cold_start.py
+
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# Rewrites the README's namespace table from the catalogue (tests/unit/test_readme.py fails when it drifts).
+readme: $(STAMP)
+	$(PY) -c "import re,pathlib; from incident_bridge.resources import catalogue_markdown as c; p=pathlib.Path('README.md'); s=p.read_text(); p.write_text(re.sub(r'(<!-- catalogue:start -->\n).*?(\n<!-- catalogue:end -->)', lambda m: m.group(1)+c().rstrip(chr(10))+m.group(2), s, flags=re.S))"

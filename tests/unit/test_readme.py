@@ -1,0 +1,31 @@
+"""The README promises things the code must keep: the namespace table and the two set-up commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from incident_bridge.resources import catalogue_markdown
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_namespace_table_matches_the_catalogue() -> None:
+    # Given the README's generated section
+    text = README.read_text(encoding="utf-8")
+    section = re.search(r"<!-- catalogue:start -->\n(.*?)\n<!-- catalogue:end -->", text, flags=re.S)
+
+    # When it is compared with the catalogue / Then they match (run `make readme` after changing the catalogue)
+    assert section is not None
+    assert section.group(1) == catalogue_markdown().rstrip("\n")
+
+
+def test_setup_section_gives_exactly_two_commands() -> None:
+    # Given the README's "Set up" section
+    text = README.read_text(encoding="utf-8")
+    setup = text.split("## Set up", 1)[1].split("\n## ", 1)[0]
+
+    # When its code block is read / Then it holds exactly `make demo` and `make test`
+    block = setup.split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["make demo", "make test"]
