@@ -14,7 +14,7 @@ class IncidentBridge(Construct):
         self, scope: Construct, construct_id: str, *, config: BridgeConfig, powertools_layer_arn: str | None = None
     ) -> None:
         super().__init__(scope, construct_id)
-        self.ingest = AlarmIngest(self, "Ingest", processing_timeout=TIMEOUT)
+        self.ingest = AlarmIngest(self, "Ingest", processing_timeout=TIMEOUT, sns_topic_arns=config.sns_topic_arns)
         self.bridge_function = BridgeFunction(
             self,
             "Bridge",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -71,7 +72,27 @@ class BridgeFunction(Construct):
             )
         )
         dead_letter_queue.grant_send_messages(self.function)
+        self._accept_alarm_actions(dead_letter_queue)
         self.function.add_to_role_policy(start_incident_statement(config.response_plan_arns()))
+
+    def _accept_alarm_actions(self, dead_letter_queue: sqs.IQueue) -> None:
+        """Lets alarms in this account invoke the function directly (a Lambda alarm action).
+
+        Such invocations are asynchronous: Lambda retries twice, then sends the event to the dead-letter queue.
+        """
+        self.function.add_permission(
+            "AlarmActionInvoke",
+            principal=iam.ServicePrincipal("lambda.alarms.cloudwatch.amazonaws.com"),
+            action="lambda:InvokeFunction",
+            source_account=Aws.ACCOUNT_ID,
+            # Any alarm of this account; alarms are created after the bridge, so their ARNs are not known here.
+            source_arn=f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*",
+        )
+        self.function.configure_async_invoke(
+            retry_attempts=2,
+            max_event_age=Duration.hours(6),
+            on_failure=destinations.SqsDestination(dead_letter_queue),
+        )
 
     def _powertools_layer(self, layer_arn: str | None) -> lambda_.ILayerVersion:
         arn = layer_arn or (

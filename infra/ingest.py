@@ -1,10 +1,15 @@
-"""Ingest: the EventBridge rules and the encrypted queue (with its dead-letter queue) that feed the function."""
+"""Ingest: the EventBridge rule, optional SNS subscriptions and the encrypted queue (with its dead-letter queue)
+that feed the function."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -20,7 +25,9 @@ MAX_RECEIVE_COUNT = 5
 class AlarmIngest(Construct):
     """Alarm state changes from the default bus, and a custom bus for application events, into one queue."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, processing_timeout: Duration) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, processing_timeout: Duration, sns_topic_arns: Sequence[str] = ()
+    ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
             self,
@@ -49,3 +56,7 @@ class AlarmIngest(Construct):
         # Events EventBridge cannot deliver to the queue are kept in the same dead-letter queue.
         self.alarm_rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))
         self.application_bus = events.EventBus(self, "ApplicationBus")
+        for index, topic_arn in enumerate(sns_topic_arns):
+            # Raw delivery off: the queue receives the SNS envelope, whose MessageId identifies the delivery.
+            topic = sns.Topic.from_topic_arn(self, f"AlarmTopic{index}", topic_arn)
+            topic.add_subscription(subscriptions.SqsSubscription(self.queue, raw_message_delivery=False))

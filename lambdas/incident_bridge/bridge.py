@@ -34,6 +34,15 @@ class Bridge:
                 f"alarm {alarm.alarm_name} is {alarm.state.value}: only transitions into ALARM open incidents",
                 alarm_name=alarm.alarm_name,
             )
+        if alarm.actions_suppressed_by:
+            # A composite alarm's suppressor (e.g. a maintenance alarm) silences its actions; so do we.
+            detail = f": {alarm.actions_suppressed_reason}" if alarm.actions_suppressed_reason else ""
+            return Outcome(
+                OutcomeKind.IGNORED,
+                f"alarm {alarm.alarm_name} is in ALARM but its actions are suppressed by "
+                f"{alarm.actions_suppressed_by}{detail}",
+                alarm_name=alarm.alarm_name,
+            )
         decision = decide(alarm, self._config)
         request = build_start_incident(alarm, decision)
         call = ApiCall("StartIncident", request.to_params())

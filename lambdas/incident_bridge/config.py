@@ -17,6 +17,9 @@ _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
 DEFAULT_TITLE = "{alarm_name} is in ALARM ({account}, {region})"
 
 ResponsePlanArn = Annotated[str, Field(pattern=RESPONSE_PLAN_ARN_PATTERN)]
+SnsTopicArn = Annotated[
+    str, Field(pattern=r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+]
 Impact = Annotated[int, Field(ge=1, le=5, description="Incident Manager impact: 1 critical ... 5 no impact")]
 
 
@@ -35,6 +38,8 @@ class BridgeConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     default: Route
+    #: Topics that already fan alarms out; the stack subscribes the bridge's queue to each.
+    sns_topic_arns: tuple[SnsTopicArn, ...] = ()
 
     def response_plan_arns(self) -> tuple[str, ...]:
         """Every plan the bridge may start incidents in; IAM grants exactly these."""

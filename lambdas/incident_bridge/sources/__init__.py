@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from incident_bridge.alarm import NormalizedAlarm
 from incident_bridge.errors import InvalidEvent
-from incident_bridge.sources import cloudwatch
+from incident_bridge.sources import classic, cloudwatch
 from incident_bridge.sources.payloads import AlarmActionEvent, AlarmStateChangeEvent
 from incident_bridge.validation import describe
 
@@ -51,11 +51,32 @@ def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
         )
     if "alarmData" in raw:
         return cloudwatch.from_alarm_action(AlarmActionEvent.model_validate(raw), raw)
+    if classic.is_sns_notification(raw):
+        notification = classic.SnsNotification.model_validate(raw)
+        message = classic.from_notification(notification, raw)
+        return classic.from_classic(
+            classic.ClassicAlarm.model_validate(message),
+            raw,
+            message_id=notification.message_id,
+            topic_arn=notification.topic_arn,
+        )
+    if classic.is_classic_alarm(raw):
+        return classic.from_classic(classic.ClassicAlarm.model_validate(raw), raw)
+    lambda_sns = classic.unwrap_lambda_sns_event(raw)
+    if lambda_sns is not None:
+        return _dispatch(lambda_sns)
     keys = ", ".join(sorted(str(key) for key in raw)[:8]) or "none"
-    raise InvalidEvent(f"unrecognized payload: no detail-type or alarmData (top-level keys: {keys})")
+    raise InvalidEvent(
+        "unrecognized payload: not an EventBridge event, alarm action, SNS notification or classic alarm "
+        f"(top-level keys: {keys})"
+    )
 
 
 def _kind(raw: Mapping[str, Any]) -> str:
     if "detail-type" in raw:
         return f"EventBridge {str(raw.get('detail-type'))[:60]!r}"
-    return "alarm action" if "alarmData" in raw else "event"
+    if "alarmData" in raw:
+        return "alarm action"
+    if classic.is_sns_notification(raw):
+        return "SNS notification"
+    return "classic alarm" if classic.is_classic_alarm(raw) else "event"
