@@ -8,11 +8,12 @@ from urllib.parse import quote
 
 # Incident Manager accepts only these partitions (its Arn pattern is ^arn:aws(-cn|-us-gov)?:...).
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
-_ALARM_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alarm:(.+)$")
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
-_ACCOUNT = re.compile(r"^\d{12}$")
+_ALARM_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alarm:(.+)\Z")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+\Z")
+_ACCOUNT = re.compile(r"^[0-9]{12}\Z")
 # The same pattern botocore's ssm-incidents model puts on every Arn member.
-INCIDENT_MANAGER_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+$")
+# `\Z`, not `$`: Python's `$` also matches before a trailing newline, which AWS's (Smithy) patterns do not.
+INCIDENT_MANAGER_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+\Z")
 
 _CONSOLE_HOST = {
     "aws": "console.aws.amazon.com",

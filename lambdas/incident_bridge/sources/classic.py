@@ -217,11 +217,16 @@ def _metrics(trigger: ClassicTrigger | None) -> tuple[AlarmMetric, ...]:
             namespace=trigger.namespace,
             metric_name=trigger.metric_name,
             dimensions={dimension.name: dimension.value for dimension in trigger.dimensions},
-            # SNS spells statistics in capitals ("AVERAGE"); the console expects "Average".
-            stat=(trigger.statistic or "").capitalize() or trigger.extended_statistic,
+            stat=_STATISTICS.get(trigger.statistic or "", trigger.statistic) or trigger.extended_statistic,
             period_seconds=trigger.period,
         ),
     )
+
+
+# SNS spells statistics in capitals ("SAMPLE_COUNT"); the console and the API spell them "SampleCount".
+_STATISTICS = {
+    "AVERAGE": "Average", "SUM": "Sum", "SAMPLE_COUNT": "SampleCount", "MINIMUM": "Minimum", "MAXIMUM": "Maximum",
+}
 
 
 def _query_metric(metric: ClassicMetric) -> AlarmMetric:
