@@ -23,7 +23,11 @@ MAX_RECEIVE_COUNT = 5
 
 
 class AlarmIngest(Construct):
-    """Alarm state changes from the default bus, and a custom bus for application events, into one queue."""
+    """Alarm state changes from the default bus (and SNS topics, when configured) into one queue.
+
+    The application bus is created here so its name is stable; application events are routed from it once
+    custom events are supported (until then nothing targets it, and the stack says so in its output).
+    """
 
     def __init__(
         self, scope: Construct, construct_id: str, *, processing_timeout: Duration, sns_topic_arns: Sequence[str] = ()

@@ -1,0 +1,61 @@
+"""Builds the stack in-process, as `app.py` does, so Template and Annotations assertions see what `cdk synth` sees.
+
+Synthesis takes seconds (jsii starts a Node process, the asset is staged), so the stack built from the default
+context is shared by the whole session; tests that need other context build their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# jsii prints a banner about Node 20's end of life on every start; the Makefile silences it the same way.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "20")
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+
+from infra.settings import CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, RESPONSE_PLAN_ARN_KEY, deploy_settings
+from infra.stack import IncidentBridgeStack
+from tests.conftest import PLAN_ARN
+
+MAIN_DIR = Path(__file__).resolve().parent.parent.parent
+STACK_NAME = "IncidentBridge"
+
+
+@dataclass(frozen=True)
+class SynthesizedStack:
+    stack: IncidentBridgeStack
+    template: Template
+    outdir: Path
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Logical id -> resource, for every resource of `resource_type`."""
+        return {
+            logical_id: dict(resource) for logical_id, resource in self.template.find_resources(resource_type).items()
+        }
+
+
+def synthesize(context: Mapping[str, Any], outdir: Path, *, nag: bool = True) -> SynthesizedStack:
+    """The stack `app.py` builds from this CDK context, with the cdk-nag AwsSolutions pack as an Aspect."""
+    app = cdk.App(outdir=str(outdir))
+    settings = deploy_settings(
+        {key: context.get(key) for key in (RESPONSE_PLAN_ARN_KEY, CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY)}
+    )
+    stack = IncidentBridgeStack(app, STACK_NAME, settings=settings)
+    if nag:
+        cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+    # Template.from_stack synthesizes the app, which runs the Aspects (and so cdk-nag) first.
+    return SynthesizedStack(stack=stack, template=Template.from_stack(stack), outdir=outdir)
+
+
+@pytest.fixture(scope="session")
+def default_stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
+    """The stack as `make synth` deploys it: one response plan given as context."""
+    return synthesize({RESPONSE_PLAN_ARN_KEY: PLAN_ARN}, tmp_path_factory.mktemp("cdk.out"))

@@ -1,0 +1,158 @@
+"""The synthesized rule's EventPattern against every EventBridge sample event, through moto's EventBridge and SQS.
+
+The pattern is read from the synthesized template, not re-typed, so these tests check what would be deployed. Each
+sample is put on the default bus of a moto account whose only rule carries that pattern and targets a queue; an
+event matches when it arrives in the queue. (moto's `test_event_pattern` API is a stub, so it is not used.)
+
+Unlike real EventBridge, which refuses PutEvents entries whose Source starts with `aws.` (those sources are reserved
+for AWS services), moto 5.2.5 accepts and routes them. That is what lets the AWS-service samples be replayed
+verbatim here; each put is checked to have been accepted, so a refusal could not pass for a non-match.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from mypy_boto3_sqs import SQSClient
+
+from tests.conftest import EVENTS_DIR, load_event
+from tests.infra.conftest import SynthesizedStack
+
+REGION = "us-east-1"
+ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
+# Files holding an EventBridge event (`source`/`detail-type`/`detail`), per events/SOURCES.md. The other prefixes
+# are payloads of other channels (Lambda alarm actions, SNS, SQS, CodeStar Notifications) that never reach a rule.
+EVENTBRIDGE_SAMPLES = sorted(
+    path.name for prefix in ("eventbridge-", "custom-app-eventbridge-") for path in EVENTS_DIR.glob(f"{prefix}*.json")
+)
+# The alarm state changes in events/, named so a sample that vanished or changed kind cannot go unnoticed.
+ALARM_SAMPLES = {
+    "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json",
+    "eventbridge-metric-math-alarm-ALARM-from-INSUFFICIENT_DATA-ec2-network-awsdocs.json",
+    "eventbridge-anomaly-detection-alarm-ALARM-ec2-cpu-awsdocs.json",
+    "eventbridge-composite-alarm-ALARM-suppressed-waitperiod-awsdocs.json",
+}
+
+
+@pytest.fixture(scope="module")
+def synthesized_pattern(default_stack: SynthesizedStack) -> dict[str, Any]:
+    """The EventPattern of the rule on the default bus, exactly as synthesized."""
+    rules = default_stack.template.find_resources("AWS::Events::Rule")
+    patterns = [
+        rule["Properties"]["EventPattern"] for rule in rules.values() if "EventBusName" not in rule["Properties"]
+    ]
+    assert len(patterns) == 1, patterns
+    pattern: dict[str, Any] = patterns[0]
+    return pattern
+
+
+class DefaultBus:
+    """A moto account with one rule (the synthesized pattern) on the default bus, targeting one queue."""
+
+    def __init__(self, pattern: dict[str, Any]) -> None:
+        self.sqs: SQSClient = boto3.client("sqs", region_name=REGION)
+        # mypy-boto3-events is not among the pinned stubs, so the client is untyped here.
+        self.events: Any = boto3.client("events", region_name=REGION)
+        self.queue_url = self.sqs.create_queue(QueueName="incident-bridge-events")["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.events.put_rule(Name="alarm-state-change", EventPattern=json.dumps(pattern), State="ENABLED")
+        self.events.put_targets(Rule="alarm-state-change", Targets=[{"Id": "queue", "Arn": queue_arn}])
+
+    def put(self, event: dict[str, Any]) -> str:
+        """Puts the sample's source, detail-type, detail and resources, as the emitting service would."""
+        entry: dict[str, Any] = {
+            "Source": event["source"],
+            "DetailType": event["detail-type"],
+            "Detail": json.dumps(event["detail"]),
+            "Resources": event.get("resources", []),
+        }
+        response = self.events.put_events(Entries=[entry])
+        assert response["FailedEntryCount"] == 0, response["Entries"]
+        event_id: str = response["Entries"][0]["EventId"]
+        return event_id
+
+    def delivered(self) -> list[dict[str, Any]]:
+        messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(message["Body"]) for message in messages]
+
+
+@pytest.fixture
+def default_bus(synthesized_pattern: dict[str, Any]) -> Iterator[DefaultBus]:
+    with mock_aws():
+        yield DefaultBus(synthesized_pattern)
+
+
+def test_the_samples_cover_both_outcomes() -> None:
+    # Given the EventBridge samples in events/
+
+    # When we split them by detail-type
+    alarm_state_changes = {
+        name for name in EVENTBRIDGE_SAMPLES if load_event(name)["detail-type"] == ALARM_STATE_CHANGE
+    }
+
+    # Then the four alarm state changes are there, and so are events that must not match
+    assert alarm_state_changes == ALARM_SAMPLES
+    assert len(EVENTBRIDGE_SAMPLES) - len(ALARM_SAMPLES) >= 15
+
+
+@pytest.mark.parametrize("name", sorted(ALARM_SAMPLES))
+def test_alarm_state_changes_reach_the_queue(default_bus: DefaultBus, name: str) -> None:
+    # Given an alarm state change event published by CloudWatch
+    event = load_event(name)
+
+    # When it is put on the default bus
+    event_id = default_bus.put(event)
+
+    # Then the rule delivers it to the queue, whole
+    delivered = default_bus.delivered()
+    assert [message["id"] for message in delivered] == [event_id]
+    assert delivered[0]["source"] == "aws.cloudwatch"
+    assert delivered[0]["detail-type"] == ALARM_STATE_CHANGE
+    assert delivered[0]["detail"] == event["detail"]
+
+
+@pytest.mark.parametrize("name", sorted(set(EVENTBRIDGE_SAMPLES) - ALARM_SAMPLES))
+def test_other_events_do_not_reach_the_queue(default_bus: DefaultBus, name: str) -> None:
+    # Given an event that is not an alarm state change: an alarm configuration change (some with state ALARM),
+    # another AWS service's event, or a custom application event
+    event = load_event(name)
+    assert event["detail-type"] != ALARM_STATE_CHANGE
+
+    # When it is put on the default bus
+    default_bus.put(event)
+
+    # Then the rule does not deliver it
+    assert default_bus.delivered() == []
+
+
+def test_a_config_change_and_an_alarm_together_deliver_only_the_alarm(default_bus: DefaultBus) -> None:
+    # Given a configuration change whose state is ALARM, and a real alarm state change
+    config_change = load_event("eventbridge-config-change-update-composite-state-ALARM-suppressed-awsdocs.json")
+    alarm = load_event("eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json")
+    assert config_change["detail"]["state"]["value"] == "ALARM"
+
+    # When both are put on the default bus
+    default_bus.put(config_change)
+    alarm_id = default_bus.put(alarm)
+
+    # Then only the alarm state change arrives: the pattern keys on detail-type, not on state.value
+    assert [message["id"] for message in default_bus.delivered()] == [alarm_id]
+
+
+def test_same_detail_type_from_another_source_does_not_reach_the_queue(default_bus: DefaultBus) -> None:
+    # Given a copy of a real alarm state change whose source is an application's, not CloudWatch's
+    event = load_event("eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json")
+    event["source"] = "mycompany.monitoring"
+
+    # When it is put on the default bus
+    default_bus.put(event)
+
+    # Then the rule ignores it: only CloudWatch itself can raise an alarm state change
+    assert default_bus.delivered() == []

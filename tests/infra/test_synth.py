@@ -1,0 +1,166 @@
+"""`cdk synth` with the pinned CLI, as `make synth` and a deploy run it: the template, cfn-lint, the cdk-nag report."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PLAN_ARN
+from tests.infra.conftest import MAIN_DIR, STACK_NAME
+
+pytestmark = pytest.mark.synth
+
+SYNTH_TIMEOUT_SECONDS = 300
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+
+
+@dataclass(frozen=True)
+class Synth:
+    result: subprocess.CompletedProcess[str]
+    outdir: Path
+
+    @property
+    def template_file(self) -> Path:
+        return self.outdir / f"{STACK_NAME}.template.json"
+
+
+def run_cdk_synth(outdir: Path, *context: str) -> Synth:
+    npx = shutil.which("npx")
+    assert npx, "npx (Node.js) is needed to run the pinned CDK CLI"
+    env = {
+        **os.environ,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "20",
+        "CDK_DISABLE_VERSION_CHECK": "1",
+    }
+    # Run from the project directory: cdk.json there names the app and `npx` finds the pinned CLI in node_modules.
+    arguments = [npx, "--no-install", "cdk", "synth", "-q", "-o", str(outdir)]
+    for item in context:
+        arguments += ["-c", item]
+    result = subprocess.run(
+        arguments, cwd=MAIN_DIR, env=env, capture_output=True, text=True, timeout=SYNTH_TIMEOUT_SECONDS, check=False
+    )
+    return Synth(result=result, outdir=outdir)
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return run_cdk_synth(tmp_path_factory.mktemp("synth") / "cdk.out", f"responsePlanArn={PLAN_ARN}")
+
+
+@pytest.fixture(scope="module")
+def template(synth: Synth) -> dict[str, Any]:
+    assert synth.result.returncode == 0, synth.result.stderr
+    document: dict[str, Any] = json.loads(synth.template_file.read_text(encoding="utf-8"))
+    return document
+
+
+def test_synth_with_a_response_plan_succeeds_and_writes_the_template(synth: Synth) -> None:
+    # Given `cdk synth -q -c responsePlanArn=...` run with the pinned CLI (fixture)
+
+    # When we look at its exit code and output directory
+    result = synth.result
+
+    # Then it succeeded and wrote the stack's template
+    assert result.returncode == 0, result.stderr
+    assert synth.template_file.is_file()
+
+
+def test_template_passes_cfn_lint(synth: Synth, template: dict[str, Any]) -> None:
+    # Given the synthesized template
+    assert template["Resources"]
+
+    # When cfn-lint checks it
+    lint = subprocess.run(
+        [str(CFN_LINT), "--format", "json", str(synth.template_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    findings: list[dict[str, Any]] = json.loads(lint.stdout or "[]")
+
+    # Then its only finding is W3005 on the function's DependsOn on its own role. CDK always writes that DependsOn
+    # (aws-lambda's Function adds it so the role exists before the function; it cannot be turned off), while the
+    # Fn::GetAtt of the role in Properties.Role already implies it. Harmless, and not ours to change, so exactly
+    # that one finding is tolerated: anything else, including W3005 elsewhere, fails.
+    assert lint.returncode in (0, 4), lint.stderr  # 4 = warnings only (cfn-lint's exit-code bit flags)
+    functions = [key for key, value in template["Resources"].items() if value["Type"] == "AWS::Lambda::Function"]
+    role_id = template["Resources"][functions[0]]["Properties"]["Role"]["Fn::GetAtt"][0]
+    unexpected = [
+        finding
+        for finding in findings
+        if not (
+            finding["Rule"]["Id"] == "W3005"
+            and finding["Location"]["Path"][:3] == ["Resources", functions[0], "DependsOn"]
+            and f"'{role_id}'" in finding["Message"]
+        )
+    ]
+    assert unexpected == []
+
+
+def test_cdk_nag_report_has_no_non_compliant_rule_and_every_suppression_has_a_reason(synth: Synth) -> None:
+    # Given the report cdk-nag writes into the cloud assembly during the synth
+    assert synth.result.returncode == 0, synth.result.stderr
+    reports = list(synth.outdir.glob(f"AwsSolutions-*{STACK_NAME}-NagReport.csv"))
+    assert len(reports) == 1, sorted(path.name for path in synth.outdir.iterdir())
+
+    # When we read its rows
+    with reports[0].open(encoding="utf-8", newline="") as report:
+        rows = list(csv.DictReader(report))
+
+    # Then rules were checked, none is non-compliant, and each suppressed one says why
+    assert rows
+    assert {row["Compliance"] for row in rows} <= {"Compliant", "Suppressed"}
+    assert [row for row in rows if row["Compliance"] == "Non-Compliant"] == []
+    suppressed = [row for row in rows if row["Compliance"] == "Suppressed"]
+    assert suppressed
+    for row in suppressed:
+        reason = row["Exception Reason"].strip()
+        assert reason
+        assert reason != "N/A"
+        # cdk-nag prefixes a reason with the findings it covers ("[Resource::*] ..."); there must be words after it.
+        assert reason.split("]")[-1].strip(), row
+
+
+def test_function_asset_holds_the_package_and_the_validated_configuration(
+    template: dict[str, Any], synth: Synth
+) -> None:
+    # Given the cloud assembly's asset manifest
+    assets = json.loads((synth.outdir / f"{STACK_NAME}.assets.json").read_text(encoding="utf-8"))
+    directories = [
+        synth.outdir / asset["source"]["path"] for asset in assets["files"].values() if asset["source"]["path"]
+    ]
+    code_dirs = [path for path in directories if (path / "bridge_config.json").is_file()]
+
+    # When we open the function's code asset
+    assert len(code_dirs) == 1, directories
+    code = code_dirs[0]
+    config = json.loads((code / "bridge_config.json").read_text(encoding="utf-8"))
+
+    # Then it has the handler module, only what runs in Lambda, and the configuration with the plan from context
+    assert (code / "incident_bridge" / "handler.py").is_file()
+    assert not (code / "incident_bridge" / "cli.py").exists()
+    assert not list(code.rglob("__pycache__"))
+    assert config["default"]["response_plan_arn"] == PLAN_ARN
+
+
+def test_synth_without_a_response_plan_fails_naming_the_context_key(tmp_path: Path) -> None:
+    # Given no responsePlanArn in the context (cdk.json has none either)
+
+    # When `cdk synth` runs
+    failed = run_cdk_synth(tmp_path / "cdk.out")
+
+    # Then it fails before writing a template, and says which context key is missing
+    assert failed.result.returncode != 0
+    assert "responsePlanArn" in failed.result.stderr
+    assert not failed.template_file.exists()
