@@ -26,7 +26,7 @@ class AlarmIngest(Construct):
     """Alarm state changes from the default bus (and SNS topics, when configured) into one queue.
 
     The application bus is created here so its name is stable; application events are routed from it once
-    custom events are supported (until then nothing targets it, and the stack says so in its output).
+    custom events are supported (until then nothing targets it).
     """
 
     def __init__(
