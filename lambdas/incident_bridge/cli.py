@@ -88,8 +88,15 @@ def _load_handler(*, config: Path | None, live: bool, verbose: bool) -> ModuleTy
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     if not verbose:
         os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
+    already_loaded = "incident_bridge.handler" in sys.modules
     from incident_bridge import handler
 
+    if already_loaded:
+        # Imported earlier in this process (tests, a notebook): its cold start saw other settings.
+        from incident_bridge.runtime import Runtime
+        from incident_bridge.settings import Settings
+
+        handler.RUNTIME = Runtime.from_settings(Settings.from_environment())
     return handler
 
 

@@ -44,7 +44,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str
     return {}
 
 
-def _is_sqs_batch(event: dict[str, Any]) -> bool:
+def _is_sqs_batch(event: object) -> bool:
+    if not isinstance(event, dict):
+        return False  # a direct invocation may carry any JSON; the bridge rejects what is not an object
     records = event.get("Records")
     return (
         isinstance(records, list)

@@ -225,7 +225,11 @@ def _metrics(trigger: ClassicTrigger | None) -> tuple[AlarmMetric, ...]:
 
 # SNS spells statistics in capitals ("SAMPLE_COUNT"); the console and the API spell them "SampleCount".
 _STATISTICS = {
-    "AVERAGE": "Average", "SUM": "Sum", "SAMPLE_COUNT": "SampleCount", "MINIMUM": "Minimum", "MAXIMUM": "Maximum",
+    "AVERAGE": "Average",
+    "SUM": "Sum",
+    "SAMPLE_COUNT": "SampleCount",
+    "MINIMUM": "Minimum",
+    "MAXIMUM": "Maximum",
 }
 
 
