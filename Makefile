@@ -41,7 +41,7 @@ synth: $(STAMP) $(NODE_STAMP)
 test: lint typecheck unit
 
 # Cold-start and warm-path figures (issue: cold start and package size). Prints numbers; asserts nothing.
-bench: $(STAMP) $(NODE_STAMP)
+bench: $(STAMP)
 	$(PY) tests/benchmarks/cold_start.py
 
 clean:
