@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck unit synth bench clean readme
+.PHONY: demo test lint typecheck unit synth bench clean docs
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -47,6 +47,7 @@ bench: $(STAMP)
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-# Rewrites the README's namespace table from the catalogue (tests/unit/test_readme.py fails when it drifts).
-readme: $(STAMP)
-	$(PY) -c "import re,pathlib; from incident_bridge.resources import catalogue_markdown as c; p=pathlib.Path('README.md'); s=p.read_text(); p.write_text(re.sub(r'(<!-- catalogue:start -->\n).*?(\n<!-- catalogue:end -->)', lambda m: m.group(1)+c().rstrip(chr(10))+m.group(2), s, flags=re.S))"
+# Regenerates what is generated from code: the README's namespace table and the custom-event JSON Schema.
+# tests/unit/test_generated_docs.py fails when either drifts.
+docs: $(STAMP)
+	$(PY) -m incident_bridge.docs

@@ -17,7 +17,9 @@ from incident_bridge.config import BridgeConfig
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "incident_bridge"
 CONFIG_FILE_NAME = "bridge_config.json"
 # Only what runs in Lambda: the CLI, the bundled example config and type markers stay out.
-_LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", "cli.py", "__main__.py", "defaults", "py.typed")
+_LEFT_OUT = shutil.ignore_patterns(
+    "__pycache__", "*.pyc", "cli.py", "__main__.py", "defaults", "py.typed", "docs.py", "*.schema.json"
+)
 
 
 def stage_function_code(config: BridgeConfig) -> Path:

@@ -74,6 +74,13 @@ class BridgeFunction(Construct):
         dead_letter_queue.grant_send_messages(self.function)
         self._accept_alarm_actions(dead_letter_queue)
         self.function.add_to_role_policy(start_incident_statement(config.response_plan_arns()))
+        if config.lookup_alarm_tags:
+            self.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["cloudwatch:ListTagsForResource"],
+                    resources=[f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*"],
+                )
+            )
 
     def _accept_alarm_actions(self, dead_letter_queue: sqs.IQueue) -> None:
         """Lets alarms in this account invoke the function directly (a Lambda alarm action).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
@@ -23,11 +23,8 @@ MAX_RECEIVE_COUNT = 5
 
 
 class AlarmIngest(Construct):
-    """Alarm state changes from the default bus (and SNS topics, when configured) into one queue.
-
-    The application bus is created here so its name is stable; application events are routed from it once
-    custom events are supported (until then nothing targets it).
-    """
+    """Alarm state changes from the default bus, custom events from the application bus, and (when configured)
+    SNS topics, all into one queue."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, processing_timeout: Duration, sns_topic_arns: Sequence[str] = ()
@@ -60,6 +57,16 @@ class AlarmIngest(Construct):
         # Events EventBridge cannot deliver to the queue are kept in the same dead-letter queue.
         self.alarm_rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))
         self.application_bus = events.EventBus(self, "ApplicationBus")
+        # Every event this account puts on the application bus is a custom incident request; the function
+        # validates it against the published schema and dead-letters what does not conform, with the field.
+        self.application_rule = events.Rule(
+            self,
+            "ApplicationEventRule",
+            description="Custom incident events from applications to incident-bridge",
+            event_bus=self.application_bus,
+            event_pattern=events.EventPattern(account=[Aws.ACCOUNT_ID]),
+        )
+        self.application_rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))
         for index, topic_arn in enumerate(sns_topic_arns):
             # Raw delivery off: the queue receives the SNS envelope, whose MessageId identifies the delivery.
             topic = sns.Topic.from_topic_arn(self, f"AlarmTopic{index}", topic_arn)

@@ -42,7 +42,66 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("--json", action="store_true", help="one JSON object per event per line")
     invoke.add_argument("--verbose", action="store_true", help="show the Lambda's own log lines on stderr")
     invoke.set_defaults(command=_invoke)
+
+    routes = commands.add_parser("routes", help="explain routing").add_subparsers(required=True, metavar="ACTION")
+    routes_test = routes.add_parser("test", help="which route an event takes, why, and the plan, impact and title")
+    routes_test.add_argument("event", type=Path, metavar="EVENT_FILE")
+    routes_test.add_argument("--config", type=Path, help="bridge configuration; default: bundled")
+    routes_test.set_defaults(command=_routes_test)
+
+    config = commands.add_parser("config", help="configuration tools").add_subparsers(required=True, metavar="ACTION")
+    config_check = config.add_parser("check", help="validate a configuration file and print its errors")
+    config_check.add_argument("file", type=Path, metavar="FILE")
+    config_check.set_defaults(command=_config_check)
     return parser
+
+
+# ---- config check / routes test ----
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    from incident_bridge.config import load_config
+
+    try:
+        config = load_config(args.file)
+    except ConfigError as error:
+        print(f"{args.file}: invalid", file=sys.stderr)
+        for problem in str(error).removeprefix(f"{args.file}: ").split("; "):
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    plans = ", ".join(config.response_plan_arns())
+    print(f"{args.file}: valid: {len(config.routes)} route(s) and the default; response plans: {plans}")
+    return 0
+
+
+def _routes_test(args: argparse.Namespace) -> int:
+    from incident_bridge.config import load_config
+    from incident_bridge.errors import InvalidEvent
+    from incident_bridge.routing import route
+    from incident_bridge.settings import BUNDLED_CONFIG
+    from incident_bridge.sources import NotActionable, parse_event
+
+    config = load_config(args.config or BUNDLED_CONFIG)
+    try:
+        subject = parse_event(json.loads(args.event.read_text(encoding="utf-8")))
+    except (OSError, ValueError, InvalidEvent) as error:
+        print(f"{args.event}: not routable: {error}")
+        return 1
+    if isinstance(subject, NotActionable):
+        print(f"{args.event}: not routed: {subject.reason}")
+        return 0
+    routing = route(subject, config)
+    for trace in routing.trace:
+        print(f"{'MATCH' if trace.matched else 'no   '}  {trace.route_name}: {'; '.join(trace.reasons)}")
+    if routing.dropped_by:
+        print(f"=> dropped by route {routing.dropped_by}: no incident")
+        return 0
+    for decision in routing.decisions:
+        print(f"=> route {decision.route_name}: plan {decision.response_plan_arn}, impact {decision.impact}")
+        print(f"   title: {decision.title}")
+        for url in decision.related_urls:
+            print(f"   related: {url.title} <{url.url}>")
+    return 0
 
 
 # ---- invoke ----

@@ -21,8 +21,10 @@ from pydantic import BaseModel, ConfigDict
 
 from incident_bridge.alarm import AlarmMetric, NormalizedAlarm
 from incident_bridge.arns import alarm_console_url, console_url, is_incident_manager_arn, parse_alarm_arn
+from incident_bridge.config import RelatedUrl
+from incident_bridge.custom import CustomIncident
 from incident_bridge.resources import ResourceRef, involved_resources
-from incident_bridge.routing import RouteDecision
+from incident_bridge.routing import RouteDecision, Subject
 
 TITLE_MAX = 200
 RAW_DATA_MAX = 10_000
@@ -33,6 +35,7 @@ METRIC_DEFINITION_MAX = 4_000
 URL_MAX = 1_000
 # Shown as the incident's trigger source; `aws.` prefixes are reserved for AWS services.
 TRIGGER_SOURCE = "incident-bridge.cloudwatch-alarm"
+CUSTOM_TRIGGER_SOURCE = "incident-bridge.custom"
 
 
 class ItemType(StrEnum):
@@ -98,26 +101,67 @@ class StartIncidentRequest(BaseModel):
         }
 
 
-def build_start_incident(alarm: NormalizedAlarm, decision: RouteDecision) -> StartIncidentRequest:
+def build_start_incident(subject: Subject, decision: RouteDecision) -> StartIncidentRequest:
+    if isinstance(subject, CustomIncident):
+        return _custom_request(subject, decision)
+    alarm = subject
     return StartIncidentRequest(
         response_plan_arn=decision.response_plan_arn,
         title=fit(decision.title, TITLE_MAX) or fit(alarm.alarm_name, TITLE_MAX),
         impact=decision.impact,
-        client_token=client_token(alarm),
+        client_token=client_token(alarm, decision.route_name),
         trigger_source=TRIGGER_SOURCE,
         trigger_timestamp=alarm.changed_at,
         trigger_arn=alarm.alarm_arn if is_incident_manager_arn(alarm.alarm_arn) else None,
         raw_data=compact_raw_data(alarm.raw_event),
-        related_items=related_items(alarm),
+        related_items=_unique_capped([*_url_items(decision.related_urls), *related_items(alarm)]),
     )
 
 
-def client_token(alarm: NormalizedAlarm) -> str:
-    """Same delivery -> same token, so a redelivered event cannot open a second incident.
+def _custom_request(event: CustomIncident, decision: RouteDecision) -> StartIncidentRequest:
+    request = event.request
+    source = request.source or (
+        event.source if len(event.source) <= SOURCE_MAX and not event.source.startswith("aws.") else None
+    )
+    resources = [
+        RelatedItem(item_type=ItemType.INVOLVED_RESOURCE, title=fit(_arn_title(arn), ITEM_TITLE_MAX), arn=arn)
+        for arn in event.resource_arns
+        if is_incident_manager_arn(arn)
+    ]
+    identity = request.dedupe_key or event.event_id
+    return StartIncidentRequest(
+        response_plan_arn=decision.response_plan_arn,
+        title=fit(decision.title, TITLE_MAX) or fit(request.title, TITLE_MAX),
+        impact=decision.impact,
+        client_token=_token(f"custom\n{event.source}\n{identity}\n{decision.route_name}"),
+        trigger_source=source or CUSTOM_TRIGGER_SOURCE,
+        trigger_timestamp=event.time,
+        trigger_arn=None,
+        raw_data=compact_raw_data(event.raw_event),
+        related_items=_unique_capped([*_url_items(decision.related_urls), *resources]),
+    )
+
+
+def _arn_title(arn: str) -> str:
+    parts = arn.split(":", 5)
+    return f"{parts[2]} {parts[5]}" if len(parts) == 6 else arn
+
+
+def _url_items(urls: Iterable[RelatedUrl]) -> list[RelatedItem]:
+    return [RelatedItem(item_type=ItemType.OTHER, title=fit(url.title, ITEM_TITLE_MAX), url=url.url) for url in urls]
+
+
+def client_token(alarm: NormalizedAlarm, route_name: str = "default") -> str:
+    """Same delivery (and route) -> same token, so a redelivered event cannot open a second incident.
 
     botocore would otherwise fill a random token on every call.
     """
-    seed = f"{alarm.alarm_arn}\n{alarm.state.value}\n{alarm.changed_at.isoformat()}\n{alarm.event_id}"
+    return _token(
+        f"{alarm.alarm_arn}\n{alarm.state.value}\n{alarm.changed_at.isoformat()}\n{alarm.event_id}\n{route_name}"
+    )
+
+
+def _token(seed: str) -> str:
     return hashlib.sha256(seed.encode("utf-8")).hexdigest()
 
 
@@ -225,7 +269,7 @@ def _summary(event: dict[str, Any]) -> dict[str, Any]:
 # ---- related items ----
 
 
-def related_items(alarm: NormalizedAlarm) -> tuple[RelatedItem, ...]:
+def related_items(alarm: NormalizedAlarm) -> list[RelatedItem]:
     """Most useful first, so the cap of 100 drops the least useful."""
     candidates = [
         RelatedItem(
@@ -237,9 +281,13 @@ def related_items(alarm: NormalizedAlarm) -> tuple[RelatedItem, ...]:
         *(_resource_item(alarm, ref) for ref in _resources(alarm)),
         *(_child_alarm_item(arn) for arn in alarm.triggering_alarm_arns),
     ]
+    return [item for item in candidates if item is not None]
+
+
+def _unique_capped(items: Iterable[RelatedItem]) -> tuple[RelatedItem, ...]:
     unique: dict[tuple[str, str], RelatedItem] = {}
-    for item in candidates:
-        if item is not None and len(item.identity[1]) <= _value_max(item):
+    for item in items:
+        if len(item.identity[1]) <= _value_max(item):
             unique.setdefault(item.identity, item)
     return tuple(unique.values())[:RELATED_ITEMS_MAX]
 

@@ -14,6 +14,7 @@ from incident_bridge.bridge import Bridge
 from incident_bridge.config import load_config
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.outcome import Outcome, OutcomeKind
+from incident_bridge.ports import AlarmTags
 from incident_bridge.settings import IncidentManagerMode, Settings
 
 logger = Logger(child=True)
@@ -123,6 +124,14 @@ _METRIC_NAMES = {
 def _count(outcome: Outcome) -> None:
     with single_metric(name=_METRIC_NAMES[outcome.kind], unit=MetricUnit.Count, value=1) as metric:
         metric.add_dimension(name="route", value=outcome.route_name or "none")
+
+
+def _alarm_tags() -> AlarmTags:
+    import boto3
+
+    from incident_bridge.adapters.alarm_tags import CloudWatchAlarmTags
+
+    return CloudWatchAlarmTags(boto3.client("cloudwatch"))
 
 
 def _sqs_dead_letters(settings: Settings) -> DeadLetters:

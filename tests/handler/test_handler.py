@@ -56,7 +56,7 @@ METRIC_ALARM_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuToo
 EC2_INSTANCE_ARN = "arn:aws:ec2:us-east-1:123456789012:instance/i-12345678901234567"
 # Pinned, not recomputed: the token must stay the same across releases, or a message redelivered after a
 # deploy would open a second incident.
-METRIC_ALARM_CLIENT_TOKEN = "b3631e8538cbd3eb76bc50a617758239591380f63e2e466f907eba27b2c0da24"
+METRIC_ALARM_CLIENT_TOKEN = "6c3bea04b44a998e4654b4a12ab02777c052bcd7bc704bee72f22a91574bf40a"
 
 
 def incident_record_arn(suffix: str = "0ec0e6a5") -> str:

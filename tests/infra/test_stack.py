@@ -60,6 +60,17 @@ def incident_manager_statements(template: Template) -> list[dict[str, Any]]:
     ]
 
 
+def alarm_rule(synthesized: SynthesizedStack) -> tuple[str, dict[str, Any]]:
+    """The rule on the default bus (no EventBusName); the other rule listens on the application bus."""
+    rules = synthesized.resources("AWS::Events::Rule")
+    return only({k: v for k, v in rules.items() if "EventBusName" not in v["Properties"]})
+
+
+def application_rule(synthesized: SynthesizedStack) -> tuple[str, dict[str, Any]]:
+    rules = synthesized.resources("AWS::Events::Rule")
+    return only({k: v for k, v in rules.items() if "EventBusName" in v["Properties"]})
+
+
 def queues(synthesized: SynthesizedStack) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]:
     """(event queue, dead-letter queue): the event queue is the one that redrives into the other."""
     found = synthesized.resources("AWS::SQS::Queue")
@@ -90,7 +101,7 @@ def test_alarm_rule_targets_the_event_queue_and_dead_letters_to_the_dlq(default_
     (event_queue_id, _), (dead_letter_id, _) = queues(default_stack)
 
     # When we read the targets of the alarm rule
-    _, rule = only(default_stack.resources("AWS::Events::Rule"))
+    _, rule = alarm_rule(default_stack)
     targets = rule["Properties"]["Targets"]
 
     # Then its single target is the event queue, and undeliverable events go to the dead-letter queue
@@ -99,9 +110,12 @@ def test_alarm_rule_targets_the_event_queue_and_dead_letters_to_the_dlq(default_
     assert targets[0]["DeadLetterConfig"] == {"Arn": get_att_arn(dead_letter_id)}
 
 
-def test_eventbridge_may_send_to_both_queues_only_from_the_alarm_rule(default_stack: SynthesizedStack) -> None:
-    # Given the alarm rule and both queues
-    rule_id, _ = only(default_stack.resources("AWS::Events::Rule"))
+@pytest.mark.parametrize("which_rule", [alarm_rule, application_rule], ids=["alarm-rule", "application-rule"])
+def test_eventbridge_may_send_to_both_queues_only_from_the_stack_rules(
+    default_stack: SynthesizedStack, which_rule: Any
+) -> None:
+    # Given one of the two rules and both queues
+    rule_id, _ = which_rule(default_stack)
     (event_queue_id, _), (dead_letter_id, _) = queues(default_stack)
 
     for queue_id in (event_queue_id, dead_letter_id):
@@ -143,6 +157,23 @@ def test_a_custom_event_bus_exists_for_application_events(default_stack: Synthes
     # Then there is one custom bus and its name is an output applications can publish to
     bus_id, _ = only(buses)
     assert outputs["ApplicationBusName"]["Value"] == {"Ref": bus_id}
+
+
+def test_application_bus_events_of_this_account_reach_the_queue(default_stack: SynthesizedStack) -> None:
+    # Given the rule on the application bus and the queues
+    _, rule = application_rule(default_stack)
+    bus_id, _ = only(default_stack.resources("AWS::Events::EventBus"))
+    (event_queue_id, _), (dead_letter_id, _) = queues(default_stack)
+
+    # When its bus, pattern and target are read
+    properties = rule["Properties"]
+
+    # Then every event this account puts on that bus goes to the queue, undeliverable ones to the DLQ
+    assert properties["EventBusName"] == {"Ref": bus_id}
+    assert properties["EventPattern"] == {"account": [{"Ref": "AWS::AccountId"}]}
+    [target] = properties["Targets"]
+    assert target["Arn"] == get_att_arn(event_queue_id)
+    assert target["DeadLetterConfig"] == {"Arn": get_att_arn(dead_letter_id)}
 
 
 # --- SQS ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.bridge import Bridge
-from incident_bridge.config import BridgeConfig, Route
+from incident_bridge.config import BridgeConfig, DefaultRoute
 from incident_bridge.outcome import OutcomeKind
 from tests.conftest import PLAN_ARN, load_event
 
@@ -15,7 +15,7 @@ EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
 
 def dry_run_bridge() -> tuple[Bridge, DryRunIncidentManager]:
     incidents = DryRunIncidentManager()
-    return Bridge(BridgeConfig(default=Route(response_plan_arn=PLAN_ARN)), incidents), incidents
+    return Bridge(BridgeConfig(default=DefaultRoute(response_plan_arn=PLAN_ARN)), incidents), incidents
 
 
 def test_alarm_starts_an_incident_and_records_the_exact_call() -> None:
@@ -80,7 +80,9 @@ def test_request_the_real_api_would_refuse_is_rejected_by_the_dry_run() -> None:
     # this); the dry-run stand-in is the last line of defence, as the real API would be
     raw = load_event(EC2_ALARM)
     config = BridgeConfig.model_construct(
-        default=Route.model_construct(name="default", response_plan_arn="not-an-arn", impact=3, title="{alarm_name}")
+        default=DefaultRoute.model_construct(
+            name="default", response_plan_arn="not-an-arn", impact=3, title="{alarm_name}"
+        )
     )
     sabotaged = Bridge(config, DryRunIncidentManager())
 

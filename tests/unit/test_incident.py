@@ -9,7 +9,7 @@ import pytest
 
 from incident_bridge.adapters.api_model import ensure_valid
 from incident_bridge.alarm import NormalizedAlarm
-from incident_bridge.config import BridgeConfig, Route
+from incident_bridge.config import BridgeConfig, DefaultRoute
 from incident_bridge.incident import (
     RAW_DATA_MAX,
     RELATED_ITEMS_MAX,
@@ -19,12 +19,12 @@ from incident_bridge.incident import (
     fit,
     utf16_length,
 )
-from incident_bridge.routing import decide
+from incident_bridge.routing import route
 from incident_bridge.sources import parse_event
 from tests.conftest import PLAN_ARN, load_event
 
 EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
-CONFIG = BridgeConfig(default=Route(response_plan_arn=PLAN_ARN, impact=2, title="{alarm_name} fired"))
+CONFIG = BridgeConfig(default=DefaultRoute(response_plan_arn=PLAN_ARN, impact=2, title="{alarm_name} fired"))
 
 
 def alarm_from(raw: dict[str, Any]) -> NormalizedAlarm:
@@ -35,7 +35,8 @@ def alarm_from(raw: dict[str, Any]) -> NormalizedAlarm:
 
 def request_params(raw: dict[str, Any]) -> dict[str, Any]:
     alarm = alarm_from(raw)
-    params = build_start_incident(alarm, decide(alarm, CONFIG)).to_params()
+    [decision] = route(alarm, CONFIG).decisions
+    params = build_start_incident(alarm, decision).to_params()
     ensure_valid("StartIncident", params)  # every request built here must pass the full model
     return params
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from incident_bridge.adapters.api_model import ensure_valid
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.bridge import Bridge
-from incident_bridge.config import BridgeConfig, Route
+from incident_bridge.config import BridgeConfig, DefaultRoute
 from incident_bridge.outcome import OutcomeKind
 from incident_bridge.resources import supported_namespaces
 from tests.conftest import PLAN_ARN, load_event
@@ -59,7 +59,7 @@ def alarm_state_change(draw: st.DrawFn) -> dict[str, Any]:
 
 def bridge() -> tuple[Bridge, DryRunIncidentManager]:
     incidents = DryRunIncidentManager()
-    config = BridgeConfig(default=Route(response_plan_arn=PLAN_ARN, title="{alarm_name} — {reason}"))
+    config = BridgeConfig(default=DefaultRoute(response_plan_arn=PLAN_ARN, title="{alarm_name} — {reason}"))
     return Bridge(config, incidents), incidents
 
 

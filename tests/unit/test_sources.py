@@ -149,7 +149,6 @@ def test_configuration_changes_are_not_actionable(name: str) -> None:
     [
         ("eventbridge-stepfunctions-execution-FAILED-awsdocs.json", "source='aws.states'"),
         ("eventbridge-aws-health-issue-EC2-instance-store-degraded-aws-health-tools.json", "AWS Health Event"),
-        ("custom-app-eventbridge-PaymentCreated-no-resources-powertools.json", "PaymentCreated"),
     ],
 )
 def test_other_events_are_rejected_naming_what_they_are(name: str, expected: str) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from incident_bridge.alarm import NormalizedAlarm
+from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import InvalidEvent
-from incident_bridge.sources import classic, cloudwatch
-from incident_bridge.sources.payloads import AlarmActionEvent, AlarmStateChangeEvent
+from incident_bridge.sources import application, classic, cloudwatch
+from incident_bridge.sources.payloads import AlarmActionEvent, AlarmStateChangeEvent, EventBridgeEnvelope
 from incident_bridge.validation import describe
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
@@ -25,7 +26,7 @@ class NotActionable:
     reason: str
 
 
-ParsedEvent = NormalizedAlarm | NotActionable
+ParsedEvent = NormalizedAlarm | CustomIncident | NotActionable
 
 
 def parse_event(raw: object) -> ParsedEvent:
@@ -45,9 +46,11 @@ def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
             return cloudwatch.from_eventbridge(AlarmStateChangeEvent.model_validate(raw), raw)
         if detail_type == ALARM_CONFIGURATION_CHANGE:
             return NotActionable("alarm configuration change: only state changes open incidents")
+        if application.is_application_event(raw):
+            return application.from_application_event(EventBridgeEnvelope.model_validate(raw), raw)
         raise InvalidEvent(
-            f"not a CloudWatch alarm state change: source={str(raw.get('source'))[:80]!r}, "
-            f"detail-type={str(detail_type)[:80]!r}"
+            f"not a CloudWatch alarm state change or a custom incident event: "
+            f"source={str(raw.get('source'))[:80]!r}, detail-type={str(detail_type)[:80]!r}"
         )
     if "alarmData" in raw:
         return cloudwatch.from_alarm_action(AlarmActionEvent.model_validate(raw), raw)
