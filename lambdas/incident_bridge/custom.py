@@ -20,11 +20,12 @@ ResourceArn = Annotated[
 
 
 class CustomIncidentDetail(BaseModel):
-    """The `detail` of an application event that asks for an incident."""
+    """The `detail` of an application event that asks for an incident. Other fields (`severity`, `service`, ...)
+    are allowed: routes match on them with `detail` paths, and they reach the incident in its raw data."""
 
     model_config = ConfigDict(
         frozen=True,
-        extra="forbid",
+        extra="allow",
         title="incident-bridge custom incident",
     )
 
