@@ -26,6 +26,9 @@ TITLE_FIELDS = frozenset(
      "title", "summary", "source", "detail_type", "route"}
 )  # fmt: skip
 
+#: Fields `group_by` may name, besides `tag:<key>` and `dimension:<name>`.
+GROUP_FIELDS = frozenset({"alarm_name", "alarm_arn", "account", "region", "namespace", "metric_name"})
+
 ResponsePlanArn = Annotated[str, Field(pattern=RESPONSE_PLAN_ARN_PATTERN)]
 SnsTopicArn = Annotated[
     str, Field(pattern=r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
@@ -117,6 +120,18 @@ class Route(Strict):
     continue_: bool = Field(default=False, alias="continue")
     drop: bool = False
 
+    @field_validator("group_by")
+    @classmethod
+    def _known_group_fields(cls, fields: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for name in fields or ():
+            prefix, _, rest = name.partition(":")
+            if name not in GROUP_FIELDS and not (prefix in {"tag", "dimension"} and rest):
+                raise ValueError(
+                    f"unknown group_by field {name!r} (known: {', '.join(sorted(GROUP_FIELDS))}, "
+                    "tag:<key>, dimension:<name>)"
+                )
+        return fields
+
     @field_validator("title")
     @classmethod
     def _known_fields(cls, template: str | None) -> str | None:
@@ -155,6 +170,8 @@ class BridgeConfig(Strict):
     sns_topic_arns: tuple[SnsTopicArn, ...] = ()
     #: When an event carries no alarmTags, look them up with cloudwatch:ListTagsForResource (cached per container).
     lookup_alarm_tags: bool = False
+    #: An alarm that fires again this soon after the bridge resolved its incident reopens that incident.
+    flap_window_seconds: int = Field(default=900, ge=0, le=86_400)
 
     @model_validator(mode="after")
     def _unique_route_names(self) -> BridgeConfig:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
@@ -33,6 +33,8 @@ RELATED_ITEMS_MAX = 100
 ITEM_TITLE_MAX = 200
 METRIC_DEFINITION_MAX = 4_000
 URL_MAX = 1_000
+EVENT_DATA_MAX = 12_000
+EVENT_REFERENCES_MAX = 10
 # Shown as the incident's trigger source; `aws.` prefixes are reserved for AWS services.
 TRIGGER_SOURCE = "incident-bridge.cloudwatch-alarm"
 CUSTOM_TRIGGER_SOURCE = "incident-bridge.custom"
@@ -99,6 +101,68 @@ class StartIncidentRequest(BaseModel):
             "triggerDetails": trigger,
             "relatedItems": [item.to_params() for item in self.related_items],
         }
+
+
+class UpdateRelatedItemsRequest(BaseModel):
+    """Adds one item to an open incident (the API takes one item per call)."""
+
+    model_config = ConfigDict(frozen=True)
+    operation: ClassVar[str] = "UpdateRelatedItems"
+
+    incident_arn: str
+    item: RelatedItem
+    client_token: str
+
+    def to_params(self) -> dict[str, Any]:
+        return {
+            "clientToken": self.client_token,
+            "incidentRecordArn": self.incident_arn,
+            "relatedItemsUpdate": {"itemToAdd": self.item.to_params()},
+        }
+
+
+class TimelineEventRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    operation: ClassVar[str] = "CreateTimelineEvent"
+
+    incident_arn: str
+    event_time: datetime
+    text: str
+    client_token: str
+    resource_arns: tuple[str, ...] = ()
+
+    def to_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "clientToken": self.client_token,
+            "incidentRecordArn": self.incident_arn,
+            "eventTime": self.event_time,
+            # Incident Manager's "Custom Event" type takes its text as a JSON string.
+            "eventType": "Custom Event",
+            "eventData": json.dumps(fit(self.text, EVENT_DATA_MAX - 100), ensure_ascii=False),
+        }
+        references = [arn for arn in self.resource_arns if is_incident_manager_arn(arn)][:EVENT_REFERENCES_MAX]
+        if references:
+            params["eventReferences"] = [{"resource": arn} for arn in references]
+        return params
+
+
+class IncidentStatusRequest(BaseModel):
+    """Resolves (or reopens) an incident."""
+
+    model_config = ConfigDict(frozen=True)
+    operation: ClassVar[str] = "UpdateIncidentRecord"
+
+    incident_arn: str
+    status: str
+    client_token: str
+
+    def to_params(self) -> dict[str, Any]:
+        return {"arn": self.incident_arn, "clientToken": self.client_token, "status": self.status}
+
+
+def token(*parts: str) -> str:
+    """A deterministic client token: the same logical call always carries the same token."""
+    return _token("\n".join(parts))
 
 
 def build_start_incident(subject: Subject, decision: RouteDecision) -> StartIncidentRequest:

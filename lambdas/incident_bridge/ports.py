@@ -3,14 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from incident_bridge.incident import StartIncidentRequest
+if TYPE_CHECKING:
+    from incident_bridge.incident import (
+        IncidentStatusRequest,
+        StartIncidentRequest,
+        TimelineEventRequest,
+        UpdateRelatedItemsRequest,
+    )
+    from incident_bridge.lifecycle import GroupRecord
 
 
 class IncidentManager(Protocol):
+    """Incident Manager's operations the bridge uses. Each raises PermanentApiError or TransientApiError."""
+
     def start_incident(self, request: StartIncidentRequest) -> str:
-        """Returns the incident record ARN. Raises PermanentApiError or TransientApiError."""
+        """Returns the incident record ARN."""
+        ...
+
+    def update_related_items(self, request: UpdateRelatedItemsRequest) -> None: ...
+
+    def create_timeline_event(self, request: TimelineEventRequest) -> None: ...
+
+    def update_incident_status(self, request: IncidentStatusRequest) -> None: ...
+
+    def incident_status(self, incident_arn: str) -> str | None:
+        """`OPEN` or `RESOLVED`; None when the incident no longer exists."""
+        ...
+
+
+class GroupStore(Protocol):
+    """Group records, written only if the stored version is the one the writer read."""
+
+    def load(self, group_key: str) -> GroupRecord | None: ...
+
+    def put(self, record: GroupRecord, *, expected_version: int | None) -> bool:
+        """Writes when the stored record has `expected_version` (None: when there is none). False when not."""
         ...
 
 

@@ -12,9 +12,9 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import load_config
-from incident_bridge.errors import InvalidEvent
+from incident_bridge.errors import ConfigError, InvalidEvent
 from incident_bridge.outcome import Outcome, OutcomeKind
-from incident_bridge.ports import AlarmTags
+from incident_bridge.ports import AlarmTags, GroupStore
 from incident_bridge.settings import IncidentManagerMode, Settings
 
 logger = Logger(child=True)
@@ -54,19 +54,19 @@ class Runtime:
         config = load_config(settings.config_file)
         if settings.incident_manager is IncidentManagerMode.DRY_RUN:
             from incident_bridge.adapters.dry_run import DryRunIncidentManager
+            from incident_bridge.adapters.memory_groups import MemoryGroupStore
 
-            return cls(
-                Bridge(config, DryRunIncidentManager()),
-                MemoryDeadLetters(),
-                emit_metrics=not settings.metrics_disabled,
-            )
+            bridge = Bridge(config, DryRunIncidentManager(), MemoryGroupStore())
+            return cls(bridge, MemoryDeadLetters(), emit_metrics=not settings.metrics_disabled)
         from incident_bridge.adapters.incident_manager import Boto3IncidentManager, create_client
 
-        return cls(
-            Bridge(config, Boto3IncidentManager(create_client())),
-            _sqs_dead_letters(settings),
-            emit_metrics=not settings.metrics_disabled,
+        bridge = Bridge(
+            config,
+            Boto3IncidentManager(create_client()),
+            _group_store(settings),
+            _alarm_tags() if config.lookup_alarm_tags else None,
         )
+        return cls(bridge, _sqs_dead_letters(settings), emit_metrics=not settings.metrics_disabled)
 
     def process_message(self, body: str, message_id: str) -> Outcome:
         """One queue message. Rejections go to the dead-letter queue with their reason; transient errors raise."""
@@ -124,6 +124,16 @@ _METRIC_NAMES = {
 def _count(outcome: Outcome) -> None:
     with single_metric(name=_METRIC_NAMES[outcome.kind], unit=MetricUnit.Count, value=1) as metric:
         metric.add_dimension(name="route", value=outcome.route_name or "none")
+
+
+def _group_store(settings: Settings) -> GroupStore:
+    if not settings.state_table_name:
+        raise ConfigError("STATE_TABLE_NAME: required to call Incident Manager live (the stack sets it)")
+    import boto3
+
+    from incident_bridge.adapters.group_table import DynamoGroupStore
+
+    return DynamoGroupStore(boto3.client("dynamodb"), settings.state_table_name)
 
 
 def _alarm_tags() -> AlarmTags:

@@ -26,6 +26,8 @@ class Settings(BaseModel):
     config_file: Path = Field(default=BUNDLED_CONFIG, alias="BRIDGE_CONFIG_FILE")
     incident_manager: IncidentManagerMode = Field(default=IncidentManagerMode.LIVE, alias="INCIDENT_MANAGER_MODE")
     dead_letter_queue_url: str | None = Field(default=None, alias="DEAD_LETTER_QUEUE_URL")
+    #: The DynamoDB table of incident groups; dry runs keep groups in memory instead.
+    state_table_name: str | None = Field(default=None, alias="STATE_TABLE_NAME")
     # Powertools' own switch; single_metric ignores it, so the runtime reads it too.
     metrics_disabled: bool = Field(default=False, alias="POWERTOOLS_METRICS_DISABLED")
 

@@ -19,6 +19,7 @@ from mypy_boto3_ssm_incidents import SSMIncidentsClient
 from incident_bridge import handler
 from incident_bridge.adapters.dead_letters import SqsDeadLetters
 from incident_bridge.adapters.incident_manager import Boto3IncidentManager
+from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.bridge import Bridge
 from incident_bridge.cli import LambdaContextStandIn
 from incident_bridge.config import parse_config
@@ -138,7 +139,7 @@ def bridge(
         {"default": {"response_plan_arn": TEST_PLAN_ARN, "impact": TEST_IMPACT}}, origin="tests/handler"
     )
     runtime = Runtime(
-        Bridge(config, Boto3IncidentManager(incidents_client)),
+        Bridge(config, Boto3IncidentManager(incidents_client), MemoryGroupStore()),
         SqsDeadLetters(dead_letter_queue.client, dead_letter_queue.url),
         emit_metrics=False,
     )

@@ -56,7 +56,7 @@ METRIC_ALARM_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuToo
 EC2_INSTANCE_ARN = "arn:aws:ec2:us-east-1:123456789012:instance/i-12345678901234567"
 # Pinned, not recomputed: the token must stay the same across releases, or a message redelivered after a
 # deploy would open a second incident.
-METRIC_ALARM_CLIENT_TOKEN = "6c3bea04b44a998e4654b4a12ab02777c052bcd7bc704bee72f22a91574bf40a"
+METRIC_ALARM_CLIENT_TOKEN = "49e8791ff8c79d018888a17b763cf447defda5475fdc2ec8e9e929add1ba53cf"
 
 
 def incident_record_arn(suffix: str = "0ec0e6a5") -> str:
@@ -143,11 +143,10 @@ def test_alarm_event_starts_exactly_one_incident_with_the_expected_request(bridg
     assert bridge.dead_letter_queue.messages() == []
 
 
-def test_redelivered_record_reuses_the_client_token(bridge: BridgeUnderTest) -> None:
+def test_redelivered_record_has_one_effect(bridge: BridgeUnderTest) -> None:
     # Given the same SQS record delivered twice (the second time with a higher receive count)
     event = load_event(METRIC_ALARM)
     request = expected_metric_alarm_request(event)
-    bridge.stubber.add_response("start_incident", {"incidentRecordArn": incident_record_arn()}, request)
     bridge.stubber.add_response("start_incident", {"incidentRecordArn": incident_record_arn()}, request)
 
     # When the handler processes both deliveries
@@ -156,10 +155,11 @@ def test_redelivered_record_reuses_the_client_token(bridge: BridgeUnderTest) -> 
         sqs_batch(sqs_record(body_of(event), "msg-1", receive_count=2)), lambda_context("req-2")
     )
 
-    # Then both calls carry the same clientToken, so Incident Manager returns the same incident
+    # Then Incident Manager saw one StartIncident (the group remembers the event), and the second delivery
+    # is reported as a redelivery, not as a failure
     assert first == second == {"batchItemFailures": []}
-    tokens = [sent["clientToken"] for sent in bridge.sent_requests]
-    assert tokens == [METRIC_ALARM_CLIENT_TOKEN, METRIC_ALARM_CLIENT_TOKEN]
+    assert [sent["clientToken"] for sent in bridge.sent_requests] == [METRIC_ALARM_CLIENT_TOKEN]
+    assert "redelivery" in bridge.runtime.outcomes[-1].reason
 
 
 def test_record_retried_after_throttling_keeps_its_client_token(bridge: BridgeUnderTest) -> None:
@@ -367,7 +367,10 @@ def test_poison_record_in_the_middle_of_a_batch_is_the_only_one_dead_lettered(br
 def test_transient_error_on_the_second_record_fails_only_that_record(bridge: BridgeUnderTest) -> None:
     # Given a batch of three alarms where Incident Manager throttles the second call
     events = [load_event(METRIC_ALARM), load_event(ANOMALY_ALARM), load_event(METRIC_ALARM)]
-    events[2]["id"] = "d3a7e8f0-0000-4000-8000-000000000003"  # a later, distinct delivery of the same alarm
+    # A different alarm (its own group, so its own incident): only name and ARN change
+    events[2]["id"] = "d3a7e8f0-0000-4000-8000-000000000003"
+    events[2]["detail"]["alarmName"] = "ServerCpuTooHigh-2"
+    events[2]["resources"] = ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh-2"]
     expect_start_incident(bridge.stubber, "00000001")
     bridge.stubber.add_client_error("start_incident", service_error_code="ThrottlingException")
     expect_start_incident(bridge.stubber, "00000003")
@@ -493,6 +496,7 @@ def test_handler_module_imports_without_aws_credentials(tmp_path: Path) -> None:
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
         "INCIDENT_MANAGER_MODE": "live",
+        "STATE_TABLE_NAME": "incident-bridge-groups",
         "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/incident-bridge-dead-letters",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }

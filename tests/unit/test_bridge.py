@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
+from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, DefaultRoute
 from incident_bridge.outcome import OutcomeKind
@@ -15,7 +16,8 @@ EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
 
 def dry_run_bridge() -> tuple[Bridge, DryRunIncidentManager]:
     incidents = DryRunIncidentManager()
-    return Bridge(BridgeConfig(default=DefaultRoute(response_plan_arn=PLAN_ARN)), incidents), incidents
+    config = BridgeConfig(default=DefaultRoute(response_plan_arn=PLAN_ARN))
+    return Bridge(config, incidents, MemoryGroupStore()), incidents
 
 
 def test_alarm_starts_an_incident_and_records_the_exact_call() -> None:
@@ -28,25 +30,29 @@ def test_alarm_starts_an_incident_and_records_the_exact_call() -> None:
     # Then one StartIncident was made, and the outcome records exactly what was sent
     assert outcome.kind is OutcomeKind.STARTED
     assert [call.operation for call in outcome.calls] == ["StartIncident"]
-    assert incidents.calls == [("StartIncident", outcome.calls[0].params)]
     assert outcome.incident_arn is not None
+    assert incidents.incidents[outcome.incident_arn].title == outcome.calls[0].params["title"]
     assert outcome.incident_arn.startswith("arn:aws:ssm-incidents::123456789012:incident-record/MyPlan/")
 
 
-def test_redelivery_returns_the_same_incident_as_the_real_api_would() -> None:
+def test_redelivery_has_no_second_effect() -> None:
     # Given a bridge that already handled an event
-    bridge, _ = dry_run_bridge()
+    bridge, incidents = dry_run_bridge()
     first = bridge.handle(load_event(EC2_ALARM))
 
     # When the same event is delivered again
     second = bridge.handle(load_event(EC2_ALARM))
 
-    # Then the client token matches, so the incident is the same one
-    assert first.incident_arn == second.incident_arn
+    # Then it is recognized as a redelivery: one incident, no further call
+    assert first.kind is OutcomeKind.STARTED
+    assert second.kind is OutcomeKind.IGNORED
+    assert "redelivery" in second.reason
+    assert second.calls == ()
+    assert len(incidents.incidents) == 1
 
 
 @pytest.mark.parametrize("state", ["OK", "INSUFFICIENT_DATA"])
-def test_non_alarm_states_are_ignored_with_the_reason(state: str) -> None:
+def test_states_other_than_alarm_open_nothing_without_an_open_incident(state: str) -> None:
     # Given the documented alarm, changed to another state
     raw = load_event(EC2_ALARM)
     raw["detail"]["state"]["value"] = state
@@ -58,7 +64,8 @@ def test_non_alarm_states_are_ignored_with_the_reason(state: str) -> None:
     # Then nothing is called and the reason names the state
     assert outcome.kind is OutcomeKind.IGNORED
     assert state in outcome.reason
-    assert incidents.calls == []
+    assert outcome.calls == ()
+    assert incidents.incidents == {}
 
 
 def test_event_that_is_not_an_alarm_is_rejected_as_invalid() -> None:
@@ -72,7 +79,7 @@ def test_event_that_is_not_an_alarm_is_rejected_as_invalid() -> None:
     # Then it is rejected as an invalid event, with no call made
     assert outcome.kind is OutcomeKind.REJECTED
     assert outcome.error_class == "InvalidEvent"
-    assert incidents.calls == []
+    assert incidents.incidents == {}
 
 
 def test_request_the_real_api_would_refuse_is_rejected_by_the_dry_run() -> None:
@@ -84,7 +91,7 @@ def test_request_the_real_api_would_refuse_is_rejected_by_the_dry_run() -> None:
             name="default", response_plan_arn="not-an-arn", impact=3, title="{alarm_name}"
         )
     )
-    sabotaged = Bridge(config, DryRunIncidentManager())
+    sabotaged = Bridge(config, DryRunIncidentManager(), MemoryGroupStore())
 
     # When it is handled
     outcome = sabotaged.handle(raw)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from incident_bridge.adapters.api_model import ensure_valid
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
+from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, DefaultRoute
 from incident_bridge.outcome import OutcomeKind
@@ -60,7 +61,7 @@ def alarm_state_change(draw: st.DrawFn) -> dict[str, Any]:
 def bridge() -> tuple[Bridge, DryRunIncidentManager]:
     incidents = DryRunIncidentManager()
     config = BridgeConfig(default=DefaultRoute(response_plan_arn=PLAN_ARN, title="{alarm_name} — {reason}"))
-    return Bridge(config, incidents), incidents
+    return Bridge(config, incidents, MemoryGroupStore()), incidents
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -75,9 +76,10 @@ def test_every_generated_alarm_yields_a_request_the_api_accepts(raw: dict[str, A
     # Then it started an incident (the stand-in validated the request against the model), and the request
     # independently passes the full model too
     assert outcome.kind is OutcomeKind.STARTED, outcome.reason
-    [(operation, params)] = incidents.calls
-    ensure_valid(operation, params)
-    assert len(params["relatedItems"]) <= 100
+    [call] = outcome.calls
+    ensure_valid(call.operation, call.params)
+    assert len(call.params["relatedItems"]) <= 100
+    assert len(incidents.incidents) == 1
 
 
 json_values = st.recursive(
@@ -125,5 +127,6 @@ def test_alarm_name_with_control_characters_is_rejected_with_a_reason(name: str,
     assert outcome.kind in {OutcomeKind.STARTED, OutcomeKind.REJECTED}
     if outcome.kind is OutcomeKind.REJECTED:
         assert "alarm ARN" in outcome.reason
-    for operation, params in incidents.calls:
-        ensure_valid(operation, params)
+    for call in outcome.calls:
+        ensure_valid(call.operation, call.params)
+    assert len(incidents.incidents) == len(outcome.calls)

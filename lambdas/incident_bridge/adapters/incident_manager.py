@@ -8,7 +8,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
 from incident_bridge.errors import PermanentApiError, TransientApiError
-from incident_bridge.incident import StartIncidentRequest
+from incident_bridge.incident import (
+    IncidentStatusRequest,
+    StartIncidentRequest,
+    TimelineEventRequest,
+    UpdateRelatedItemsRequest,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm_incidents import SSMIncidentsClient
@@ -68,3 +73,35 @@ class Boto3IncidentManager:
         except (ClientError, BotoCoreError) as error:
             raise classify(error, "StartIncident") from error
         return response["incidentRecordArn"]
+
+    def update_related_items(self, request: UpdateRelatedItemsRequest) -> None:
+        params: dict[str, Any] = request.to_params()
+        try:
+            self._client.update_related_items(**params)
+        except (ClientError, BotoCoreError) as error:
+            raise classify(error, request.operation) from error
+
+    def create_timeline_event(self, request: TimelineEventRequest) -> None:
+        params: dict[str, Any] = request.to_params()
+        try:
+            self._client.create_timeline_event(**params)
+        except (ClientError, BotoCoreError) as error:
+            raise classify(error, request.operation) from error
+
+    def update_incident_status(self, request: IncidentStatusRequest) -> None:
+        params: dict[str, Any] = request.to_params()
+        try:
+            self._client.update_incident_record(**params)
+        except (ClientError, BotoCoreError) as error:
+            raise classify(error, request.operation) from error
+
+    def incident_status(self, incident_arn: str) -> str | None:
+        try:
+            response = self._client.get_incident_record(arn=incident_arn)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return None  # deleted: the group gets a fresh incident
+            raise classify(error, "GetIncidentRecord") from error
+        except BotoCoreError as error:
+            raise classify(error, "GetIncidentRecord") from error
+        return str(response["incidentRecord"]["status"])
