@@ -7,6 +7,7 @@ from constructs import Construct
 from incident_bridge.config import BridgeConfig
 from infra.bridge_function import TIMEOUT, BridgeFunction
 from infra.ingest import AlarmIngest
+from infra.state_table import GroupStateTable
 
 
 class IncidentBridge(Construct):
@@ -15,11 +16,13 @@ class IncidentBridge(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.ingest = AlarmIngest(self, "Ingest", processing_timeout=TIMEOUT, sns_topic_arns=config.sns_topic_arns)
+        self.state = GroupStateTable(self, "State")
         self.bridge_function = BridgeFunction(
             self,
             "Bridge",
             config=config,
             queue=self.ingest.queue,
             dead_letter_queue=self.ingest.dead_letter_queue,
+            state_table=self.state,
             powertools_layer_arn=powertools_layer_arn,
         )

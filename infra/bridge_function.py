@@ -15,6 +15,7 @@ from constructs import Construct
 
 from incident_bridge.config import BridgeConfig
 from infra.asset import CONFIG_FILE_NAME, stage_function_code
+from infra.state_table import GroupStateTable
 
 # Powertools for AWS Lambda (Python) v3, public layer published by AWS (account 017000801446), for the
 # runtime below. Its version number is per layer, not the PyPI version; see the Powertools install docs.
@@ -36,6 +37,7 @@ class BridgeFunction(Construct):
         config: BridgeConfig,
         queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
+        state_table: GroupStateTable,
         powertools_layer_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -57,6 +59,7 @@ class BridgeFunction(Construct):
             environment={
                 "BRIDGE_CONFIG_FILE": CONFIG_FILE_NAME,
                 "DEAD_LETTER_QUEUE_URL": dead_letter_queue.queue_url,
+                "STATE_TABLE_NAME": state_table.table.table_name,
                 "POWERTOOLS_SERVICE_NAME": "incident-bridge",
                 "POWERTOOLS_METRICS_NAMESPACE": "IncidentBridge",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -73,7 +76,10 @@ class BridgeFunction(Construct):
         )
         dead_letter_queue.grant_send_messages(self.function)
         self._accept_alarm_actions(dead_letter_queue)
-        self.function.add_to_role_policy(start_incident_statement(config.response_plan_arns()))
+        state_table.grant_group_access(self.function)
+        plans = config.response_plan_arns()
+        self.function.add_to_role_policy(start_incident_statement(plans))
+        self.function.add_to_role_policy(incident_record_statement(plans))
         if config.lookup_alarm_tags:
             self.function.add_to_role_policy(
                 iam.PolicyStatement(
@@ -112,3 +118,23 @@ class BridgeFunction(Construct):
 def start_incident_statement(response_plan_arns: Sequence[str]) -> iam.PolicyStatement:
     """StartIncident on exactly the configured plans: never a wildcard."""
     return iam.PolicyStatement(actions=["ssm-incidents:StartIncident"], resources=sorted(set(response_plan_arns)))
+
+
+#: What the lifecycle does to incidents it opened: read their status, add items and notes, resolve or reopen.
+INCIDENT_RECORD_ACTIONS = (
+    "ssm-incidents:GetIncidentRecord",
+    "ssm-incidents:UpdateRelatedItems",
+    "ssm-incidents:CreateTimelineEvent",
+    "ssm-incidents:UpdateIncidentRecord",
+)
+
+
+def incident_record_arns(response_plan_arns: Sequence[str]) -> list[str]:
+    """Incident records live under their plan's name: arn:<p>:ssm-incidents::<account>:incident-record/<plan>/<id>."""
+    return sorted({arn.replace(":response-plan/", ":incident-record/", 1) + "/*" for arn in response_plan_arns})
+
+
+def incident_record_statement(response_plan_arns: Sequence[str]) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        actions=list(INCIDENT_RECORD_ACTIONS), resources=incident_record_arns(response_plan_arns)
+    )

@@ -355,8 +355,20 @@ def test_start_incident_is_granted_on_exactly_the_plan_from_context(default_stac
     # When we collect every statement that mentions an Incident Manager action
     statements = incident_manager_statements(default_stack.template)
 
-    # Then there is one, and it allows StartIncident on that plan only
-    assert statements == [{"Action": "ssm-incidents:StartIncident", "Effect": "Allow", "Resource": PLAN_ARN}]
+    # Then StartIncident is allowed on that plan only, and the lifecycle actions on its incident records only
+    assert statements == [
+        {"Action": "ssm-incidents:StartIncident", "Effect": "Allow", "Resource": PLAN_ARN},
+        {
+            "Action": [
+                "ssm-incidents:GetIncidentRecord",
+                "ssm-incidents:UpdateRelatedItems",
+                "ssm-incidents:CreateTimelineEvent",
+                "ssm-incidents:UpdateIncidentRecord",
+            ],
+            "Effect": "Allow",
+            "Resource": "arn:aws:ssm-incidents::123456789012:incident-record/MyPlan/*",
+        },
+    ]
 
 
 def test_start_incident_is_granted_on_exactly_the_plan_from_the_config_file(tmp_path: Path) -> None:
@@ -367,9 +379,20 @@ def test_start_incident_is_granted_on_exactly_the_plan_from_the_config_file(tmp_
     # When the stack is synthesized
     synthesized = synthesize({CONFIG_FILE_KEY: str(config_file)}, tmp_path / "cdk.out", nag=False)
 
-    # Then StartIncident is allowed on the file's plan, and on nothing else
+    # Then StartIncident is allowed on the file's plan, and the lifecycle actions on its records, nothing else
     statements = incident_manager_statements(synthesized.template)
-    assert statements == [{"Action": "ssm-incidents:StartIncident", "Effect": "Allow", "Resource": OTHER_PLAN}]
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        ("ssm-incidents:StartIncident", OTHER_PLAN),
+        (
+            [
+                "ssm-incidents:GetIncidentRecord",
+                "ssm-incidents:UpdateRelatedItems",
+                "ssm-incidents:CreateTimelineEvent",
+                "ssm-incidents:UpdateIncidentRecord",
+            ],
+            "arn:aws:ssm-incidents::210987654321:incident-record/Payments-Sev2/*",
+        ),
+    ]
 
 
 def test_context_plan_replaces_the_plan_in_the_config_file(tmp_path: Path) -> None:
