@@ -100,7 +100,9 @@ def _glob(values: Iterable[str], patterns: tuple[str, ...], label: str) -> Check
         for pattern in patterns:
             if fnmatch.fnmatchcase(value, pattern):
                 return True, f"{label} {value!r} matches {pattern!r}"
-    shown = ", ".join(repr(v) for v in seen[:3]) or "none"
+    if not seen:
+        return False, f"{label} absent (wanted {list(patterns)})"
+    shown = ", ".join(repr(v) for v in seen[:3])
     return False, f"{label} {shown} matches none of {list(patterns)}"
 
 
