@@ -172,6 +172,8 @@ class BridgeConfig(Strict):
     lookup_alarm_tags: bool = False
     #: An alarm that fires again this soon after the bridge resolved its incident reopens that incident.
     flap_window_seconds: int = Field(default=900, ge=0, le=86_400)
+    #: Plan that Incident Manager's native alarm action starts when the bridge itself is broken (self-monitoring).
+    fallback_response_plan_arn: ResponsePlanArn | None = None
 
     @model_validator(mode="after")
     def _unique_route_names(self) -> BridgeConfig:
