@@ -1,0 +1,425 @@
+"""`incident-bridge routes test` and `incident-bridge config check` through `cli.main`, in process with capsys.
+
+Neither command imports the handler, so no environment isolation is needed (unlike `invoke`, see test_cli.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from incident_bridge import cli
+from tests.conftest import EVENTS_DIR, load_event
+
+TEAMS_CONFIG = EVENTS_DIR.parent / "examples" / "bridge.teams.yaml"
+EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
+LAMBDA_ACTION_ALARM = "lambda-action-metric-math-alarm-ALARM-lambda-invocations-powertools.json"
+CONFIG_CHANGE = "eventbridge-config-change-create-composite-awsdocs.json"
+CUSTOM_EVENT = "custom-app-eventbridge-PaymentCreated-no-resources-powertools.json"
+
+PLAN_PREFIX = "arn:aws:ssm-incidents::123456789012:response-plan/"
+PLATFORM_PLAN = PLAN_PREFIX + "platform-oncall"
+PAYMENTS_PLAN = PLAN_PREFIX + "payments-oncall"
+INTERNAL_PLAN = PLAN_PREFIX + "internal-tools"
+RUNBOOK_URL = "https://wiki.example.com/runbooks/cpu"
+
+
+def write_json(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def write_yaml(path: Path, document: Any) -> Path:
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], list[str]]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out.splitlines(), captured.err.splitlines()
+
+
+def tagged_ec2_alarm(tmp_path: Path, tags: dict[str, str]) -> Path:
+    raw = load_event(EC2_ALARM)
+    raw["detail"]["alarmTags"] = tags
+    return write_json(tmp_path / "alarm.json", raw)
+
+
+# ---- routes test ----
+
+
+def test_routes_test_explains_every_route_and_the_decision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a configuration with a route that does not match and one that does, and a tagged EC2 alarm
+    config = write_yaml(
+        tmp_path / "bridge.yaml",
+        {
+            "default": {"response_plan_arn": PLATFORM_PLAN, "impact_tag": "incident-impact"},
+            "routes": [
+                {"name": "lambda", "match": {"namespace": "AWS/Lambda"}, "response_plan_arn": PAYMENTS_PLAN},
+                {
+                    "name": "ec2",
+                    "match": {"namespace": "AWS/EC2", "tags": {"team": "pay*"}},
+                    "response_plan_arn": PAYMENTS_PLAN,
+                    "impact": 2,
+                    "title": "[{tag_team}] {alarm_name}: {metric_name}",
+                    "related_urls": [{"title": "EC2 runbook", "url": "https://wiki.example.com/ec2"}],
+                },
+            ],
+        },
+    )
+    event = tagged_ec2_alarm(tmp_path, {"team": "payments", "incident-impact": "1", "runbook-url": RUNBOOK_URL})
+
+    # When routes test runs
+    code, out, err = run(capsys, "routes", "test", str(event), "--config", str(config))
+
+    # Then each route is listed with why it matched or not, then the decision with plan, impact, title and URLs
+    assert (code, err) == (0, [])
+    assert out == [
+        "no     lambda: namespace 'AWS/EC2' matches none of ['AWS/Lambda']",
+        "MATCH  ec2: namespace 'AWS/EC2' matches 'AWS/EC2'; tag team 'payments' matches 'pay*'",
+        f"=> route ec2: plan {PAYMENTS_PLAN}, impact 1",
+        "   title: [payments] ServerCpuTooHigh: CPUUtilization",
+        "   related: EC2 runbook <https://wiki.example.com/ec2>",
+        f"   related: runbook-url (alarm tag) <{RUNBOOK_URL}>",
+    ]
+
+
+def test_routes_test_with_continue_prints_each_decision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a `continue` route and a second matching route
+    config = write_yaml(
+        tmp_path / "bridge.yaml",
+        {
+            "default": {"response_plan_arn": PLATFORM_PLAN},
+            "routes": [
+                {
+                    "name": "ec2",
+                    "match": {"namespace": "AWS/EC2"},
+                    "response_plan_arn": PAYMENTS_PLAN,
+                    "continue": True,
+                },
+                {"name": "cpu", "match": {"metric_name": "CPU*"}, "impact": 4, "title": "{alarm_name}"},
+            ],
+        },
+    )
+
+    # When routes test runs on the documented EC2 alarm
+    code, out, _ = run(capsys, "routes", "test", str(EVENTS_DIR / EC2_ALARM), "--config", str(config))
+
+    # Then both decisions are printed, in order
+    assert code == 0
+    assert out == [
+        "MATCH  ec2: namespace 'AWS/EC2' matches 'AWS/EC2'",
+        "MATCH  cpu: metric 'CPUUtilization' matches 'CPU*'",
+        f"=> route ec2: plan {PAYMENTS_PLAN}, impact 3",
+        "   title: ServerCpuTooHigh is in ALARM (123456789012, us-east-1)",
+        f"=> route cpu: plan {PLATFORM_PLAN}, impact 4",
+        "   title: ServerCpuTooHigh",
+    ]
+
+
+def test_routes_test_for_a_dropped_alarm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the example configuration, whose first route drops test-* and *-canary alarms
+    raw = load_event(EC2_ALARM)
+    raw["detail"]["alarmName"] = "checkout-canary"
+    raw["resources"] = ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-canary"]
+    event = write_json(tmp_path / "canary.json", raw)
+
+    # When routes test runs on a canary alarm
+    code, out, _ = run(capsys, "routes", "test", str(event), "--config", str(TEAMS_CONFIG))
+
+    # Then it says which route dropped it, and that no incident is opened
+    assert code == 0
+    assert out == [
+        "MATCH  test-alarms: alarm name 'checkout-canary' matches '*-canary'",
+        "=> dropped by route test-alarms: no incident",
+    ]
+
+
+def test_routes_test_for_a_drop_after_a_continue_route_shows_the_incident_still_opened(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a `continue` route, then a drop route, both matching
+    config = write_yaml(
+        tmp_path / "bridge.yaml",
+        {
+            "default": {"response_plan_arn": PLATFORM_PLAN},
+            "routes": [
+                {
+                    "name": "ec2",
+                    "match": {"namespace": "AWS/EC2"},
+                    "response_plan_arn": PAYMENTS_PLAN,
+                    "continue": True,
+                },
+                {"name": "quiet", "match": {"alarm_name": "Server*"}, "drop": True},
+            ],
+        },
+    )
+
+    # When routes test runs on the documented EC2 alarm
+    code, out, _ = run(capsys, "routes", "test", str(EVENTS_DIR / EC2_ALARM), "--config", str(config))
+
+    # Then it shows the incident the bridge opens for the `continue` route
+    assert code == 0
+    assert f"=> route ec2: plan {PAYMENTS_PLAN}, impact 3" in out
+
+
+def test_routes_test_does_not_route_a_configuration_change(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the documented alarm configuration-change event
+    event = EVENTS_DIR / CONFIG_CHANGE
+
+    # When routes test runs on it
+    code, out, _ = run(capsys, "routes", "test", str(event), "--config", str(TEAMS_CONFIG))
+
+    # Then it is not routed, with the reason
+    assert code == 0
+    assert out == [f"{event}: not routed: alarm configuration change: only state changes open incidents"]
+
+
+def test_routes_test_reports_an_invalid_custom_event_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a custom event without a title
+    raw = load_event(CUSTOM_EVENT)
+    raw["account"] = "123456789012"  # the sample's account has 13 digits
+    raw["detail"] = {"impact": 2, "severity": "critical"}
+    event = write_json(tmp_path / "custom.json", raw)
+
+    # When routes test runs on it
+    code, out, _ = run(capsys, "routes", "test", str(event), "--config", str(TEAMS_CONFIG))
+
+    # Then it is not routable, naming the missing field
+    assert code == 1
+    assert out == [
+        f"{event}: not routable: custom event 'app.payment'/'PaymentCreated' does not follow the custom incident "
+        "schema: detail.title: Field required"
+    ]
+
+
+def test_routes_test_with_a_bad_configuration_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a configuration with an impact out of range
+    config = write_yaml(tmp_path / "bridge.yaml", {"default": {"response_plan_arn": PLATFORM_PLAN, "impact": 6}})
+
+    # When routes test runs with it
+    code, out, err = run(capsys, "routes", "test", str(EVENTS_DIR / EC2_ALARM), "--config", str(config))
+
+    # Then it stops with the configuration error
+    assert (code, out) == (2, [])
+    assert err == [
+        f"incident-bridge: configuration error: {config}: default.impact: Input should be less than or equal to 5"
+    ]
+
+
+# ---- routes test on the example configuration, with real samples ----
+
+
+def test_example_config_routes_the_documented_ec2_alarm_to_the_default(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the example configuration and the documented EC2 alarm (no tags)
+    # When routes test runs
+    code, out, _ = run(capsys, "routes", "test", str(EVENTS_DIR / EC2_ALARM), "--config", str(TEAMS_CONFIG))
+
+    # Then no route matches and the default decides, with its related URL
+    assert code == 0
+    assert out == [
+        "no     test-alarms: alarm name 'ServerCpuTooHigh' matches none of ['test-*', '*-canary']",
+        "no     payments: tag team absent (wanted ['payments'])",
+        "no     checkout-functions: namespace 'AWS/EC2' matches none of ['AWS/Lambda']",
+        "no     lambda-errors: namespace 'AWS/EC2' matches none of ['AWS/Lambda']",
+        "no     internal-tools: alarm name 'ServerCpuTooHigh' matches none of ['/^(wiki|jira|ci)-/']",
+        "no     app-incidents: source 'aws.cloudwatch' matches none of ['com.example.*']",
+        f"=> route default: plan {PLATFORM_PLAN}, impact 3",
+        "   title: ServerCpuTooHigh is in ALARM (123456789012, us-east-1)",
+        "   related: Platform runbook index <https://wiki.example.com/runbooks>",
+    ]
+
+
+def test_example_config_routes_a_payments_tagged_alarm_with_tag_impact_and_urls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the example configuration and the documented EC2 alarm tagged team=payments, incident-impact=2 and a
+    # runbook URL
+    event = tagged_ec2_alarm(tmp_path, {"team": "payments", "incident-impact": "2", "runbook-url": RUNBOOK_URL})
+
+    # When routes test runs
+    code, out, _ = run(capsys, "routes", "test", str(event), "--config", str(TEAMS_CONFIG))
+
+    # Then the payments route decides, with the tag's impact, its title and its URLs then the tag's
+    assert code == 0
+    assert out == [
+        "no     test-alarms: alarm name 'ServerCpuTooHigh' matches none of ['test-*', '*-canary']",
+        "MATCH  payments: tag team 'payments' matches 'payments'",
+        f"=> route payments: plan {PAYMENTS_PLAN}, impact 2",
+        "   title: [payments] ServerCpuTooHigh: CPUUtilization",
+        "   related: Payments runbook <https://wiki.example.com/runbooks/payments>",
+        f"   related: runbook-url (alarm tag) <{RUNBOOK_URL}>",
+    ]
+
+
+def test_example_config_routes_the_lambda_metric_math_alarm_by_its_metrics(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the example configuration and the Powertools Lambda alarm-action sample (Invocations / Duration)
+    event = EVENTS_DIR / LAMBDA_ACTION_ALARM
+
+    # When routes test runs
+    code, out, _ = run(capsys, "routes", "test", str(event), "--config", str(TEAMS_CONFIG))
+
+    # Then the Lambda routes do not match (no FunctionName, no Errors/Throttles metric) and the default decides
+    assert code == 0
+    assert out[2:4] == [
+        "no     checkout-functions: dimension FunctionName absent (wanted ['checkout-*'])",
+        "no     lambda-errors: metric 'Invocations', 'Duration' matches none of ['Errors', 'Throttles']",
+    ]
+    assert out[6:8] == [
+        f"=> route default: plan {PLATFORM_PLAN}, impact 3",
+        "   title: Test alert is in ALARM (912397435824, eu-west-1)",
+    ]
+
+
+def test_example_config_routes_a_checkout_lambda_alarm_to_two_plans(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the Powertools Lambda sample with its second metric changed to Errors of function checkout-api
+    raw = load_event(LAMBDA_ACTION_ALARM)
+    metric = raw["alarmData"]["configuration"]["metrics"][2]["metricStat"]["metric"]
+    metric["name"], metric["dimensions"] = "Errors", {"FunctionName": "checkout-api"}
+    event = write_json(tmp_path / "checkout.json", raw)
+
+    # When routes test runs with the example configuration
+    code, out, _ = run(capsys, "routes", "test", str(event), "--config", str(TEAMS_CONFIG))
+
+    # Then checkout-functions (continue) and lambda-errors both decide
+    assert code == 0
+    assert [line for line in out if line.startswith(("MATCH", "=>"))] == [
+        "MATCH  checkout-functions: namespace 'AWS/Lambda' matches 'AWS/Lambda'; "
+        "dimension FunctionName 'checkout-api' matches 'checkout-*'",
+        "MATCH  lambda-errors: namespace 'AWS/Lambda' matches 'AWS/Lambda'; metric 'Errors' matches 'Errors'",
+        f"=> route checkout-functions: plan {PAYMENTS_PLAN}, impact 2",
+        f"=> route lambda-errors: plan {PLATFORM_PLAN}, impact 3",
+    ]
+
+
+def test_example_config_routes_a_critical_custom_event_to_app_incidents(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a custom event from com.example.checkout with severity critical
+    raw = load_event(CUSTOM_EVENT)
+    raw["account"] = "123456789012"  # the sample's account has 13 digits
+    raw["source"] = "com.example.checkout"
+    raw["detail"] = {"title": "Checkout is down", "severity": "critical"}
+    event = write_json(tmp_path / "custom.json", raw)
+
+    # When routes test runs with the example configuration
+    code, out, _ = run(capsys, "routes", "test", str(event), "--config", str(TEAMS_CONFIG))
+
+    # Then app-incidents decides, and the title is the event's
+    assert code == 0
+    assert out[-4:] == [
+        "MATCH  app-incidents: source 'com.example.checkout' matches 'com.example.*'; "
+        "detail $.severity 'critical' matches 'critical'",
+        f"=> route app-incidents: plan {PLATFORM_PLAN}, impact 2",
+        "   title: Checkout is down",
+        "   related: Platform runbook index <https://wiki.example.com/runbooks>",
+    ]
+
+
+# ---- config check ----
+
+
+def test_config_check_accepts_the_example_configuration(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the example multi-team configuration
+    # When config check runs on it
+    code, out, err = run(capsys, "config", "check", str(TEAMS_CONFIG))
+
+    # Then it is valid, with its routes counted and its three plans listed
+    assert (code, err) == (0, [])
+    assert out == [
+        f"{TEAMS_CONFIG}: valid: 6 route(s) and the default; response plans: "
+        f"{PLATFORM_PLAN}, {PAYMENTS_PLAN}, {INTERNAL_PLAN}"
+    ]
+
+
+KNOWN_FIELDS = (
+    "account, alarm_name, description, detail_type, kind, metric_name, namespace, reason, region, route, source, "
+    "state, summary, title, tag_<key>, detail_<key>"
+)
+SNS_PATTERN = r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
+
+BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
+    ("unknown-route-key", {"routes": [{"name": "a", "plan": PAYMENTS_PLAN}]},
+     "routes.0.plan: Extra inputs are not permitted"),
+    ("unknown-matcher", {"routes": [{"name": "a", "match": {"alarm": "x"}}]},
+     "routes.0.match.alarm: Extra inputs are not permitted"),
+    ("bad-regex", {"routes": [{"name": "a", "match": {"alarm_name_regex": "(unclosed"}}]},
+     "routes.0.match.alarm_name_regex: Value error, not a valid regular expression '(unclosed': "
+     "missing ), unterminated subpattern at position 0"),
+    ("unknown-title-field", {"routes": [{"name": "a", "title": "{alarm_nmae} fired"}]},
+     f"routes.0.title: Value error, unknown field {{alarm_nmae}} (known: {KNOWN_FIELDS})"),
+    ("impact-0", {"routes": [{"name": "a", "impact": 0}]},
+     "routes.0.impact: Input should be greater than or equal to 1"),
+    ("impact-6", {"routes": [{"name": "a", "impact": 6}]},
+     "routes.0.impact: Input should be less than or equal to 5"),
+    ("ftp-related-url", {"routes": [{"name": "a", "related_urls": [{"title": "t", "url": "ftp://example.com/x"}]}]},
+     "routes.0.related_urls.0.url: String should match pattern '^https?://'"),
+    ("default-with-match", {"default": {"response_plan_arn": PLATFORM_PLAN, "match": {"alarm_name": "x"}}},
+     "default: Value error, the default route catches what no other route does: it takes no `match`"),
+    ("duplicate-names", {"routes": [{"name": "a"}, {"name": "a"}]},
+     "(root): Value error, route names must be unique: a"),
+    ("detail-path-without-dollar", {"routes": [{"name": "a", "match": {"detail": {"severity": "critical"}}}]},
+     "routes.0.match.detail: Value error, 'severity' is not a path like $.severity or $.service.name"),
+    ("sns-topic-arn", {"sns_topic_arns": ["arn:aws:sqs:us-east-1:123456789012:alarms"]},
+     f"sns_topic_arns.0: String should match pattern '{SNS_PATTERN}'"),
+    ("routes-not-a-list", {"routes": {"name": "a"}}, "routes: Input should be a valid tuple"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("document", "problem"), [pytest.param(*case[1:], id=case[0]) for case in BAD_CONFIGS])
+def test_config_check_prints_each_problem_and_exits_1(
+    document: dict[str, Any], problem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a YAML configuration file with one mistake
+    config = write_yaml(tmp_path / "bridge.yaml", {"default": {"response_plan_arn": PLATFORM_PLAN}, **document})
+
+    # When config check runs on it
+    code, out, err = run(capsys, "config", "check", str(config))
+
+    # Then it exits 1 and prints the file, then the problem with the path to the field
+    assert (code, out) == (1, [])
+    assert err == [f"{config}: invalid", f"  - {problem}"]
+
+
+def test_config_check_prints_every_problem_on_its_own_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a configuration with three mistakes in two routes
+    config = write_yaml(
+        tmp_path / "bridge.yaml",
+        {
+            "default": {"response_plan_arn": PLATFORM_PLAN},
+            "routes": [{"name": "a", "plan": "x"}, {"name": "b", "impact": 9, "match": {"detail": {"severity": "x"}}}],
+        },
+    )
+
+    # When config check runs on it
+    code, _, err = run(capsys, "config", "check", str(config))
+
+    # Then each problem is one line
+    assert code == 1
+    assert err == [
+        f"{config}: invalid",
+        "  - routes.0.plan: Extra inputs are not permitted",
+        "  - routes.1.match.detail: Value error, 'severity' is not a path like $.severity or $.service.name",
+        "  - routes.1.impact: Input should be less than or equal to 5",
+    ]
+
+
+def test_config_check_on_a_missing_file_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a path where there is no file
+    missing = tmp_path / "nope.yaml"
+
+    # When config check runs on it
+    code, _, err = run(capsys, "config", "check", str(missing))
+
+    # Then it says it cannot read it
+    assert code == 1
+    assert err == [f"{missing}: invalid", "  - cannot read the configuration file (No such file or directory)"]
