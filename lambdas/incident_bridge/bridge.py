@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from incident_bridge.alarm import AlarmState, NormalizedAlarm
 from incident_bridge.config import BridgeConfig
 from incident_bridge.custom import CustomIncident
-from incident_bridge.errors import InvalidEvent, PermanentApiError
+from incident_bridge.errors import InvalidEvent, PermanentApiError, TransientApiError
 from incident_bridge.incident import build_start_incident
-from incident_bridge.lifecycle import Lifecycle, Step
+from incident_bridge.lifecycle import Firing, Lifecycle, Step, group_key
 from incident_bridge.outcome import Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore, IncidentManager
-from incident_bridge.routing import Subject, route
+from incident_bridge.routing import RouteDecision, Routing, Subject, route
 from incident_bridge.sources import NotActionable, parse_event
 
 # When one event opens several incidents (routes with `continue`), the outcome reports the weightiest step.
@@ -36,13 +36,50 @@ class Bridge:
         self._config = config
         self._tags = tags if config.lookup_alarm_tags else None
         self._lifecycle = Lifecycle(
-            incidents, groups, flap_window=timedelta(seconds=config.flap_window_seconds), clock=clock
+            incidents,
+            groups,
+            flap_window=timedelta(seconds=config.flap_window_seconds),
+            check_interval=timedelta(seconds=config.incident_check_seconds),
+            clock=clock,
         )
 
-    def handle(self, raw_event: object) -> Outcome:
+    def handle(self, raw_event: object, event_key: str = "event") -> Outcome:
         """Rejections (bad input, permanent API refusals) come back as outcomes; transient errors raise."""
+        outcome = self.handle_batch([(event_key, raw_event)])[event_key]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def handle_batch(self, events: Sequence[tuple[str, object]]) -> dict[str, Outcome | TransientApiError]:
+        """Handles a batch in order, coalescing ALARMs of one group into one update (the API budget in a storm).
+
+        Keys are the caller's (SQS message ids); a key maps to its outcome, or to the transient error that should
+        make the queue redeliver it.
+        """
+        results: dict[str, Outcome | TransientApiError] = {}
+        pending: dict[str, list[tuple[str, Subject, Firing]]] = {}
+        for key, raw in events:
+            prepared = self._prepare(raw)
+            if isinstance(prepared, Outcome):
+                results[key] = prepared
+                continue
+            subject, routing = prepared
+            if _coalescible(subject, routing):
+                firing = self._firing(subject, routing.decisions[0])
+                group = group_key(subject, routing.decisions[0])
+                pending.setdefault(group, []).append((key, subject, firing))
+                continue
+            # Recoveries and multi-route events keep their place in the order: what came before goes first.
+            self._flush(pending, results)
+            results[key] = self._guarded(subject, routing)
+        self._flush(pending, results)
+        return results
+
+    # ---- preparing ----
+
+    def _prepare(self, raw: object) -> Outcome | tuple[Subject, Routing]:
         try:
-            parsed = parse_event(raw_event)
+            parsed = parse_event(raw)
         except InvalidEvent as error:
             return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
         if isinstance(parsed, NotActionable):
@@ -52,45 +89,84 @@ class Bridge:
             if ignored is not None:
                 return ignored
             parsed = self._with_tags(parsed)
-        try:
-            return self._route(parsed)
-        except PermanentApiError as error:
-            return Outcome(
-                OutcomeKind.REJECTED,
-                f"Incident Manager refused a request for {_name(parsed)}: {error}",
-                alarm_name=_name(parsed),
-                error_class=type(error).__name__,
-            )
+        routing = route(parsed, self._config)
+        if not routing.decisions:
+            name = _name(parsed)
+            return Outcome(OutcomeKind.IGNORED, f"{name}: dropped by route {routing.dropped_by}",
+                           alarm_name=name, route_name=routing.dropped_by)  # fmt: skip
+        return parsed, routing
 
     def _with_tags(self, alarm: NormalizedAlarm) -> NormalizedAlarm:
         if self._tags is None or alarm.tags:
             return alarm
         return alarm.model_copy(update={"tags": dict(self._tags.tags_for(alarm.alarm_arn))})
 
-    def _route(self, subject: Subject) -> Outcome:
-        name = _name(subject)
-        routing = route(subject, self._config)
-        if not routing.decisions:
-            return Outcome(OutcomeKind.IGNORED, f"{name}: dropped by route {routing.dropped_by}",
-                           alarm_name=name, route_name=routing.dropped_by)  # fmt: skip
-        event_id = subject.event_id
+    @staticmethod
+    def _firing(subject: Subject, decision: RouteDecision) -> Firing:
+        return Firing(subject, decision, build_start_incident(subject, decision), subject.event_id)
+
+    # ---- acting ----
+
+    def _flush(
+        self, pending: dict[str, list[tuple[str, Subject, Firing]]], results: dict[str, Outcome | TransientApiError]
+    ) -> None:
+        for entries in pending.values():
+            subjects = {key: subject for key, subject, _ in entries}
+            try:
+                steps = self._lifecycle.fire_many([firing for _, _, firing in entries])
+            except (PermanentApiError, TransientApiError) as error:
+                for key, subject in subjects.items():
+                    results[key] = self._failure(subject, error)
+                continue
+            for (key, subject, firing), step in zip(entries, steps, strict=True):
+                results[key] = _outcome(subject, [(firing.decision.route_name, step)])
+        pending.clear()
+
+    def _one(self, subject: Subject, routing: Routing) -> Outcome:
         steps: list[tuple[str, Step]] = []
         for decision in routing.decisions:
             if isinstance(subject, NormalizedAlarm) and subject.state is AlarmState.OK:
-                step = self._lifecycle.recover(subject, decision, event_id)
+                step = self._lifecycle.recover(subject, decision, subject.event_id)
             else:
-                request = build_start_incident(subject, decision)
-                step = self._lifecycle.fire(subject, decision, request, event_id)
+                step = self._lifecycle.fire(self._firing(subject, decision))
             steps.append((decision.route_name, step))
-        weightiest = max((step for _, step in steps), key=lambda step: _WEIGHT.get(step.kind, 0))
+        return _outcome(subject, steps)
+
+    def _guarded(self, subject: Subject, routing: Routing) -> Outcome | TransientApiError:
+        try:
+            return self._one(subject, routing)
+        except (PermanentApiError, TransientApiError) as error:
+            return self._failure(subject, error)
+
+    @staticmethod
+    def _failure(subject: Subject, error: PermanentApiError | TransientApiError) -> Outcome | TransientApiError:
+        if isinstance(error, TransientApiError):
+            return error
         return Outcome(
-            weightiest.kind,
-            "; ".join(f"{name}: {step.reason} (route {route_name})" for route_name, step in steps),
-            calls=tuple(call for _, step in steps for call in step.calls),
-            alarm_name=name,
-            route_name=",".join(route_name for route_name, _ in steps),
-            incident_arn=next((step.incident_arn for _, step in steps if step.incident_arn), None),
+            OutcomeKind.REJECTED,
+            f"Incident Manager refused a request for {_name(subject)}: {error}",
+            alarm_name=_name(subject),
+            error_class=type(error).__name__,
         )
+
+
+def _coalescible(subject: Subject, routing: Routing) -> bool:
+    """ALARMs (and custom requests) that take one route can be merged with others of their group."""
+    firing = not (isinstance(subject, NormalizedAlarm) and subject.state is AlarmState.OK)
+    return firing and len(routing.decisions) == 1
+
+
+def _outcome(subject: Subject, steps: Sequence[tuple[str, Step]]) -> Outcome:
+    name = _name(subject)
+    weightiest = max((step for _, step in steps), key=lambda step: _WEIGHT.get(step.kind, 0))
+    return Outcome(
+        weightiest.kind,
+        "; ".join(f"{name}: {step.reason} (route {route_name})" for route_name, step in steps),
+        calls=tuple(call for _, step in steps for call in step.calls),
+        alarm_name=name,
+        route_name=",".join(route_name for route_name, _ in steps),
+        incident_arn=next((step.incident_arn for _, step in steps if step.incident_arn), None),
+    )
 
 
 def _not_actionable(alarm: NormalizedAlarm) -> Outcome | None:

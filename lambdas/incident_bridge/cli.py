@@ -93,14 +93,14 @@ def _routes_test(args: argparse.Namespace) -> int:
     routing = route(subject, config)
     for trace in routing.trace:
         print(f"{'MATCH' if trace.matched else 'no   '}  {trace.route_name}: {'; '.join(trace.reasons)}")
-    if routing.dropped_by:
-        print(f"=> dropped by route {routing.dropped_by}: no incident")
-        return 0
     for decision in routing.decisions:
         print(f"=> route {decision.route_name}: plan {decision.response_plan_arn}, impact {decision.impact}")
         print(f"   title: {decision.title}")
         for url in decision.related_urls:
             print(f"   related: {url.title} <{url.url}>")
+    if routing.dropped_by:
+        after = "routing stops; the incidents above still open" if routing.decisions else "no incident"
+        print(f"=> dropped by route {routing.dropped_by}: {after}")
     return 0
 
 
@@ -184,17 +184,14 @@ def _invoke_one(handler: ModuleType, path: Path, index: int) -> Outcome:
     except (OSError, UnicodeDecodeError) as error:
         return Outcome(OutcomeKind.REJECTED, f"cannot read {path}: {error}", error_class="InvalidEvent")
     runtime = handler.RUNTIME
-    before = len(runtime.outcomes)
-    response = handler.lambda_handler(sqs_batch_of_one(body, f"local-{index}"), LambdaContextStandIn())
-    if len(runtime.outcomes) > before:
+    message_id = f"local-{index}"
+    response = handler.lambda_handler(sqs_batch_of_one(body, message_id), LambdaContextStandIn())
+    if not response.get("batchItemFailures"):
         return runtime.outcomes[-1]  # type: ignore[no-any-return]
     # The record failed with a retryable error: in AWS the queue would redeliver it.
-    errors = [str(exc) for _, exc, _ in handler.processor.exceptions if exc is not None]
-    failures = response.get("batchItemFailures", [])
+    why = runtime.failures.get(message_id, "transient error")
     return Outcome(
-        OutcomeKind.REJECTED,
-        f"failed, would be retried by the queue: {'; '.join(errors) or failures}",
-        error_class="TransientApiError",
+        OutcomeKind.REJECTED, f"failed, would be retried by the queue: {why}", error_class="TransientApiError"
     )
 
 

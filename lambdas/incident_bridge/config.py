@@ -42,7 +42,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+def _scalar(value: Any) -> Any:
+    # YAML reads `account: 123456789012` and `$.retryable: true` as numbers and booleans: match them as text,
+    # spelled as JSON spells them.
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int | float) else value
+
+
 def _as_tuple(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_scalar(item) for item in value)
+    value = _scalar(value)
     return (value,) if isinstance(value, str) else value
 
 
@@ -160,6 +171,8 @@ class DefaultRoute(Route):
     def _catches_everything(self) -> DefaultRoute:
         if self.match != Match():
             raise ValueError("the default route catches what no other route does: it takes no `match`")
+        if self.drop or self.continue_:
+            raise ValueError("the default route is the last resort: `drop` and `continue` do not apply to it")
         return self
 
 
@@ -172,6 +185,9 @@ class BridgeConfig(Strict):
     lookup_alarm_tags: bool = False
     #: An alarm that fires again this soon after the bridge resolved its incident reopens that incident.
     flap_window_seconds: int = Field(default=900, ge=0, le=86_400)
+    #: Trust that a joined incident is still open for this long after GetIncidentRecord said so (0: always ask).
+    #: In a storm this saves one call per alarm; a human's resolve is noticed at most this much later.
+    incident_check_seconds: int = Field(default=0, ge=0, le=300)
     #: Plan that Incident Manager's native alarm action starts when the bridge itself is broken (self-monitoring).
     fallback_response_plan_arn: ResponsePlanArn | None = None
 

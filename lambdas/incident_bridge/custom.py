@@ -40,7 +40,12 @@ class CustomIncidentDetail(BaseModel):
         default=None, min_length=1, max_length=100, description="Events with one key open one incident."
     )
     source: str | None = Field(
-        default=None, min_length=1, max_length=50, description="Trigger source shown in Incident Manager."
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="Trigger source shown in Incident Manager; `aws.` prefixes are reserved for AWS.",
+        # The reservation is checked by the validator below; the schema says it too, for producers.
+        json_schema_extra={"not": {"pattern": "^aws\\."}},
     )
 
     @field_validator("source")

@@ -1,18 +1,18 @@
-"""Lambda entry point: Powertools decorators, the batch loop, one call per record into the runtime."""
+"""Lambda entry point: Powertools decorators, then one call into the runtime per batch or direct invocation."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from incident_bridge.runtime import Runtime
 from incident_bridge.settings import Settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Outcome metrics are emitted per event (with a route dimension); an invocation with none is normal.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -20,15 +20,9 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
-# A batch whose records all fail is reported record by record, like any other partial failure.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 # Cold start: settings, configuration and clients are built once per container.
 RUNTIME = Runtime.from_settings(Settings.from_environment())
-
-
-def record_handler(record: SQSRecord) -> None:
-    RUNTIME.process_message(record.body, record.message_id)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -36,10 +30,9 @@ def record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
     if _is_sqs_batch(event):
-        # Failed records are reported individually; the rest of the batch is not redelivered.
-        return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
+        # The whole batch at once, so alarms of one group share one update; only the records that failed
+        # transiently are named for redelivery (partial batch response).
+        return RUNTIME.process_batch(event["Records"])
     RUNTIME.process_event(event, context.aws_request_id)
     return {}
 

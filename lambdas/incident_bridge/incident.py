@@ -11,7 +11,7 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -405,6 +405,26 @@ def _metric_item(alarm: NormalizedAlarm, primary: AlarmMetric) -> RelatedItem:
         item_type=ItemType.METRIC,
         title=fit(f"Metric: {metric_label(primary)}", ITEM_TITLE_MAX),
         metric_definition=metric_definition(alarm),
+    )
+
+
+def combined_metric_item(items: Sequence[RelatedItem]) -> RelatedItem:
+    """Several alarms' METRIC items as one: one graph charting every alarm's query (as far as 4,000 characters
+    allow), so joining alarms cost one call for their metrics instead of one each."""
+    rows: list[Any] = []
+    region = ""
+    for item in items:
+        source = json.loads(item.metric_definition or "{}")
+        region = region or str(source.get("region", ""))
+        rows.extend(row for row in source.get("metrics", []) if row not in rows)
+    combined = {"view": "timeSeries", "region": region, "title": f"{len(items)} alarms", "metrics": rows}
+    definition = compact_json(combined)
+    while utf16_length(definition) > METRIC_DEFINITION_MAX and len(rows) > 1:
+        rows.pop()
+        definition = compact_json(combined)
+    names = ", ".join(item.title.removeprefix("Metric: ") for item in items)
+    return RelatedItem(
+        item_type=ItemType.METRIC, title=fit(f"Metrics: {names}", ITEM_TITLE_MAX), metric_definition=definition
     )
 
 

@@ -9,7 +9,7 @@ client token derived from the group and the event, so a retried call has no seco
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,11 +18,14 @@ from incident_bridge.alarm import AlarmState, NormalizedAlarm
 from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import PermanentApiError, TransientApiError
 from incident_bridge.incident import (
+    EVENT_REFERENCES_MAX,
     IncidentStatusRequest,
+    ItemType,
     RelatedItem,
     StartIncidentRequest,
     TimelineEventRequest,
     UpdateRelatedItemsRequest,
+    combined_metric_item,
     token,
 )
 from incident_bridge.outcome import ApiCall, OutcomeKind
@@ -112,12 +115,30 @@ def all_recovered(record: GroupRecord) -> bool:
 
 @dataclass(frozen=True)
 class Step:
-    """What one decision did: its outcome kind, a reason, and the exact calls it made."""
+    """What one event did in one route: its outcome kind, a reason, and the exact calls it made."""
 
     kind: OutcomeKind
     reason: str
     calls: tuple[ApiCall, ...] = ()
     incident_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One ALARM (or custom incident request) for one route's group, with the request that would start it."""
+
+    subject: Subject
+    decision: RouteDecision
+    request: StartIncidentRequest
+    event_id: str
+
+    @property
+    def name(self) -> str:
+        return self.subject.alarm_name if isinstance(self.subject, NormalizedAlarm) else self.subject.request.title
+
+    @property
+    def resource_arns(self) -> tuple[str, ...]:
+        return (self.subject.alarm_arn,) if isinstance(self.subject, NormalizedAlarm) else self.subject.resource_arns
 
 
 class Lifecycle:
@@ -128,30 +149,40 @@ class Lifecycle:
         *,
         flap_window: timedelta,
         clock: Callable[[], datetime],
+        check_interval: timedelta = timedelta(0),
     ) -> None:
         self._incidents = incidents
         self._groups = groups
         self._flap_window = flap_window
         self._clock = clock
+        # incident ARN -> when GetIncidentRecord last said OPEN; within `check_interval` the check is skipped.
+        self._check_interval = check_interval
+        self._seen_open: dict[str, datetime] = {}
 
-    def fire(self, subject: Subject, decision: RouteDecision, request: StartIncidentRequest, event_id: str) -> Step:
-        """An ALARM (or a custom incident request): start, join, or reopen the group's incident."""
-        key = group_key(subject, decision)
-        calls: list[ApiCall] = []
+    def fire(self, firing: Firing) -> Step:
+        return self.fire_many([firing])[0]
+
+    def fire_many(self, firings: Sequence[Firing]) -> list[Step]:
+        """ALARMs of one group (from one batch): start, join or reopen the group's incident, in as few calls as
+        the API allows: one status check, one call per new related item, one timeline event per ten alarms."""
+        key = group_key(firings[0].subject, firings[0].decision)
         for _ in range(_WRITE_ATTEMPTS):
             record = self._groups.load(key)
-            if record is not None and event_id in record.processed_events:
-                return Step(OutcomeKind.IGNORED, f"event {event_id} already processed for group {key} (redelivery)")
-            if record is None or (record.status is GroupStatus.RESOLVED and not self._flapping(record)):
-                step = self._start(key, record, request, subject, event_id, calls)
-            elif record.status is GroupStatus.PENDING:
-                step = self._finish_pending(record, request, subject, event_id, calls)
-            elif record.status is GroupStatus.RESOLVED:
-                step = self._reopen(record, request, subject, event_id, calls)
-            else:
-                step = self._join(record, request, subject, event_id, calls)
-            if step is not None:
-                return step
+            remembered = set(record.processed_events) if record else set()
+            fresh = list({f.event_id: f for f in firings if f.event_id not in remembered}.values())
+            steps = {
+                f.event_id: Step(
+                    OutcomeKind.IGNORED, f"event {f.event_id} already processed for group {key} (redelivery)"
+                )
+                for f in firings
+                if f.event_id in remembered
+            }
+            if not fresh:
+                return [steps[f.event_id] for f in firings]
+            outcome = self._fire_fresh(key, record, fresh)
+            if outcome is not None:
+                steps.update(outcome)
+                return [steps[f.event_id] for f in firings]
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
     def recover(self, alarm: NormalizedAlarm, decision: RouteDecision, event_id: str) -> Step:
@@ -164,7 +195,7 @@ class Lifecycle:
             if event_id in record.processed_events:
                 return Step(OutcomeKind.IGNORED, f"event {event_id} already processed for group {key} (redelivery)")
             states = {**record.alarm_states, alarm.alarm_arn: AlarmState.OK.value}
-            updated = replace(record, alarm_states=states, processed_events=_remember(record, event_id))
+            updated = replace(record, alarm_states=states, processed_events=_remember(record, [event_id]))
             resolve = decision.auto_resolve and all_recovered(updated)
             pending_left = sum(1 for state in states.values() if state != AlarmState.OK.value)
             text = f"Alarm {alarm.alarm_name} recovered (OK): {alarm.reason}".strip()
@@ -178,6 +209,7 @@ class Lifecycle:
                 )
                 self._incidents.update_incident_status(resolved)
                 calls.append(ApiCall(resolved.operation, resolved.to_params()))
+                self._seen_open.pop(record.incident_arn, None)
                 now = self._clock()
                 updated = replace(
                     updated, status=GroupStatus.RESOLVED, resolved_at=now, resolved_by_bridge=True,
@@ -189,44 +221,57 @@ class Lifecycle:
                 return Step(kind, f"{alarm.alarm_name}: {reason}", tuple(calls), record.incident_arn)
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
-    # ---- starting ----
+    # ---- firing ----
 
-    def _start(
-        self,
-        key: str,
-        previous: GroupRecord | None,
-        request: StartIncidentRequest,
-        subject: Subject,
-        event_id: str,
-        calls: list[ApiCall],
-    ) -> Step | None:
-        start_token = token("start", key, event_id)
+    def _fire_fresh(self, key: str, record: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | None:
+        if record is None or (record.status is GroupStatus.RESOLVED and not self._flapping(record)):
+            return self._start(key, record, fresh)
+        if record.status is GroupStatus.PENDING:
+            return self._finish_pending(record, fresh)
+        if record.status is GroupStatus.RESOLVED:
+            return self._reopen(record, fresh)
+        assert record.incident_arn is not None
+        if not self._still_open(record.incident_arn):
+            # Resolved by a human, or deleted: the next alarm deserves a fresh incident, not a closed one.
+            return self._start(key, record, fresh)
+        return self._join(record, fresh, [], "fired")
+
+    def _still_open(self, incident_arn: str) -> bool:
+        now = self._clock()
+        seen = self._seen_open.get(incident_arn)
+        if seen is not None and now - seen < self._check_interval:
+            return True
+        if self._incidents.incident_status(incident_arn) != "OPEN":
+            self._seen_open.pop(incident_arn, None)
+            return False
+        self._seen_open[incident_arn] = now
+        return True
+
+    def _start(self, key: str, previous: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | None:
         claim = GroupRecord(
             group_key=key,
             status=GroupStatus.PENDING,
             version=(previous.version + 1) if previous else 1,
-            client_token=start_token,
+            client_token=token("start", key, fresh[0].event_id),
             claimed_at=self._clock(),
         )
         if not self._groups.put(claim, expected_version=previous.version if previous else None):
             return None  # another invocation claimed the group first: re-read and join it
-        return self._open(claim, request, subject, event_id, calls)
+        return self._open(claim, fresh)
 
-    def _finish_pending(
-        self, record: GroupRecord, request: StartIncidentRequest, subject: Subject, event_id: str, calls: list[ApiCall]
-    ) -> Step | None:
-        own_claim = record.client_token == token("start", record.group_key, event_id)
+    def _finish_pending(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | None:
+        own = next((f for f in fresh if record.client_token == token("start", record.group_key, f.event_id)), None)
         stale = record.claimed_at is None or self._clock() - record.claimed_at > CLAIM_LEASE
-        if not (own_claim or stale):
+        if own is None and not stale:
             raise TransientApiError(f"an incident for group {record.group_key} is being opened; will join it on retry")
         # Same client token as the claim: if the first attempt reached Incident Manager, this returns that incident.
-        return self._open(record, request, subject, event_id, calls)
+        ordered = [own, *(f for f in fresh if f is not own)] if own else fresh
+        return self._open(record, ordered)
 
-    def _open(
-        self, claim: GroupRecord, request: StartIncidentRequest, subject: Subject, event_id: str, calls: list[ApiCall]
-    ) -> Step | None:
-        start = request.model_copy(update={"client_token": claim.client_token})
-        calls.append(ApiCall("StartIncident", start.to_params()))
+    def _open(self, claim: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | None:
+        first, rest = fresh[0], fresh[1:]
+        start = first.request.model_copy(update={"client_token": claim.client_token})
+        calls = [ApiCall("StartIncident", start.to_params())]
         try:
             incident_arn = self._incidents.start_incident(start)
         except PermanentApiError:
@@ -234,58 +279,51 @@ class Lifecycle:
             released = replace(claim, status=GroupStatus.RESOLVED, version=claim.version + 1)
             self._groups.put(self._stamped(released), expected_version=claim.version)
             raise
-        opened = replace(
-            claim,
-            status=GroupStatus.OPEN,
-            incident_arn=incident_arn,
-            alarm_states=_alarm_states(claim, subject),
-            attached=frozenset(item_identity(item) for item in start.related_items),
-            processed_events=_remember(claim, event_id),
-            resolved_at=None,
-            resolved_by_bridge=False,
+        self._seen_open[incident_arn] = self._clock()
+        opened = self._stamped(
+            replace(
+                claim,
+                status=GroupStatus.OPEN,
+                incident_arn=incident_arn,
+                alarm_states=_alarm_states(claim, [first]),
+                attached=frozenset(item_identity(item) for item in start.related_items),
+                processed_events=_remember(claim, [first.event_id]),
+                resolved_at=None,
+                resolved_by_bridge=False,
+            )
         )
-        if not self._groups.put(self._stamped(opened), expected_version=claim.version):
+        if not self._groups.put(opened, expected_version=claim.version):
             raise TransientApiError(f"lost the claim on group {claim.group_key} while opening; will retry")
         reason = f"incident started in {start.response_plan_arn} at impact {start.impact}"
-        return Step(OutcomeKind.STARTED, reason, tuple(calls), incident_arn)
+        steps = {first.event_id: Step(OutcomeKind.STARTED, reason, tuple(calls), incident_arn)}
+        if rest:
+            joined = self._join(opened, rest, [], "fired")
+            if joined is None:
+                raise TransientApiError(f"group {claim.group_key} changed while joining the batch; will retry")
+            steps.update(joined)
+        return steps
 
-    # ---- joining an open incident ----
-
-    def _join(
-        self, record: GroupRecord, request: StartIncidentRequest, subject: Subject, event_id: str, calls: list[ApiCall]
-    ) -> Step | None:
-        assert record.incident_arn is not None
-        status = self._incidents.incident_status(record.incident_arn)
-        if status != "OPEN":
-            # Resolved by a human, or deleted: the next alarm deserves a fresh incident, not a closed one.
-            return self._start(record.group_key, record, request, subject, event_id, calls)
-        return self._add_to(record, request, subject, event_id, calls, "fired")
-
-    def _reopen(
-        self, record: GroupRecord, request: StartIncidentRequest, subject: Subject, event_id: str, calls: list[ApiCall]
-    ) -> Step | None:
+    def _reopen(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | None:
         """Within the flap window after the bridge resolved it: reopen the same incident."""
         assert record.incident_arn is not None
         reopen = IncidentStatusRequest(
-            incident_arn=record.incident_arn, status="OPEN", client_token=token("reopen", record.group_key, event_id)
+            incident_arn=record.incident_arn,
+            status="OPEN",
+            client_token=token("reopen", record.group_key, fresh[0].event_id),
         )
         self._incidents.update_incident_status(reopen)
-        calls.append(ApiCall(reopen.operation, reopen.to_params()))
+        self._seen_open[record.incident_arn] = self._clock()
         reopened = replace(record, status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False, expires_at=None)
-        return self._add_to(reopened, request, subject, event_id, calls, "fired again within the flap window")
+        calls = [ApiCall(reopen.operation, reopen.to_params())]
+        return self._join(reopened, fresh, calls, "fired again within the flap window")
 
-    def _add_to(
-        self,
-        record: GroupRecord,
-        request: StartIncidentRequest,
-        subject: Subject,
-        event_id: str,
-        calls: list[ApiCall],
-        verb: str,
-    ) -> Step | None:
+    def _join(
+        self, record: GroupRecord, fresh: list[Firing], calls: list[ApiCall], verb: str
+    ) -> dict[str, Step] | None:
+        """Adds what the alarms bring that the incident lacks, and one timeline note per ten alarms."""
         assert record.incident_arn is not None
         attached = set(record.attached)
-        for item in request.related_items:
+        for item in _coalesced_items(fresh):
             identity = item_identity(item)
             if identity in attached:
                 continue
@@ -295,18 +333,28 @@ class Lifecycle:
             self._incidents.update_related_items(update)
             calls.append(ApiCall(update.operation, update.to_params()))
             attached.add(identity)
-        name = subject.alarm_name if isinstance(subject, NormalizedAlarm) else subject.request.title
-        arns = (subject.alarm_arn,) if isinstance(subject, NormalizedAlarm) else subject.resource_arns
-        calls.append(self._timeline(record.incident_arn, request.trigger_timestamp, f"{name} {verb}.", event_id, arns))
+        for chunk_start in range(0, len(fresh), EVENT_REFERENCES_MAX):
+            chunk = fresh[chunk_start : chunk_start + EVENT_REFERENCES_MAX]
+            names = ", ".join(firing.name for firing in chunk)
+            text = f"{names} {verb}." if len(chunk) == 1 else f"{len(chunk)} alarms {verb}: {names}."
+            arns = tuple(arn for firing in chunk for arn in firing.resource_arns)
+            when = max(firing.request.trigger_timestamp for firing in chunk)
+            calls.append(self._timeline(record.incident_arn, when, text, "+".join(f.event_id for f in chunk), arns))
         joined = replace(
             record,
-            alarm_states=_alarm_states(record, subject),
+            alarm_states=_alarm_states(record, fresh),
             attached=frozenset(attached),
-            processed_events=_remember(record, event_id),
+            processed_events=_remember(record, [firing.event_id for firing in fresh]),
         )
         if not self._groups.put(self._stamped(joined), expected_version=record.version):
             return None  # changed meanwhile: re-read; the calls above carry tokens, so repeating them is harmless
-        return Step(OutcomeKind.UPDATED, f"joined the open incident ({verb})", tuple(calls), record.incident_arn)
+        first, others = fresh[0], fresh[1:]
+        reason = f"joined the open incident ({verb})"
+        steps = {first.event_id: Step(OutcomeKind.UPDATED, reason, tuple(calls), record.incident_arn)}
+        for firing in others:
+            shared = f"{reason}, in one update with {first.event_id}"
+            steps[firing.event_id] = Step(OutcomeKind.UPDATED, shared, (), record.incident_arn)
+        return steps
 
     # ---- small parts ----
 
@@ -336,11 +384,29 @@ class Lifecycle:
         return replace(record, version=record.version + 1, expires_at=int((self._clock() + ttl).timestamp()))
 
 
-def _alarm_states(record: GroupRecord, subject: Subject) -> dict[str, str]:
-    if isinstance(subject, CustomIncident):
-        return dict(record.alarm_states)
-    return {**record.alarm_states, subject.alarm_arn: AlarmState.ALARM.value}
+def _coalesced_items(fresh: Sequence[Firing]) -> list[RelatedItem]:
+    """What joining alarms add: their resources one by one (the API takes one item per call), and their metrics
+    as one METRIC item charting all of them, so a storm costs one call per resource, not three per alarm."""
+    resources: list[RelatedItem] = []
+    metrics: list[RelatedItem] = []
+    for firing in fresh:
+        for item in firing.request.related_items:
+            if item.item_type is ItemType.METRIC:
+                metrics.append(item)
+            elif item.item_type is ItemType.INVOLVED_RESOURCE or firing is fresh[0]:
+                resources.append(item)
+    if len(metrics) > 1:
+        metrics = [combined_metric_item(metrics)]
+    return [*resources, *metrics]
 
 
-def _remember(record: GroupRecord, event_id: str) -> tuple[str, ...]:
-    return (*record.processed_events, event_id)[-REMEMBERED_EVENTS:]
+def _alarm_states(record: GroupRecord, firings: Sequence[Firing]) -> dict[str, str]:
+    states = dict(record.alarm_states)
+    for firing in firings:
+        if isinstance(firing.subject, NormalizedAlarm):
+            states[firing.subject.alarm_arn] = AlarmState.ALARM.value
+    return states
+
+
+def _remember(record: GroupRecord, event_ids: Sequence[str]) -> tuple[str, ...]:
+    return (*record.processed_events, *event_ids)[-REMEMBERED_EVENTS:]

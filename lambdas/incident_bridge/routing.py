@@ -107,11 +107,15 @@ def _glob(values: Iterable[str], patterns: tuple[str, ...], label: str) -> Check
 
 
 def _regex(values: Iterable[str | None], patterns: tuple[str, ...], label: str) -> Check:
-    for value in values:
+    seen = [value for value in values if value is not None]
+    for value in seen:
         for pattern in patterns:
-            if value is not None and re.search(pattern, value):
+            if re.search(pattern, value):
                 return True, f"{label} {value!r} matches /{pattern}/"
-    return False, f"{label} matches none of {[f'/{p}/' for p in patterns]}"
+    if not seen:
+        return False, f"{label} absent (wanted {[f'/{p}/' for p in patterns]})"
+    shown = ", ".join(repr(v) for v in seen[:3])
+    return False, f"{label} {shown} matches none of {[f'/{p}/' for p in patterns]}"
 
 
 def _mapping(sources: Iterable[Mapping[str, str]], wanted: Mapping[str, tuple[str, ...]], label: str) -> Check:
@@ -131,7 +135,11 @@ def _detail_value(detail: Mapping[str, Any], path: str) -> str | None:
         if not isinstance(value, Mapping) or part not in value:
             return None
         value = value[part]
-    return value if isinstance(value, str) else None if isinstance(value, dict | list) else str(value).lower()
+    if value is None or isinstance(value, dict | list):
+        return None  # null and objects are absent for a glob; only scalars compare
+    if isinstance(value, bool):
+        return str(value).lower()  # JSON's spelling: true / false
+    return str(value)
 
 
 def _detail(facts: Facts, wanted: Mapping[str, tuple[str, ...]]) -> Check:
@@ -207,7 +215,12 @@ def _decide(
         own = getattr(chosen, attribute)
         return own if own is not None else getattr(default, attribute)
 
-    template = chosen.title or (CUSTOM_TITLE if isinstance(subject, CustomIncident) else default.title)
+    if isinstance(subject, CustomIncident):
+        # The default route's title is an alarm template; a custom event keeps its own title unless the route
+        # that caught it says otherwise.
+        template: str | None = chosen.title if chosen is not default and chosen.title else CUSTOM_TITLE
+    else:
+        template = chosen.title or default.title
     fields = title_fields(subject, name)
     related = list(pick("related_urls") or ())
     related += _tag_urls(subject, pick("related_url_tags") or ())

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import load_config
-from incident_bridge.errors import ConfigError, InvalidEvent
+from incident_bridge.errors import ConfigError, InvalidEvent, TransientApiError
 from incident_bridge.outcome import Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore
 from incident_bridge.settings import IncidentManagerMode, Settings
@@ -48,6 +49,8 @@ class Runtime:
     #: The latest outcomes, for the CLI and tests; bounded so a long-lived container does not grow.
     outcomes: deque[Outcome] = field(default_factory=lambda: deque(maxlen=1000))
     emit_metrics: bool = True
+    #: message id -> why it will be redelivered, for the CLI (bounded like `outcomes`).
+    failures: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -70,15 +73,38 @@ class Runtime:
 
     def process_message(self, body: str, message_id: str) -> Outcome:
         """One queue message. Rejections go to the dead-letter queue with their reason; transient errors raise."""
-        try:
-            event = json.loads(body)
-        except ValueError as error:
-            outcome = Outcome(
-                OutcomeKind.REJECTED, f"message body is not JSON: {error}", error_class=InvalidEvent.__name__
-            )
-        else:
-            outcome = self.bridge.handle(event)
-        return self._finish(outcome, body, message_id)
+        result = self._process([(message_id, body)])[message_id]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def process_batch(self, records: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, str]]]:
+        """An SQS batch: returns the partial batch response naming only the records to redeliver."""
+        messages = [(str(record.get("messageId", "")), str(record.get("body", ""))) for record in records]
+        results = self._process(messages)
+        failures = [message_id for message_id, result in results.items() if isinstance(result, Exception)]
+        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
+
+    def _process(self, messages: Sequence[tuple[str, str]]) -> dict[str, Outcome | TransientApiError]:
+        events: list[tuple[str, object]] = []
+        results: dict[str, Outcome | TransientApiError] = {}
+        bodies = dict(messages)
+        for message_id, body in messages:
+            try:
+                events.append((message_id, json.loads(body)))
+            except ValueError as error:
+                results[message_id] = Outcome(
+                    OutcomeKind.REJECTED, f"message body is not JSON: {error}", error_class=InvalidEvent.__name__
+                )
+        results.update(self.bridge.handle_batch(events))
+        for message_id, _ in messages:
+            result = results[message_id]
+            if isinstance(result, Exception):
+                self.failures[message_id] = str(result)
+                logger.warning("event will be retried", extra={"message_id": message_id, "error": str(result)})
+            else:
+                self._finish(result, bodies[message_id], message_id)
+        return {message_id: results[message_id] for message_id, _ in messages}
 
     def process_event(self, event: object, request_id: str) -> Outcome:
         """A direct invocation (an alarm action calling the function)."""
@@ -108,6 +134,8 @@ class Runtime:
         if self.emit_metrics:
             _count(outcome)
         self.outcomes.append(outcome)
+        if len(self.failures) > 1000:
+            self.failures.clear()
         return outcome
 
 
