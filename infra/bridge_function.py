@@ -21,11 +21,15 @@ from infra.state_table import GroupStateTable
 # runtime below. Its version number is per layer, not the PyPI version; see the Powertools install docs.
 POWERTOOLS_LAYER_VERSION = 27
 RUNTIME = lambda_.Runtime.PYTHON_3_13
-TIMEOUT = Duration.seconds(30)
-# Two concurrent pollers (the minimum Lambda allows) x batches of 10: a storm queues up instead of
-# exceeding Incident Manager's API rate; the SDK's standard retry mode absorbs the rest.
+# A batch of 100 in a storm can need a minute or two of API calls at Incident Manager's rate.
+TIMEOUT = Duration.seconds(180)
+# Two concurrent pollers (the minimum Lambda allows): a storm queues up instead of exceeding Incident Manager's
+# API rate; the SDK's adaptive retry mode (client-side rate limiting and backoff) absorbs the rest.
 MAX_CONCURRENCY = 2
-BATCH_SIZE = 10
+# Large batches gathered over a few seconds put a storm's alarms of one group in the same batch, where they
+# share one status check, one timeline note and one metric item (see lifecycle.Lifecycle.fire_many).
+BATCH_SIZE = 100
+BATCHING_WINDOW = Duration.seconds(5)
 
 
 class BridgeFunction(Construct):
@@ -69,7 +73,7 @@ class BridgeFunction(Construct):
             sources.SqsEventSource(
                 queue,
                 batch_size=BATCH_SIZE,
-                max_batching_window=Duration.seconds(1),
+                max_batching_window=BATCHING_WINDOW,
                 max_concurrency=MAX_CONCURRENCY,
                 report_batch_item_failures=True,
             )

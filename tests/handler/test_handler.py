@@ -1,7 +1,7 @@
 """Through `handler.lambda_handler`: SQS batches and direct invocations, a Stubber-backed Incident Manager client
 (every request validated against botocore's full model by the shared fixture), and a moto dead-letter queue.
 
-Retries: the production client uses standard retry mode with max_attempts 4, but botocore's Stubber answers in
+Retries: the production client uses adaptive retry mode with max_attempts 5, but botocore's Stubber answers in
 `before-call`, before the request is sent, so the retry handler (`needs-retry`, emitted only around an HTTP
 send) never runs. One queued error response is therefore exactly one attempt, whatever the retry config;
 `test_stubbed_client_with_the_production_retry_config_makes_one_attempt` pins that assumption.
@@ -315,7 +315,7 @@ def test_permanent_api_error_dead_letters_the_record(bridge: BridgeUnderTest, co
 
 
 def test_stubbed_client_with_the_production_retry_config_makes_one_attempt() -> None:
-    # Given a client with the production retry config (standard mode, 4 attempts) and one queued throttle
+    # Given a client with the production retry config (adaptive mode, 5 attempts) and one queued throttle
     client = boto3.client("ssm-incidents", region_name="us-east-1", config=CLIENT_CONFIG)
     retry_checks: list[str] = []
     client.meta.events.register("needs-retry.ssm-incidents.StartIncident", lambda **_: retry_checks.append("x"))

@@ -32,10 +32,10 @@ TRANSIENT_CODES = frozenset(
     }
 )
 
-# Standard retry mode backs off with jitter on throttling and 5xx inside one invocation; what still fails
-# goes back to the queue and is redelivered later.
+# Adaptive retry mode backs off with jitter on throttling and 5xx, and once throttled it also rate-limits the
+# client itself, so a storm does not keep hammering the API; what still fails goes back to the queue.
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 4},
+    retries={"mode": "adaptive", "max_attempts": 5},
     connect_timeout=3,
     read_timeout=10,
     user_agent_extra="incident-bridge",
