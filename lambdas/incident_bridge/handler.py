@@ -19,7 +19,8 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+# Only boto calls are worth a subsegment here; patching every library X-Ray knows costs cold-start time.
+tracer = Tracer(patch_modules=("botocore",))
 
 # Cold start: settings, configuration and clients are built once per container.
 RUNTIME = Runtime.from_settings(Settings.from_environment())

@@ -177,8 +177,6 @@ def _sqs_dead_letters(settings: Settings) -> DeadLetters:
         # Without a queue, a rejection is logged and kept in memory: say so at cold start, not at 3 a.m.
         logger.warning("DEAD_LETTER_QUEUE_URL is not set: rejected events are only logged")
         return MemoryDeadLetters()
-    import boto3
-
     from incident_bridge.adapters.dead_letters import SqsDeadLetters
 
-    return SqsDeadLetters(boto3.client("sqs"), settings.dead_letter_queue_url)
+    return SqsDeadLetters(None, settings.dead_letter_queue_url)

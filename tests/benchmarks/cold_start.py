@@ -92,7 +92,7 @@ if CHECK:
         "tracer_enabled": not _handler.tracer.disabled,
         "xray_patched": sorted(m.rsplit(".", 1)[0].rsplit(".", 1)[-1] for m in sys.modules
                                if m.startswith("aws_xray_sdk.ext.") and m.endswith(".patch")),
-        "live_incident_manager": isinstance(_rt.bridge._incidents, Boto3IncidentManager),
+        "live_incident_manager": isinstance(_rt.bridge._lifecycle._incidents, Boto3IncidentManager),
         "sqs_dead_letters": isinstance(_rt.dead_letters, SqsDeadLetters),
         "metrics_enabled": _rt.emit_metrics,
         "modules_loaded": len(sys.modules),
@@ -121,18 +121,13 @@ def _mark(name):
     _marks.append((name, time.perf_counter()))
 _mark("start")
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-_mark("import aws_lambda_powertools (Logger, Metrics, Tracer, batch, SQSRecord)")
+_mark("import aws_lambda_powertools (Logger, Metrics, Tracer)")
 Logger()
 Metrics()
 _mark("Logger() + Metrics()")
-Tracer()
-_mark("Tracer(): import aws_xray_sdk.core + patch_all()")
-BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-_mark("BatchProcessor()")
-from incident_bridge.runtime import Runtime, _sqs_dead_letters
+Tracer(patch_modules=("botocore",))
+_mark("Tracer(patch_modules=botocore): import aws_xray_sdk.core + patch botocore")
+from incident_bridge.runtime import Runtime, _group_store, _sqs_dead_letters
 from incident_bridge.settings import Settings
 _mark("import incident_bridge.runtime + settings (pydantic models)")
 from incident_bridge.config import load_config
@@ -143,8 +138,10 @@ from incident_bridge.adapters.incident_manager import create_client
 _mark("import incident_bridge.adapters.incident_manager (botocore)")
 create_client()
 _mark("create_client(): import boto3 + ssm-incidents client")
+_group_store(_settings)
+_mark("dynamodb client for the group table")
 _sqs_dead_letters(_settings)
-_mark("sqs client for the dead-letter queue")
+_mark("dead-letter adapter (its sqs client is created on first use)")
 import json
 print("BENCH_PHASES " + json.dumps([(n, t - _marks[i][1]) for i, (n, t) in enumerate(_marks[1:])]), file=sys.stderr)
 """
@@ -182,6 +179,7 @@ def deployed_env(task_root: Path) -> dict[str, str]:
             # From the stack (BridgeFunction.environment); the config path is relative to /var/task.
             "BRIDGE_CONFIG_FILE": "bridge_config.json",
             "DEAD_LETTER_QUEUE_URL": DLQ_URL,
+            "STATE_TABLE_NAME": "incident-bridge-groups",
             "POWERTOOLS_SERVICE_NAME": "incident-bridge",
             "POWERTOOLS_METRICS_NAMESPACE": "IncidentBridge",
             "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -371,7 +369,7 @@ def cold_init(staging: Path, precompiled: Path) -> tuple[Samples, Samples, Sampl
 
 def print_cold_init(a: Samples, b: Samples, a_pyc: Samples, facts: Mapping[str, Any]) -> None:
     print(
-        "(a) handler as deployed: live clients (ssm-incidents + sqs), tracer "
+        "(a) handler as deployed: live clients (ssm-incidents + dynamodb; sqs on first rejection), tracer "
         f"{'ENABLED' if facts['tracer_enabled'] else 'disabled'} (X-Ray patch modules loaded: "
         f"{', '.join(facts['xray_patched'])}),"
     )

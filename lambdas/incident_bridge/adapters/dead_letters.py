@@ -11,13 +11,23 @@ MAX_REASON = 1_000
 
 
 class SqsDeadLetters:
-    def __init__(self, client: SQSClient, queue_url: str) -> None:
+    def __init__(self, client: SQSClient | None, queue_url: str) -> None:
+        # None: the client is created on the first rejection, off the cold-start path (most containers never
+        # dead-letter anything).
         self._client = client
         self._queue_url = queue_url
 
+    @property
+    def client(self) -> SQSClient:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("sqs")
+        return self._client
+
     def send(self, body: str, *, error_class: str, reason: str, source_message_id: str) -> None:
         """Raises on failure, so the message stays on the source queue and is redelivered, never dropped."""
-        self._client.send_message(
+        self.client.send_message(
             QueueUrl=self._queue_url,
             MessageBody=body,
             MessageAttributes={

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from incident_bridge.alarm import NormalizedAlarm
 from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import InvalidEvent
-from incident_bridge.sources import application, classic, cloudwatch
+from incident_bridge.sources import application, cloudwatch
 from incident_bridge.sources.payloads import AlarmActionEvent, AlarmStateChangeEvent, EventBridgeEnvelope
 from incident_bridge.validation import describe
 
@@ -54,6 +54,15 @@ def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
         )
     if "alarmData" in raw:
         return cloudwatch.from_alarm_action(AlarmActionEvent.model_validate(raw), raw)
+    if _is_sns_notification(raw) or _is_classic_alarm(raw) or "Records" in raw:
+        return _dispatch_classic(raw)
+    raise _unrecognized(raw)
+
+
+def _dispatch_classic(raw: Mapping[str, Any]) -> ParsedEvent:
+    # Imported on first use: only teams that fan alarms out through SNS pay for these models.
+    from incident_bridge.sources import classic
+
     if classic.is_sns_notification(raw):
         notification = classic.SnsNotification.model_validate(raw)
         message = classic.from_notification(notification, raw)
@@ -68,8 +77,12 @@ def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
     lambda_sns = classic.unwrap_lambda_sns_event(raw)
     if lambda_sns is not None:
         return _dispatch(lambda_sns)
+    raise _unrecognized(raw)
+
+
+def _unrecognized(raw: Mapping[str, Any]) -> InvalidEvent:
     keys = ", ".join(sorted(str(key) for key in raw)[:8]) or "none"
-    raise InvalidEvent(
+    return InvalidEvent(
         "unrecognized payload: not an EventBridge event, alarm action, SNS notification or classic alarm "
         f"(top-level keys: {keys})"
     )
@@ -80,6 +93,14 @@ def _kind(raw: Mapping[str, Any]) -> str:
         return f"EventBridge {str(raw.get('detail-type'))[:60]!r}"
     if "alarmData" in raw:
         return "alarm action"
-    if classic.is_sns_notification(raw):
+    if _is_sns_notification(raw):
         return "SNS notification"
-    return "classic alarm" if classic.is_classic_alarm(raw) else "event"
+    return "classic alarm" if _is_classic_alarm(raw) else "event"
+
+
+def _is_classic_alarm(raw: Mapping[str, Any]) -> bool:
+    return "AlarmName" in raw and "NewStateValue" in raw
+
+
+def _is_sns_notification(raw: Mapping[str, Any]) -> bool:
+    return raw.get("Type") == "Notification" and "Message" in raw
