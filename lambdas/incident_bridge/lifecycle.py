@@ -170,19 +170,13 @@ class Lifecycle:
             record = self._groups.load(key)
             remembered = set(record.processed_events) if record else set()
             fresh = list({f.event_id: f for f in firings if f.event_id not in remembered}.values())
-            steps = {
-                f.event_id: Step(
-                    OutcomeKind.IGNORED, f"event {f.event_id} already processed for group {key} (redelivery)"
-                )
-                for f in firings
-                if f.event_id in remembered
-            }
+            redelivered = Step(OutcomeKind.IGNORED, f"event already processed for group {key} (redelivery)")
             if not fresh:
-                return [steps[f.event_id] for f in firings]
+                return [redelivered for _ in firings]
             outcome = self._fire_fresh(key, record, fresh)
             if outcome is not None:
-                steps.update(outcome)
-                return [steps[f.event_id] for f in firings]
+                # Each event's step goes to its first delivery; a second copy in the same batch is a redelivery.
+                return [outcome.pop(firing.event_id, redelivered) for firing in firings]
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
     def recover(self, alarm: NormalizedAlarm, decision: RouteDecision, event_id: str) -> Step:
@@ -254,6 +248,8 @@ class Lifecycle:
             version=(previous.version + 1) if previous else 1,
             client_token=token("start", key, fresh[0].event_id),
             claimed_at=self._clock(),
+            # A redelivery of an event handled for the previous incident must stay a no-op for the new one.
+            processed_events=previous.processed_events if previous else (),
         )
         if not self._groups.put(claim, expected_version=previous.version if previous else None):
             return None  # another invocation claimed the group first: re-read and join it
@@ -304,8 +300,15 @@ class Lifecycle:
         return steps
 
     def _reopen(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | None:
-        """Within the flap window after the bridge resolved it: reopen the same incident."""
+        """Within the flap window after the bridge resolved it: reopen the same incident (if it still exists)."""
         assert record.incident_arn is not None
+        status = self._incidents.incident_status(record.incident_arn)
+        if status is None:
+            return self._start(record.group_key, record, fresh)  # deleted meanwhile: a fresh incident
+        if status == "OPEN":
+            self._seen_open[record.incident_arn] = self._clock()
+            reopened = replace(record, status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False)
+            return self._join(reopened, fresh, [], "fired again within the flap window")
         reopen = IncidentStatusRequest(
             incident_arn=record.incident_arn,
             status="OPEN",
@@ -328,7 +331,7 @@ class Lifecycle:
             if identity in attached:
                 continue
             update = UpdateRelatedItemsRequest(
-                incident_arn=record.incident_arn, item=item, client_token=token("item", record.group_key, identity)
+                incident_arn=record.incident_arn, item=item, client_token=token("item", record.incident_arn, identity)
             )
             self._incidents.update_related_items(update)
             calls.append(ApiCall(update.operation, update.to_params()))

@@ -1,0 +1,768 @@
+"""The lifecycle on its production adapters: group records in a (moto) DynamoDB table shaped like infra/state_table.py,
+and Incident Manager through the Stubber-backed boto3 client (every request validated against the full model).
+
+Two "Lambda invocations" are two Bridges sharing one table, each with its own client, as two containers would be.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+from moto import mock_aws
+from mypy_boto3_dynamodb import DynamoDBClient
+from mypy_boto3_ssm_incidents import SSMIncidentsClient
+
+from incident_bridge import handler
+from incident_bridge.adapters.api_model import ensure_valid
+from incident_bridge.adapters.dry_run import DryRunIncidentManager
+from incident_bridge.adapters.group_table import DynamoGroupStore, from_item, to_item
+from incident_bridge.adapters.incident_manager import Boto3IncidentManager
+from incident_bridge.bridge import Bridge
+from incident_bridge.config import BridgeConfig, parse_config
+from incident_bridge.errors import TransientApiError
+from incident_bridge.lifecycle import GroupRecord, GroupStatus
+from incident_bridge.outcome import Outcome, OutcomeKind
+from incident_bridge.runtime import MemoryDeadLetters, Runtime
+from tests.conftest import load_event
+from tests.handler.conftest import ACCOUNT, REGION, TEST_PLAN_ARN, lambda_context, sqs_batch, sqs_record
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+TABLE = "incident-bridge-groups"
+EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
+ALARM_ARN_PREFIX = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+INSTANCE_ARN_PREFIX = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/"
+RECORD_PREFIX = f"arn:aws:ssm-incidents::{ACCOUNT}:incident-record/checkout-oncall/"
+FIRST_INCIDENT = RECORD_PREFIX + "6e1c9a52-8e1f-4d4c-a7b1-0f3e5d2c1a01"
+SECOND_INCIDENT = RECORD_PREFIX + "9b2d7f10-3c4a-4e5b-8f6d-1a2b3c4d5e02"
+GROUP_KEY = "default|tag:service=checkout"
+NOW = datetime(2019, 10, 2, 17, 5, tzinfo=UTC)
+HEX_TOKEN = re.compile(r"^[0-9a-f]{64}$")
+
+
+# ---- events: copies of the documented EC2 alarm ----
+
+
+def checkout_alarm(number: int) -> dict[str, Any]:
+    """The sample renamed to checkout-cpu-<n>, on instance i-<n>, tagged service=checkout, with its own id."""
+    event = load_event(EC2_ALARM)
+    name = f"checkout-cpu-{number:02d}"
+    event["id"] = f"c4c1c1c9-6542-e61b-6ef0-{number:012d}"
+    event["resources"] = [ALARM_ARN_PREFIX + name]
+    event["detail"]["alarmName"] = name
+    event["detail"]["alarmTags"] = {"service": "checkout"}
+    event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]["InstanceId"] = (
+        f"i-{number:017d}"
+    )
+    return event
+
+
+def redelivered_as_new(event: dict[str, Any], event_id: str) -> dict[str, Any]:
+    """The same alarm transition delivered under another id (a second delivery path)."""
+    copied = copy.deepcopy(event)
+    copied["id"] = event_id
+    return copied
+
+
+def alarm_arn(number: int) -> str:
+    return f"{ALARM_ARN_PREFIX}checkout-cpu-{number:02d}"
+
+
+def instance_arn(number: int) -> str:
+    return f"{INSTANCE_ARN_PREFIX}i-{number:017d}"
+
+
+def alarm_time() -> datetime:
+    return datetime(2019, 10, 2, 17, 4, 40, 989000, tzinfo=UTC)
+
+
+def checkout_config(**default: Any) -> BridgeConfig:
+    return parse_config(
+        {"default": {"response_plan_arn": TEST_PLAN_ARN, "group_by": ["tag:service"], **default}},
+        origin="tests/handler/test_lifecycle_dynamodb",
+    )
+
+
+# ---- the table, the clients ----
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[DynamoDBClient]:
+    """A moto table like infra/state_table.py: partition key group_key (S), on demand, TTL on expires_at."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        client.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "group_key", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "group_key", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.update_time_to_live(
+            TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+        )
+        yield client
+
+
+@pytest.fixture
+def store(dynamodb: DynamoDBClient) -> DynamoGroupStore:
+    return DynamoGroupStore(dynamodb, TABLE)
+
+
+def stored_item(dynamodb: DynamoDBClient, key: str = GROUP_KEY) -> dict[str, Any]:
+    response = dynamodb.get_item(TableName=TABLE, Key={"group_key": {"S": key}}, ConsistentRead=True)
+    return dict(response["Item"])
+
+
+def validated_client() -> SSMIncidentsClient:
+    """A second ssm-incidents client (another container), validated like the shared fixture's."""
+    client = boto3.client("ssm-incidents", region_name=REGION)
+
+    def validate(params: dict[str, Any], model: Any, **_: Any) -> None:
+        ensure_valid(model.name, params)
+
+    client.meta.events.register("provide-client-params.ssm-incidents.*", validate)
+    return client
+
+
+@dataclass
+class SentRequests:
+    """Every request a client actually sent, as (operation, params), in order."""
+
+    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def attach(self, client: SSMIncidentsClient) -> None:
+        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+            self.requests.append((model.name, copy.deepcopy(params)))
+
+        client.meta.events.register("before-parameter-build.ssm-incidents.*", record)
+
+
+def bridge_on(client: SSMIncidentsClient, groups: Any, bridge_config: BridgeConfig | None = None) -> Bridge:
+    return Bridge(bridge_config or checkout_config(), Boto3IncidentManager(client), groups, clock=lambda: NOW)
+
+
+# ---- Stubber responses ----
+
+
+def incident_record(arn: str, status: str) -> dict[str, Any]:
+    """A GetIncidentRecord response with every member the output model requires."""
+    return {
+        "incidentRecord": {
+            "arn": arn,
+            "creationTime": datetime(2019, 10, 2, 17, 4, 41, tzinfo=UTC),
+            "dedupeString": "",
+            "impact": 3,
+            "incidentRecordSource": {"createdBy": f"arn:aws:iam::{ACCOUNT}:role/incident-bridge", "source": "x"},
+            "lastModifiedBy": f"arn:aws:iam::{ACCOUNT}:role/responder",
+            "lastModifiedTime": datetime(2019, 10, 2, 17, 10, tzinfo=UTC),
+            "status": status,
+            "title": "checkout-cpu-01 is in ALARM (123456789012, us-east-1)",
+        }
+    }
+
+
+def expect_start(stubber: Stubber, incident_arn: str, number: int) -> None:
+    stubber.add_response(
+        "start_incident",
+        {"incidentRecordArn": incident_arn},
+        {
+            "clientToken": ANY,
+            "responsePlanArn": TEST_PLAN_ARN,
+            "title": f"checkout-cpu-{number:02d} is in ALARM (123456789012, us-east-1)",
+            "impact": 3,
+            "triggerDetails": ANY,
+            "relatedItems": ANY,
+        },
+    )
+
+
+def expect_join(stubber: Stubber, incident_arn: str, number: int) -> None:
+    """GetIncidentRecord -> OPEN, then the alarm's new items (its link, its instance, its metric), then the timeline."""
+    name = f"checkout-cpu-{number:02d}"
+    stubber.add_response("get_incident_record", incident_record(incident_arn, "OPEN"), {"arn": incident_arn})
+    for item in (
+        {
+            "title": f"CloudWatch alarm {name}",
+            "identifier": {
+                "type": "OTHER",
+                "value": {
+                    "url": f"https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1"
+                    f"#alarmsV2:alarm/{name}"
+                },
+            },
+        },
+        {
+            "title": f"EC2 instance i-{number:017d}",
+            "identifier": {"type": "INVOLVED_RESOURCE", "value": {"arn": instance_arn(number)}},
+        },
+        {
+            "title": f"Metric: AWS/EC2 CPUUtilization (InstanceId=i-{number:017d})",
+            "identifier": {
+                "type": "METRIC",
+                "value": {
+                    "metricDefinition": json.dumps(
+                        {
+                            "view": "timeSeries",
+                            "region": "us-east-1",
+                            "title": name,
+                            "metrics": [
+                                [
+                                    "AWS/EC2",
+                                    "CPUUtilization",
+                                    "InstanceId",
+                                    f"i-{number:017d}",
+                                    {"stat": "Average", "period": 300},
+                                ]
+                            ],
+                        },
+                        separators=(",", ":"),
+                    )
+                },
+            },
+        },
+    ):
+        stubber.add_response(
+            "update_related_items",
+            {},
+            {"clientToken": ANY, "incidentRecordArn": incident_arn, "relatedItemsUpdate": {"itemToAdd": item}},
+        )
+    stubber.add_response(
+        "create_timeline_event",
+        {"eventId": "b4e0a8c2-0000-4000-8000-000000000001", "incidentRecordArn": incident_arn},
+        {
+            "clientToken": ANY,
+            "incidentRecordArn": incident_arn,
+            "eventTime": alarm_time(),
+            "eventType": "Custom Event",
+            "eventData": f'"{name} fired."',
+            "eventReferences": [{"resource": alarm_arn(number)}],
+        },
+    )
+
+
+# ---- start, then join ----
+
+
+def test_a_start_then_a_join_make_exactly_these_calls_and_store_the_group(
+    dynamodb: DynamoDBClient,
+    store: DynamoGroupStore,
+    incidents_client: SSMIncidentsClient,
+    incidents_stubber: Stubber,
+) -> None:
+    # Given a bridge on the table and the stubbed client, grouping by the service tag
+    sent = SentRequests()
+    sent.attach(incidents_client)
+    bridge = bridge_on(incidents_client, store)
+    expect_start(incidents_stubber, FIRST_INCIDENT, 1)
+    expect_join(incidents_stubber, FIRST_INCIDENT, 2)
+
+    # When two alarms of the service fire
+    started = bridge.handle(checkout_alarm(1))
+    joined = bridge.handle(checkout_alarm(2))
+
+    # Then the first starts the incident and the second joins it: status read, three items, one timeline event
+    incidents_stubber.assert_no_pending_responses()
+    assert (started.kind, joined.kind) == (OutcomeKind.STARTED, OutcomeKind.UPDATED)
+    assert [operation for operation, _ in sent.requests] == [
+        "StartIncident",
+        "GetIncidentRecord",
+        "UpdateRelatedItems",
+        "UpdateRelatedItems",
+        "UpdateRelatedItems",
+        "CreateTimelineEvent",
+    ]
+    # And the outcomes record exactly what the client sent (the status read is not a recorded call)
+    recorded = [(call.operation, call.params) for call in (*started.calls, *joined.calls)]
+    assert recorded == [request for request in sent.requests if request[0] != "GetIncidentRecord"]
+    tokens = [params["clientToken"] for _, params in recorded]
+    assert all(HEX_TOKEN.match(token) for token in tokens)
+    assert len(set(tokens)) == len(tokens)
+    # And the item holds the open group: both alarms, the six attached items, both events, a numeric TTL
+    item = stored_item(dynamodb)
+    assert {name: item[name] for name in ("group_key", "status", "version", "incident_arn", "resolved_by_bridge")} == {
+        "group_key": {"S": GROUP_KEY},
+        "status": {"S": "OPEN"},
+        "version": {"N": "3"},
+        "incident_arn": {"S": FIRST_INCIDENT},
+        "resolved_by_bridge": {"BOOL": False},
+    }
+    assert item["alarm_states"] == {"M": {alarm_arn(1): {"S": "ALARM"}, alarm_arn(2): {"S": "ALARM"}}}
+    assert len(item["attached"]["SS"]) == 6
+    assert item["processed_events"] == {
+        "L": [{"S": "c4c1c1c9-6542-e61b-6ef0-000000000001"}, {"S": "c4c1c1c9-6542-e61b-6ef0-000000000002"}]
+    }
+    assert item["expires_at"] == {"N": str(int((NOW + timedelta(days=90)).timestamp()))}
+
+
+def test_redelivery_through_the_table_makes_no_call(
+    dynamodb: DynamoDBClient,
+    store: DynamoGroupStore,
+    incidents_client: SSMIncidentsClient,
+    incidents_stubber: Stubber,
+) -> None:
+    # Given a started group
+    bridge = bridge_on(incidents_client, store)
+    expect_start(incidents_stubber, FIRST_INCIDENT, 1)
+    bridge.handle(checkout_alarm(1))
+    before = stored_item(dynamodb)
+
+    # When the same event is delivered again (no response is queued: any call would fail the test)
+    outcome = bridge.handle(checkout_alarm(1))
+
+    # Then it is ignored and the item is unchanged
+    assert outcome.kind is OutcomeKind.IGNORED
+    assert outcome.calls == ()
+    assert stored_item(dynamodb) == before
+
+
+# ---- the item ----
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        GroupRecord(GROUP_KEY, GroupStatus.PENDING, 1, client_token="a" * 64, claimed_at=NOW, expires_at=1_577_811_900),
+        GroupRecord(
+            GROUP_KEY,
+            GroupStatus.OPEN,
+            2,
+            incident_arn=FIRST_INCIDENT,
+            client_token="a" * 64,
+            claimed_at=NOW,
+            alarm_states={alarm_arn(1): "ALARM", alarm_arn(2): "OK"},
+            attached=frozenset({"0" * 32, "f" * 32}),
+            processed_events=("event-1", "event-2"),
+            expires_at=1_577_811_900,
+        ),
+        GroupRecord(
+            GROUP_KEY,
+            GroupStatus.RESOLVED,
+            7,
+            incident_arn=FIRST_INCIDENT,
+            alarm_states={alarm_arn(1): "OK"},
+            processed_events=("event-1",),
+            resolved_at=NOW + timedelta(minutes=20),
+            resolved_by_bridge=True,
+            expires_at=1_572_629_100,
+        ),
+    ],
+    ids=["pending-empty-attached", "open", "resolved-by-bridge"],
+)
+def test_a_group_record_round_trips_through_the_table(store: DynamoGroupStore, record: GroupRecord) -> None:
+    # Given a record
+
+    # When it is written and read back
+    assert store.put(record, expected_version=None)
+    loaded = store.load(GROUP_KEY)
+
+    # Then it is the same record, and the pure mapping agrees
+    assert loaded == record
+    assert from_item(to_item(record)) == record
+
+
+def test_the_item_omits_an_empty_attached_set_and_stores_the_ttl_as_a_number(
+    dynamodb: DynamoDBClient, store: DynamoGroupStore
+) -> None:
+    # Given a fresh claim: nothing attached yet (DynamoDB refuses empty sets), an expiry set
+    record = GroupRecord(GROUP_KEY, GroupStatus.PENDING, 1, client_token="a" * 64, claimed_at=NOW, expires_at=1234)
+
+    # When it is written
+    store.put(record, expected_version=None)
+
+    # Then the item is exactly this, `expires_at` a number DynamoDB's TTL can read
+    assert stored_item(dynamodb) == {
+        "group_key": {"S": GROUP_KEY},
+        "status": {"S": "PENDING"},
+        "version": {"N": "1"},
+        "alarm_states": {"M": {}},
+        "processed_events": {"L": []},
+        "resolved_by_bridge": {"BOOL": False},
+        "client_token": {"S": "a" * 64},
+        "claimed_at": {"S": "2019-10-02T17:05:00+00:00"},
+        "expires_at": {"N": "1234"},
+    }
+    ttl = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+
+# ---- conditional writes ----
+
+
+def test_creating_a_group_succeeds_only_once(store: DynamoGroupStore) -> None:
+    # Given two claims for one group
+    first = GroupRecord(GROUP_KEY, GroupStatus.PENDING, 1, client_token="a" * 64, claimed_at=NOW)
+    second = GroupRecord(GROUP_KEY, GroupStatus.PENDING, 1, client_token="b" * 64, claimed_at=NOW)
+
+    # When both are written as new
+    results = [store.put(first, expected_version=None), store.put(second, expected_version=None)]
+
+    # Then only the first is stored
+    assert results == [True, False]
+    assert store.load(GROUP_KEY) == first
+
+
+def test_a_write_on_a_stale_version_is_refused(store: DynamoGroupStore) -> None:
+    # Given a group at version 2
+    store.put(GroupRecord(GROUP_KEY, GroupStatus.PENDING, 1, claimed_at=NOW), expected_version=None)
+    current = GroupRecord(GROUP_KEY, GroupStatus.OPEN, 2, incident_arn=FIRST_INCIDENT)
+    assert store.put(current, expected_version=1)
+
+    # When a writer that read version 1 writes, and then one that read version 2
+    stale = store.put(GroupRecord(GROUP_KEY, GroupStatus.RESOLVED, 2), expected_version=1)
+    missing = store.put(GroupRecord(GROUP_KEY, GroupStatus.RESOLVED, 2), expected_version=None)
+    fresh = store.put(GroupRecord(GROUP_KEY, GroupStatus.RESOLVED, 3, incident_arn=FIRST_INCIDENT), expected_version=2)
+
+    # Then only the writer that read the stored version succeeds
+    assert (stale, missing, fresh) == (False, False, True)
+    loaded = store.load(GROUP_KEY)
+    assert loaded is not None
+    assert (loaded.status, loaded.version) == (GroupStatus.RESOLVED, 3)
+
+
+def test_a_write_expecting_a_version_of_a_group_that_does_not_exist_is_refused(store: DynamoGroupStore) -> None:
+    # Given an empty table
+
+    # When a writer expects version 1
+    written = store.put(GroupRecord(GROUP_KEY, GroupStatus.OPEN, 2), expected_version=1)
+
+    # Then nothing is written
+    assert written is False
+    assert store.load(GROUP_KEY) is None
+
+
+# ---- concurrent starts for one group ----
+
+
+class ClaimThenPause:
+    """A store that, right after a PENDING claim is written, runs `meanwhile` before the claimer goes on:
+    invocation A claims, invocation B runs from start to end, then A continues."""
+
+    def __init__(self, inner: DynamoGroupStore, meanwhile: Callable[[], None]) -> None:
+        self._inner = inner
+        self._meanwhile: Callable[[], None] | None = meanwhile
+
+    def load(self, group_key: str) -> GroupRecord | None:
+        return self._inner.load(group_key)
+
+    def put(self, record: GroupRecord, *, expected_version: int | None) -> bool:
+        written = self._inner.put(record, expected_version=expected_version)
+        if written and record.status is GroupStatus.PENDING and self._meanwhile is not None:
+            meanwhile, self._meanwhile = self._meanwhile, None
+            meanwhile()
+        return written
+
+
+def test_two_invocations_racing_for_one_group_start_exactly_one_incident(
+    monkeypatch: pytest.MonkeyPatch,
+    store: DynamoGroupStore,
+    incidents_client: SSMIncidentsClient,
+    incidents_stubber: Stubber,
+) -> None:
+    # Given invocation A (the shared stubbed client) and invocation B (its own client), one table
+    client_b = validated_client()
+    sent_a, sent_b = SentRequests(), SentRequests()
+    sent_a.attach(incidents_client)
+    sent_b.attach(client_b)
+    runtime_b = Runtime(bridge_on(client_b, store), MemoryDeadLetters(), emit_metrics=False)
+    monkeypatch.setattr(handler, "RUNTIME", runtime_b)
+    event_b = checkout_alarm(2)
+    responses: list[dict[str, Any]] = []
+
+    def invocation_b() -> None:
+        # B runs through the handler while A holds the claim: nothing is called, the record is retried
+        responses.append(
+            handler.lambda_handler(sqs_batch(sqs_record(json.dumps(event_b), "msg-b")), lambda_context("req-b"))
+        )
+
+    bridge_a = bridge_on(incidents_client, ClaimThenPause(store, invocation_b))
+    expect_start(incidents_stubber, FIRST_INCIDENT, 1)
+
+    # When A handles alarm 1 and B handles alarm 2 of the same service in between A's claim and A's start
+    with Stubber(client_b) as stubber_b:
+        outcome_a = bridge_a.handle(checkout_alarm(1))
+        first_b = list(responses)
+        # ... and the queue redelivers B's message after A has finished
+        expect_join(stubber_b, FIRST_INCIDENT, 2)
+        redelivered = handler.lambda_handler(
+            sqs_batch(sqs_record(json.dumps(event_b), "msg-b", receive_count=2)), lambda_context("req-b2")
+        )
+        stubber_b.assert_no_pending_responses()
+
+    # Then B's first attempt was a transient failure reported for retry, without any Incident Manager call
+    assert first_b == [{"batchItemFailures": [{"itemIdentifier": "msg-b"}]}]
+    # And exactly one StartIncident was made in total, by A; B's redelivery joined A's incident
+    assert outcome_a.kind is OutcomeKind.STARTED
+    assert redelivered == {"batchItemFailures": []}
+    assert [op for op, _ in sent_a.requests] == ["StartIncident"]
+    assert [op for op, _ in sent_b.requests] == ["GetIncidentRecord"] + ["UpdateRelatedItems"] * 3 + [
+        "CreateTimelineEvent"
+    ]
+    [outcome_b] = runtime_b.outcomes
+    assert (outcome_b.kind, outcome_b.incident_arn) == (OutcomeKind.UPDATED, FIRST_INCIDENT)
+    loaded = store.load(GROUP_KEY)
+    assert loaded is not None
+    assert dict(loaded.alarm_states) == {alarm_arn(1): "ALARM", alarm_arn(2): "ALARM"}
+
+
+def test_the_loser_of_a_claim_race_re_reads_and_does_not_start(store: DynamoGroupStore) -> None:
+    # Given invocation B reading "no group yet", after which invocation A's claim lands before B writes its own
+    client_b = validated_client()
+    sent_b = SentRequests()
+    sent_b.attach(client_b)
+
+    class ReadThenLose:
+        """B's store: its first read sees the empty table, then A's claim lands before B writes."""
+
+        def __init__(self) -> None:
+            self.reads = 0
+
+        def load(self, group_key: str) -> GroupRecord | None:
+            self.reads += 1
+            loaded = store.load(group_key)
+            if self.reads == 1:
+                assert loaded is None
+                claim = GroupRecord(group_key, GroupStatus.PENDING, 1, client_token="a" * 64, claimed_at=NOW)
+                assert store.put(claim, expected_version=None)
+            return loaded
+
+        def put(self, record: GroupRecord, *, expected_version: int | None) -> bool:
+            return store.put(record, expected_version=expected_version)
+
+    bridge_b = bridge_on(client_b, ReadThenLose())
+
+    # When B handles its alarm
+    with Stubber(client_b) as stubber_b, pytest.raises(TransientApiError, match="is being opened"):
+        bridge_b.handle(checkout_alarm(2))
+    stubber_b.assert_no_pending_responses()
+
+    # Then B's conditional write lost, it re-read A's claim and made no call
+    assert sent_b.requests == []
+    loaded = store.load(GROUP_KEY)
+    assert loaded is not None
+    assert (loaded.status, loaded.client_token) == (GroupStatus.PENDING, "a" * 64)
+
+
+class SerializedPuts:
+    """DynamoDB applies conditional writes to one item atomically; moto does not under threads, so writes are
+    serialized here. Each invocation's first read waits at the barrier, so both read "no group" before either
+    writes: the race the conditional write must decide."""
+
+    def __init__(self, inner: DynamoGroupStore, barrier: threading.Barrier, lock: threading.Lock) -> None:
+        self._inner = inner
+        self._barrier = barrier
+        self._lock = lock
+        self._first_read = True
+
+    def load(self, group_key: str) -> GroupRecord | None:
+        loaded = self._inner.load(group_key)
+        if self._first_read:
+            self._first_read = False
+            self._barrier.wait(timeout=10)
+        return loaded
+
+    def put(self, record: GroupRecord, *, expected_version: int | None) -> bool:
+        with self._lock:
+            return self._inner.put(record, expected_version=expected_version)
+
+
+def test_two_threads_racing_for_one_group_start_exactly_one_incident(store: DynamoGroupStore) -> None:
+    # Given two invocations in two threads, one Incident Manager (dry run: the winner is not known in advance,
+    # so no Stubber script can be written for it), one table
+    incidents = DryRunIncidentManager()
+    barrier, lock = threading.Barrier(2), threading.Lock()
+    bridges = [
+        Bridge(checkout_config(), incidents, SerializedPuts(store, barrier, lock), clock=lambda: NOW) for _ in range(2)
+    ]
+    events = [checkout_alarm(1), checkout_alarm(2)]
+    results: list[Outcome | TransientApiError | None] = [None, None]
+
+    def invoke(index: int) -> None:
+        try:
+            results[index] = bridges[index].handle(events[index])
+        except TransientApiError as error:
+            results[index] = error
+
+    # When both handle their alarm at once, and a transient failure is redelivered
+    threads = [threading.Thread(target=invoke, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    outcomes = []
+    for index, result in enumerate(results):
+        if isinstance(result, TransientApiError):
+            result = bridges[index].handle(events[index])
+        assert isinstance(result, Outcome)
+        outcomes.append(result)
+
+    # Then exactly one StartIncident was made, and the other alarm joined that incident
+    calls = [call.operation for outcome in outcomes for call in outcome.calls]
+    assert calls.count("StartIncident") == 1
+    assert sorted(outcome.kind for outcome in outcomes) == sorted([OutcomeKind.STARTED, OutcomeKind.UPDATED])
+    [incident] = incidents.incidents.values()
+    assert {outcome.incident_arn for outcome in outcomes} == {incident.arn}
+    involved = [i["identifier"]["value"]["arn"] for i in incident.related_items if "arn" in i["identifier"]["value"]]
+    assert sorted(involved) == [instance_arn(1), instance_arn(2)]
+
+
+# ---- the incident is gone or resolved ----
+
+
+@pytest.mark.parametrize("gone", ["resolved", "deleted"])
+def test_a_resolved_or_deleted_incident_gets_a_new_start(
+    gone: str,
+    dynamodb: DynamoDBClient,
+    store: DynamoGroupStore,
+    incidents_client: SSMIncidentsClient,
+    incidents_stubber: Stubber,
+) -> None:
+    # Given an open group whose incident a responder resolved, or that was deleted
+    bridge = bridge_on(incidents_client, store)
+    expect_start(incidents_stubber, FIRST_INCIDENT, 1)
+    bridge.handle(checkout_alarm(1))
+    if gone == "resolved":
+        incidents_stubber.add_response(
+            "get_incident_record", incident_record(FIRST_INCIDENT, "RESOLVED"), {"arn": FIRST_INCIDENT}
+        )
+    else:
+        incidents_stubber.add_client_error(
+            "get_incident_record",
+            service_error_code="ResourceNotFoundException",
+            service_message=f"Incident record {FIRST_INCIDENT} not found",
+            http_status_code=404,
+            expected_params={"arn": FIRST_INCIDENT},
+        )
+    expect_start(incidents_stubber, SECOND_INCIDENT, 2)
+
+    # When another alarm of the group fires
+    outcome = bridge.handle(checkout_alarm(2))
+
+    # Then a new incident is started and the group points at it
+    assert outcome.kind is OutcomeKind.STARTED
+    assert outcome.incident_arn == SECOND_INCIDENT
+    assert [call.operation for call in outcome.calls] == ["StartIncident"]
+    item = stored_item(dynamodb)
+    assert (item["status"], item["incident_arn"], item["version"]) == (
+        {"S": "OPEN"},
+        {"S": SECOND_INCIDENT},
+        {"N": "4"},
+    )
+    assert item["alarm_states"] == {"M": {alarm_arn(2): {"S": "ALARM"}}}
+
+
+# ---- failures while opening ----
+
+
+def test_a_permanent_start_failure_releases_the_claim(
+    dynamodb: DynamoDBClient,
+    store: DynamoGroupStore,
+    incidents_client: SSMIncidentsClient,
+    incidents_stubber: Stubber,
+) -> None:
+    # Given an Incident Manager that refuses the first StartIncident (the role lacks permission)
+    bridge = bridge_on(incidents_client, store)
+    incidents_stubber.add_client_error(
+        "start_incident",
+        service_error_code="AccessDeniedException",
+        service_message="not authorized to perform: ssm-incidents:StartIncident",
+        http_status_code=403,
+    )
+
+    # When the first alarm is handled
+    rejected = bridge.handle(checkout_alarm(1))
+
+    # Then it is rejected and the claim released: the group is closed, with no incident and a TTL
+    assert rejected.kind is OutcomeKind.REJECTED
+    assert rejected.error_class == "PermanentApiError"
+    item = stored_item(dynamodb)
+    assert item["status"] == {"S": "RESOLVED"}
+    assert "incident_arn" not in item
+    assert item["expires_at"] == {"N": str(int((NOW + timedelta(days=30)).timestamp()))}
+
+    # When the next alarm of the group fires (after the permission is fixed)
+    expect_start(incidents_stubber, FIRST_INCIDENT, 2)
+    started = bridge.handle(checkout_alarm(2))
+
+    # Then it starts the incident
+    assert started.kind is OutcomeKind.STARTED
+    assert started.incident_arn == FIRST_INCIDENT
+    assert stored_item(dynamodb)["status"] == {"S": "OPEN"}
+
+
+def test_a_transient_start_failure_is_retried_through_the_handler_with_the_same_token(
+    monkeypatch: pytest.MonkeyPatch,
+    dynamodb: DynamoDBClient,
+    store: DynamoGroupStore,
+    incidents_client: SSMIncidentsClient,
+    incidents_stubber: Stubber,
+) -> None:
+    # Given Incident Manager throttling the first StartIncident, and the handler on the table
+    sent = SentRequests()
+    sent.attach(incidents_client)
+    runtime = Runtime(bridge_on(incidents_client, store), MemoryDeadLetters(), emit_metrics=False)
+    monkeypatch.setattr(handler, "RUNTIME", runtime)
+    incidents_stubber.add_client_error(
+        "start_incident",
+        service_error_code="ThrottlingException",
+        service_message="Rate exceeded",
+        http_status_code=400,
+    )
+    expect_start(incidents_stubber, FIRST_INCIDENT, 1)
+    body = json.dumps(checkout_alarm(1))
+
+    # When the message is handled, then redelivered
+    first = handler.lambda_handler(sqs_batch(sqs_record(body, "msg-1")), lambda_context())
+    pending = stored_item(dynamodb)
+    second = handler.lambda_handler(sqs_batch(sqs_record(body, "msg-1", receive_count=2)), lambda_context("req-2"))
+
+    # Then the first is reported for retry with the group left PENDING, and the retry finishes that claim
+    assert first == {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}
+    assert pending["status"] == {"S": "PENDING"}
+    assert second == {"batchItemFailures": []}
+    [outcome] = runtime.outcomes
+    assert (outcome.kind, outcome.incident_arn) == (OutcomeKind.STARTED, FIRST_INCIDENT)
+    assert [op for op, _ in sent.requests] == ["StartIncident", "StartIncident"]
+    assert sent.requests[0][1]["clientToken"] == sent.requests[1][1]["clientToken"] == pending["client_token"]["S"]
+    assert stored_item(dynamodb)["status"] == {"S": "OPEN"}
+
+
+def test_a_second_delivery_path_of_the_same_transition_joins_without_reattaching(
+    store: DynamoGroupStore, incidents_client: SSMIncidentsClient, incidents_stubber: Stubber
+) -> None:
+    # Given a started group
+    bridge = bridge_on(incidents_client, store)
+    expect_start(incidents_stubber, FIRST_INCIDENT, 1)
+    first = checkout_alarm(1)
+    bridge.handle(first)
+    incidents_stubber.add_response(
+        "get_incident_record", incident_record(FIRST_INCIDENT, "OPEN"), {"arn": FIRST_INCIDENT}
+    )
+    incidents_stubber.add_response(
+        "create_timeline_event",
+        {"eventId": "b4e0a8c2-0000-4000-8000-000000000002", "incidentRecordArn": FIRST_INCIDENT},
+        {
+            "clientToken": ANY,
+            "incidentRecordArn": FIRST_INCIDENT,
+            "eventTime": alarm_time(),
+            "eventType": "Custom Event",
+            "eventData": '"checkout-cpu-01 fired."',
+            "eventReferences": [{"resource": alarm_arn(1)}],
+        },
+    )
+
+    # When the same alarm arrives under another event id
+    outcome = bridge.handle(redelivered_as_new(first, "another-delivery-1"))
+
+    # Then it joins with a timeline event only: its items are attached already
+    assert outcome.kind is OutcomeKind.UPDATED
+    assert [call.operation for call in outcome.calls] == ["CreateTimelineEvent"]
