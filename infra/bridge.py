@@ -7,6 +7,7 @@ from constructs import Construct
 from incident_bridge.config import BridgeConfig
 from infra.bridge_function import TIMEOUT, BridgeFunction
 from infra.ingest import AlarmIngest
+from infra.monitoring import BridgeMonitoring
 from infra.state_table import GroupStateTable
 
 
@@ -25,4 +26,12 @@ class IncidentBridge(Construct):
             dead_letter_queue=self.ingest.dead_letter_queue,
             state_table=self.state,
             powertools_layer_arn=powertools_layer_arn,
+        )
+        self.monitoring = BridgeMonitoring(
+            self,
+            "Monitoring",
+            function=self.bridge_function.function,
+            queue=self.ingest.queue,
+            dead_letter_queue=self.ingest.dead_letter_queue,
+            fallback_response_plan_arn=config.fallback_response_plan_arn,
         )

@@ -22,6 +22,7 @@ class IncidentBridgeStack(Stack):
         CfnOutput(self, "DeadLetterQueueUrl", value=self.bridge.ingest.dead_letter_queue.queue_url)
         CfnOutput(self, "ApplicationBusName", value=self.bridge.ingest.application_bus.event_bus_name)
         CfnOutput(self, "FunctionName", value=self.bridge.bridge_function.function.function_name)
+        CfnOutput(self, "DashboardName", value=self.bridge.monitoring.dashboard.dashboard_name)
         self._explain_nag_findings(settings)
 
     def _explain_nag_findings(self, settings: DeploySettings) -> None:
