@@ -50,6 +50,10 @@ def partition_of_region(region: str) -> str:
         return "aws-cn"
     if region.startswith("us-gov-"):
         return "aws-us-gov"
+    if "-iso" in region:
+        # us-iso-east-1 (aws-iso), us-isob-east-1 (aws-iso-b), ...: partitions Incident Manager does not serve.
+        suffix = region.split("-")[1].removeprefix("iso")
+        return "aws-iso" + (f"-{suffix}" if suffix else "")
     return "aws"
 
 

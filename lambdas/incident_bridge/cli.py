@@ -9,16 +9,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from incident_bridge.errors import ConfigError
 from incident_bridge.outcome import Outcome, OutcomeKind
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,7 +57,31 @@ def _parser() -> argparse.ArgumentParser:
     config_check = config.add_parser("check", help="validate a configuration file and print its errors")
     config_check.add_argument("file", type=Path, metavar="FILE")
     config_check.set_defaults(command=_config_check)
+
+    redrive = commands.add_parser(
+        "redrive", help="move dead-lettered messages back for reprocessing (after a fix), reporting what moved"
+    )
+    redrive.add_argument("--queue-url", required=True, help="URL of the dead-letter queue")
+    redrive.add_argument(
+        "--to-queue-url",
+        help="URL of the queue to move them to; default: the one queue whose redrive policy names the dead-letter one",
+    )
+    redrive.add_argument(
+        "--max", type=_positive_int, dest="max_messages", metavar="N", help="move at most N; default: all visible now"
+    )
+    redrive.add_argument("--dry-run", action="store_true", help="list what would move, move nothing")
+    redrive.set_defaults(command=_redrive)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 # ---- config check / routes test ----
@@ -224,3 +252,60 @@ def print_table(results: Sequence[tuple[Path, Outcome]], out: TextIO) -> None:
         out.write("  ".join([*cells, row[4]]).rstrip() + "\n")
     counts = {kind.value: sum(1 for _, o in results if o.kind is kind) for kind in OutcomeKind}
     out.write("\n" + ", ".join(f"{count} {kind}" for kind, count in counts.items() if count) + "\n")
+
+
+# ---- redrive ----
+
+#: How much of a dead-letter reason a line shows.
+REASON_SHOWN = 100
+# https://sqs.us-east-1.amazonaws.com/123456789012/name, and the legacy us-east-1.queue.amazonaws.com form.
+_QUEUE_URL_REGION = re.compile(r"^https?://(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com(?:\.cn)?/")
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    from incident_bridge.adapters.redrive import DeadLetterRedrive, RedriveError, RedrivenMessage
+
+    moved = failed = listed = 0
+    try:
+        redrive = DeadLetterRedrive(_sqs_client(args.queue_url), args.queue_url)
+        target = args.to_queue_url or redrive.source_queue_url()
+        action = "would move to" if args.dry_run else "moving to"
+        print(f"incident-bridge: redrive: {action} {target}", file=sys.stderr)
+        message: RedrivenMessage
+        for message in redrive.run(target, max_messages=args.max_messages, dry_run=args.dry_run):
+            listed += 1
+            status = "would-move" if args.dry_run else "moved" if message.moved else "failed"
+            moved += 1 if message.moved else 0
+            failed += 1 if message.failure is not None else 0
+            reason = _one_line(message.error_reason or "-")[:REASON_SHOWN]
+            print(f"{status}  {message.message_id}  {message.error_class or '-'}  {reason}")
+            if message.failure is not None:
+                print(f"incident-bridge: {message.message_id}: {message.failure}", file=sys.stderr)
+    except RedriveError as error:
+        print(f"incident-bridge: redrive: {error}", file=sys.stderr)
+        if listed:
+            print(f"moved: {moved}, failed: {failed}")
+        return 2
+    summary = f"moved: {moved}, failed: {failed}"
+    print(f"{summary}, would move: {listed}" if args.dry_run else summary)
+    return 1 if failed else 0
+
+
+def _sqs_client(queue_url: str) -> SQSClient:
+    """The default credential chain (an operator's tool); the region is the queue's own when the URL names it."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    from incident_bridge.adapters.redrive import RedriveError
+
+    match = _QUEUE_URL_REGION.match(queue_url)
+    region = next((group for group in match.groups() if group), None) if match else None
+    try:
+        return boto3.client("sqs", region_name=region)
+    except BotoCoreError as error:
+        raise RedriveError(f"cannot create an SQS client: {error}") from error
+
+
+def _one_line(text: str) -> str:
+    """A reason may hold newlines or control characters (it quotes the event); a report line must not."""
+    return "".join(character if character.isprintable() else " " for character in text)

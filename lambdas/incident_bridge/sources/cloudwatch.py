@@ -23,7 +23,7 @@ from incident_bridge.sources.payloads import (
 def from_eventbridge(event: AlarmStateChangeEvent, raw: Mapping[str, Any]) -> NormalizedAlarm:
     detail = event.detail
     # `resources` holds the alarm ARN; fall back to building it from the envelope when absent.
-    arn = next((r for r in event.resources if parse_alarm_arn(r) is not None), None)
+    arn = next((r for r in event.resources if ":cloudwatch:" in r and ":alarm:" in r), None)
     if arn is None:
         _require_location(event.account, event.region)
         arn = alarm_arn(partition_of_region(event.region), event.region, event.account, detail.alarm_name)
@@ -48,7 +48,10 @@ def _normalize(
 ) -> NormalizedAlarm:
     parsed_arn = parse_alarm_arn(arn)
     if parsed_arn is None:
-        raise InvalidEvent(f"alarm ARN is not a CloudWatch alarm ARN: {arn[:120]!r}")
+        raise InvalidEvent(
+            f"alarm ARN is not a CloudWatch alarm ARN: {arn[:120]!r} "
+            "(expected arn:<aws|aws-cn|aws-us-gov>:cloudwatch:<region>:<12-digit account>:alarm:<name>)"
+        )
     configuration = detail.configuration
     metrics = tuple(_metric(metric) for metric in configuration.metrics)
     return NormalizedAlarm(
