@@ -18,7 +18,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "incident_bri
 CONFIG_FILE_NAME = "bridge_config.json"
 # Only what runs in Lambda: the CLI, the bundled example config and type markers stay out.
 _LEFT_OUT = shutil.ignore_patterns(
-    "__pycache__", "*.pyc", "cli.py", "__main__.py", "defaults", "py.typed", "docs.py", "*.schema.json"
+    "__pycache__", "*.pyc", "cli.py", "__main__.py", "defaults", "py.typed", "docs.py", "*.schema.json", "redrive.py"
 )
 
 
