@@ -21,14 +21,14 @@ from infra.state_table import GroupStateTable
 # runtime below. Its version number is per layer, not the PyPI version; see the Powertools install docs.
 POWERTOOLS_LAYER_VERSION = 27
 RUNTIME = lambda_.Runtime.PYTHON_3_13
-# A batch of 100 in a storm can need a minute or two of API calls at Incident Manager's rate.
-TIMEOUT = Duration.seconds(180)
+# A batch of 200 in a storm can need two or three minutes of API calls at Incident Manager's rate.
+TIMEOUT = Duration.seconds(300)
 # Two concurrent pollers (the minimum Lambda allows): a storm queues up instead of exceeding Incident Manager's
 # API rate; the SDK's adaptive retry mode (client-side rate limiting and backoff) absorbs the rest.
 MAX_CONCURRENCY = 2
 # Large batches gathered over a few seconds put a storm's alarms of one group in the same batch, where they
 # share one status check, one timeline note and one metric item (see lifecycle.Lifecycle.fire_many).
-BATCH_SIZE = 100
+BATCH_SIZE = 200
 BATCHING_WINDOW = Duration.seconds(5)
 
 

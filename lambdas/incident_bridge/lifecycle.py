@@ -9,6 +9,7 @@ client token derived from the group and the event, so a retried call has no seco
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -261,10 +262,13 @@ class Lifecycle:
         if own is None and not stale:
             raise TransientApiError(f"an incident for group {record.group_key} is being opened; will join it on retry")
         # Same client token as the claim: if the first attempt reached Incident Manager, this returns that incident.
-        ordered = [own, *(f for f in fresh if f is not own)] if own else fresh
-        return self._open(record, ordered)
+        if own is not None:
+            return self._open(record, [own, *(f for f in fresh if f is not own)])
+        # Taking over a stale claim: the incident may exist from the original alarm's request, whose items we do
+        # not know; recover it with the claim's token, then every alarm here joins it like any later alarm.
+        return self._open(record, fresh, takeover=True)
 
-    def _open(self, claim: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | None:
+    def _open(self, claim: GroupRecord, fresh: list[Firing], *, takeover: bool = False) -> dict[str, Step] | None:
         first, rest = fresh[0], fresh[1:]
         start = first.request.model_copy(update={"client_token": claim.client_token})
         calls = [ApiCall("StartIncident", start.to_params())]
@@ -276,13 +280,21 @@ class Lifecycle:
             self._groups.put(self._stamped(released), expected_version=claim.version)
             raise
         self._seen_open[incident_arn] = self._clock()
+        if takeover:
+            recovered = self._stamped(replace(claim, status=GroupStatus.OPEN, incident_arn=incident_arn))
+            if not self._groups.put(recovered, expected_version=claim.version):
+                raise TransientApiError(f"lost the claim on group {claim.group_key} while opening; will retry")
+            return self._join_retrying(recovered, fresh, calls)
         opened = self._stamped(
             replace(
                 claim,
                 status=GroupStatus.OPEN,
                 incident_arn=incident_arn,
                 alarm_states=_alarm_states(claim, [first]),
-                attached=frozenset(item_identity(item) for item in start.related_items),
+                attached=frozenset(
+                    {item_identity(item) for item in start.related_items}
+                    | {family for item in start.related_items for family in metric_families(item)}
+                ),
                 processed_events=_remember(claim, [first.event_id]),
                 resolved_at=None,
                 resolved_by_bridge=False,
@@ -293,11 +305,21 @@ class Lifecycle:
         reason = f"incident started in {start.response_plan_arn} at impact {start.impact}"
         steps = {first.event_id: Step(OutcomeKind.STARTED, reason, tuple(calls), incident_arn)}
         if rest:
-            joined = self._join(opened, rest, [], "fired")
-            if joined is None:
-                raise TransientApiError(f"group {claim.group_key} changed while joining the batch; will retry")
-            steps.update(joined)
+            steps.update(self._join_retrying(opened, rest, []))
         return steps
+
+    def _join_retrying(self, record: GroupRecord, fresh: list[Firing], calls: list[ApiCall]) -> dict[str, Step]:
+        """Joins the rest of a batch to the incident just opened; another invocation may write the group in
+        between, so re-read and join again (the calls carry tokens, so repeating them is harmless)."""
+        for _ in range(_WRITE_ATTEMPTS):
+            joined = self._join(record, fresh, calls, "fired")
+            if joined is not None:
+                return joined
+            current = self._groups.load(record.group_key)
+            if current is None or current.incident_arn != record.incident_arn or current.status is not GroupStatus.OPEN:
+                break
+            record, calls = current, []
+        raise TransientApiError(f"group {record.group_key} changed while joining the batch; will retry")
 
     def _reopen(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | None:
         """Within the flap window after the bridge resolved it: reopen the same incident (if it still exists)."""
@@ -326,7 +348,9 @@ class Lifecycle:
         """Adds what the alarms bring that the incident lacks, and one timeline note per ten alarms."""
         assert record.incident_arn is not None
         attached = set(record.attached)
-        for item in _coalesced_items(fresh):
+        items, families = _coalesced_items(fresh, attached)
+        attached |= families
+        for item in items:
             identity = item_identity(item)
             if identity in attached:
                 continue
@@ -387,20 +411,46 @@ class Lifecycle:
         return replace(record, version=record.version + 1, expires_at=int((self._clock() + ttl).timestamp()))
 
 
-def _coalesced_items(fresh: Sequence[Firing]) -> list[RelatedItem]:
-    """What joining alarms add: their resources one by one (the API takes one item per call), and their metrics
-    as one METRIC item charting all of them, so a storm costs one call per resource, not three per alarm."""
+def _coalesced_items(fresh: Sequence[Firing], attached: set[str]) -> tuple[list[RelatedItem], set[str]]:
+    """What joining alarms add, in as few calls as the API allows (it takes one item per call): each new
+    resource; one METRIC item charting the metrics the incident does not chart yet (a storm of one metric over
+    many instances adds it once); not the alarms' console links, which their timeline note names instead.
+
+    Returns the items and the metric-family identities they bring."""
     resources: list[RelatedItem] = []
     metrics: list[RelatedItem] = []
+    families: set[str] = set()
     for firing in fresh:
         for item in firing.request.related_items:
             if item.item_type is ItemType.METRIC:
-                metrics.append(item)
-            elif item.item_type is ItemType.INVOLVED_RESOURCE or firing is fresh[0]:
+                new_families = metric_families(item) - attached - families
+                if new_families:
+                    metrics.append(item)
+                    families |= new_families
+            elif not _is_alarm_link(item):
                 resources.append(item)
     if len(metrics) > 1:
         metrics = [combined_metric_item(metrics)]
-    return [*resources, *metrics]
+    return [*resources, *metrics], families
+
+
+def metric_families(item: RelatedItem) -> set[str]:
+    """Identities of the metrics (namespace + name, or expression) a METRIC item charts."""
+    try:
+        source = json.loads(item.metric_definition or "{}")
+    except ValueError:
+        return set()
+    families = set()
+    for row in source.get("metrics", []) if isinstance(source, dict) else []:
+        if isinstance(row, list) and len(row) > 1 and isinstance(row[0], str):
+            families.add(f"family:{row[0]}/{row[1]}")
+        elif isinstance(row, list) and row and isinstance(row[0], dict):
+            families.add(f"family:expression:{row[0].get('expression')}")
+    return {hashlib.sha256(family.encode("utf-8")).hexdigest()[:32] for family in families}
+
+
+def _is_alarm_link(item: RelatedItem) -> bool:
+    return item.item_type is ItemType.OTHER and "#alarmsV2:alarm/" in (item.url or "")
 
 
 def _alarm_states(record: GroupRecord, firings: Sequence[Firing]) -> dict[str, str]:

@@ -187,55 +187,19 @@ def expect_start(stubber: Stubber, incident_arn: str, number: int) -> None:
 
 
 def expect_join(stubber: Stubber, incident_arn: str, number: int) -> None:
-    """GetIncidentRecord -> OPEN, then the alarm's new items (its link, its instance, its metric), then the timeline."""
+    """GetIncidentRecord -> OPEN, then the alarm's new instance (its metric is already charted, its console link is
+    named by the timeline note instead), then the timeline."""
     name = f"checkout-cpu-{number:02d}"
     stubber.add_response("get_incident_record", incident_record(incident_arn, "OPEN"), {"arn": incident_arn})
-    for item in (
-        {
-            "title": f"CloudWatch alarm {name}",
-            "identifier": {
-                "type": "OTHER",
-                "value": {
-                    "url": f"https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1"
-                    f"#alarmsV2:alarm/{name}"
-                },
-            },
-        },
-        {
-            "title": f"EC2 instance i-{number:017d}",
-            "identifier": {"type": "INVOLVED_RESOURCE", "value": {"arn": instance_arn(number)}},
-        },
-        {
-            "title": f"Metric: AWS/EC2 CPUUtilization (InstanceId=i-{number:017d})",
-            "identifier": {
-                "type": "METRIC",
-                "value": {
-                    "metricDefinition": json.dumps(
-                        {
-                            "view": "timeSeries",
-                            "region": "us-east-1",
-                            "title": name,
-                            "metrics": [
-                                [
-                                    "AWS/EC2",
-                                    "CPUUtilization",
-                                    "InstanceId",
-                                    f"i-{number:017d}",
-                                    {"stat": "Average", "period": 300},
-                                ]
-                            ],
-                        },
-                        separators=(",", ":"),
-                    )
-                },
-            },
-        },
-    ):
-        stubber.add_response(
-            "update_related_items",
-            {},
-            {"clientToken": ANY, "incidentRecordArn": incident_arn, "relatedItemsUpdate": {"itemToAdd": item}},
-        )
+    item = {
+        "title": f"EC2 instance i-{number:017d}",
+        "identifier": {"type": "INVOLVED_RESOURCE", "value": {"arn": instance_arn(number)}},
+    }
+    stubber.add_response(
+        "update_related_items",
+        {},
+        {"clientToken": ANY, "incidentRecordArn": incident_arn, "relatedItemsUpdate": {"itemToAdd": item}},
+    )
     stubber.add_response(
         "create_timeline_event",
         {"eventId": "b4e0a8c2-0000-4000-8000-000000000001", "incidentRecordArn": incident_arn},
@@ -270,14 +234,12 @@ def test_a_start_then_a_join_make_exactly_these_calls_and_store_the_group(
     started = bridge.handle(checkout_alarm(1))
     joined = bridge.handle(checkout_alarm(2))
 
-    # Then the first starts the incident and the second joins it: status read, three items, one timeline event
+    # Then the first starts the incident and the second joins it: status read, its instance, one timeline event
     incidents_stubber.assert_no_pending_responses()
     assert (started.kind, joined.kind) == (OutcomeKind.STARTED, OutcomeKind.UPDATED)
     assert [operation for operation, _ in sent.requests] == [
         "StartIncident",
         "GetIncidentRecord",
-        "UpdateRelatedItems",
-        "UpdateRelatedItems",
         "UpdateRelatedItems",
         "CreateTimelineEvent",
     ]
@@ -287,7 +249,7 @@ def test_a_start_then_a_join_make_exactly_these_calls_and_store_the_group(
     tokens = [params["clientToken"] for _, params in recorded]
     assert all(HEX_TOKEN.match(token) for token in tokens)
     assert len(set(tokens)) == len(tokens)
-    # And the item holds the open group: both alarms, the six attached items, both events, a numeric TTL
+    # And the item holds the open group: both alarms, the four items and one charted metric, both events, a TTL
     item = stored_item(dynamodb)
     assert {name: item[name] for name in ("group_key", "status", "version", "incident_arn", "resolved_by_bridge")} == {
         "group_key": {"S": GROUP_KEY},
@@ -297,7 +259,7 @@ def test_a_start_then_a_join_make_exactly_these_calls_and_store_the_group(
         "resolved_by_bridge": {"BOOL": False},
     }
     assert item["alarm_states"] == {"M": {alarm_arn(1): {"S": "ALARM"}, alarm_arn(2): {"S": "ALARM"}}}
-    assert len(item["attached"]["SS"]) == 6
+    assert len(item["attached"]["SS"]) == 5
     assert item["processed_events"] == {
         "L": [{"S": "c4c1c1c9-6542-e61b-6ef0-000000000001"}, {"S": "c4c1c1c9-6542-e61b-6ef0-000000000002"}]
     }
@@ -504,9 +466,7 @@ def test_two_invocations_racing_for_one_group_start_exactly_one_incident(
     assert outcome_a.kind is OutcomeKind.STARTED
     assert redelivered == {"batchItemFailures": []}
     assert [op for op, _ in sent_a.requests] == ["StartIncident"]
-    assert [op for op, _ in sent_b.requests] == ["GetIncidentRecord"] + ["UpdateRelatedItems"] * 3 + [
-        "CreateTimelineEvent"
-    ]
+    assert [op for op, _ in sent_b.requests] == ["GetIncidentRecord", "UpdateRelatedItems", "CreateTimelineEvent"]
     [outcome_b] = runtime_b.outcomes
     assert (outcome_b.kind, outcome_b.incident_arn) == (OutcomeKind.UPDATED, FIRST_INCIDENT)
     loaded = store.load(GROUP_KEY)

@@ -106,14 +106,14 @@ def expected_alarms(synthesized: SynthesizedStack) -> dict[str, dict[str, Any]]:
             "Period": 300,
             "Threshold": 1,
         },
-        # Events waiting over five minutes in the event queue (not the dead-letter queue)
+        # Events waiting over ten minutes in the event queue (not the dead-letter queue)
         "ApproximateAgeOfOldestMessage": {
             **common,
             "Namespace": "AWS/SQS",
             "Dimensions": queue_name(event_queue_id),
             "Statistic": "Maximum",
             "Period": 60,
-            "Threshold": 300,
+            "Threshold": 600,
         },
     }
 

@@ -337,12 +337,12 @@ def test_event_source_mapping_bounds_concurrency_and_reports_partial_failures(
     _, mapping = only(default_stack.resources("AWS::Lambda::EventSourceMapping"))
     properties = mapping["Properties"]
 
-    # Then the function reads the event queue in batches of up to 100 gathered over 5 s (so a storm's alarms of
+    # Then the function reads the event queue in batches of up to 200 gathered over 5 s (so a storm's alarms of
     # one group share a batch), with at most 2 concurrent invocations, and reports failed items so only those
     # are retried
     assert properties["EventSourceArn"] == get_att_arn(event_queue_id)
     assert properties["FunctionName"] == {"Ref": function_id}
-    assert properties["BatchSize"] == 100
+    assert properties["BatchSize"] == 200
     assert properties["MaximumBatchingWindowInSeconds"] == 5
     assert properties["ScalingConfig"] == {"MaximumConcurrency": 2}
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

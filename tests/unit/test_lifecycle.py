@@ -310,25 +310,25 @@ def test_forty_alarms_of_one_service_open_one_incident_holding_every_instance_on
     assert len(harness.incidents.incidents) == 1
     incident_arn = outcomes[0].incident_arn
     assert {outcome.incident_arn for outcome in outcomes} == {incident_arn}
-    # And the first alarm of each instance adds its alarm, metric and instance; the second its alarm and metric
+    # And the first alarm of each instance adds its instance (the metric is charted once, each alarm is named by
+    # its timeline note); the second alarm on an instance adds nothing but its note
     assert operations(outcomes[0]) == ["StartIncident"]
-    assert all(operations(o) == ["UpdateRelatedItems"] * 3 + ["CreateTimelineEvent"] for o in outcomes[1:20])
-    assert all(operations(o) == ["UpdateRelatedItems"] * 2 + ["CreateTimelineEvent"] for o in outcomes[20:])
-    second_on_instance = [call.params for call in outcomes[20].calls if call.operation == "UpdateRelatedItems"]
-    assert [p["relatedItemsUpdate"]["itemToAdd"]["identifier"]["type"] for p in second_on_instance] == [
-        "OTHER",
-        "METRIC",
+    assert all(operations(o) == ["UpdateRelatedItems", "CreateTimelineEvent"] for o in outcomes[1:20])
+    assert all(operations(o) == ["CreateTimelineEvent"] for o in outcomes[20:])
+    first_on_instance = [call.params for call in outcomes[1].calls if call.operation == "UpdateRelatedItems"]
+    assert [p["relatedItemsUpdate"]["itemToAdd"]["identifier"]["type"] for p in first_on_instance] == [
+        "INVOLVED_RESOURCE"
     ]
     # And the incident holds every instance exactly once, and no item twice
     incident = harness.incident(incident_arn)
     assert involved_arns(incident) == [f"{INSTANCE_ARN_PREFIX}i-{number:017d}" for number in range(1, 21)]
     identifiers = [str(item["identifier"]) for item in incident.related_items]
-    assert len(identifiers) == len(set(identifiers)) == 3 + 19 * 3 + 20 * 2
+    assert len(identifiers) == len(set(identifiers)) == 3 + 19
     # And each joining alarm is on the timeline, in order
     assert incident.timeline == [f"{event['detail']['alarmName']} fired." for event in events[1:]]
 
 
-def test_joining_adds_only_items_not_yet_attached_and_a_timeline_event() -> None:
+def test_joining_adds_only_what_the_incident_lacks_and_a_timeline_event() -> None:
     # Given an open incident for the sample alarm, grouped by namespace
     harness = Harness(config(group_by=["namespace"]))
     first = harness.handle(alarm_event())
@@ -337,53 +337,14 @@ def test_joining_adds_only_items_not_yet_attached_and_a_timeline_event() -> None
     sibling = harness.handle(alarm_event("ServerCpuStillHigh", event_id="sibling-1"))
     again = harness.handle(alarm_event(event_id="again-1", state_time="2019-10-02T17:34:40.989+0000"))
 
-    # Then the sibling adds its alarm link and metric but not the instance, which is already attached
+    # Then the sibling adds no item (its instance is attached, its metric charted) and one timeline note naming it
     incident_arn = first.incident_arn
     assert sibling.kind is OutcomeKind.UPDATED
     assert sibling.calls == (
         ApiCall(
-            "UpdateRelatedItems",
-            {
-                "clientToken": sibling.calls[0].params["clientToken"],
-                "incidentRecordArn": incident_arn,
-                "relatedItemsUpdate": {
-                    "itemToAdd": {
-                        "title": "CloudWatch alarm ServerCpuStillHigh",
-                        "identifier": {
-                            "type": "OTHER",
-                            "value": {
-                                "url": "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1"
-                                "#alarmsV2:alarm/ServerCpuStillHigh"
-                            },
-                        },
-                    }
-                },
-            },
-        ),
-        ApiCall(
-            "UpdateRelatedItems",
-            {
-                "clientToken": sibling.calls[1].params["clientToken"],
-                "incidentRecordArn": incident_arn,
-                "relatedItemsUpdate": {
-                    "itemToAdd": {
-                        "title": "Metric: AWS/EC2 CPUUtilization (InstanceId=i-12345678901234567)",
-                        "identifier": {
-                            "type": "METRIC",
-                            "value": {
-                                "metricDefinition": '{"view":"timeSeries","region":"us-east-1",'
-                                '"title":"ServerCpuStillHigh","metrics":[["AWS/EC2","CPUUtilization",'
-                                '"InstanceId","i-12345678901234567",{"stat":"Average","period":300}]]}'
-                            },
-                        },
-                    }
-                },
-            },
-        ),
-        ApiCall(
             "CreateTimelineEvent",
             {
-                "clientToken": sibling.calls[2].params["clientToken"],
+                "clientToken": sibling.calls[0].params["clientToken"],
                 "incidentRecordArn": incident_arn,
                 "eventTime": datetime(2019, 10, 2, 17, 4, 40, 989000, tzinfo=UTC),
                 "eventType": "Custom Event",
@@ -397,7 +358,7 @@ def test_joining_adds_only_items_not_yet_attached_and_a_timeline_event() -> None
     assert operations(again) == ["CreateTimelineEvent"]
     assert timeline_texts(again) == ['"ServerCpuTooHigh fired."']
     assert again.calls[0].params["eventTime"] == datetime(2019, 10, 2, 17, 34, 40, 989000, tzinfo=UTC)
-    assert len(harness.incident(incident_arn).related_items) == 5
+    assert len(harness.incident(incident_arn).related_items) == 3
 
 
 # ---- recovery and resolution ----
@@ -837,9 +798,12 @@ def test_a_stale_claim_is_finished_with_its_own_client_token() -> None:
     # When the alarm arrives
     outcome = harness.handle(alarm_event())
 
-    # Then this invocation opens the incident with the claim's token, so a start that did reach the API is reused
-    assert outcome.kind is OutcomeKind.STARTED
+    # Then this invocation recovers the incident with the claim's token (a start that did reach the API is reused)
+    # and joins it like any later alarm: the original request's items are unknown, so its own are added
+    assert outcome.kind is OutcomeKind.UPDATED
+    assert outcome.calls[0].operation == "StartIncident"
     assert outcome.calls[0].params["clientToken"] == "c" * 64
+    assert [call.operation for call in outcome.calls[1:]] == ["UpdateRelatedItems"] * 2 + ["CreateTimelineEvent"]
     assert harness.groups.records[key].status is GroupStatus.OPEN
 
 

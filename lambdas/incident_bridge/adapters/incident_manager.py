@@ -78,7 +78,11 @@ class Boto3IncidentManager:
         params: dict[str, Any] = request.to_params()
         try:
             self._client.update_related_items(**params)
-        except (ClientError, BotoCoreError) as error:
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConflictException":
+                return  # the item is already attached (e.g. by an earlier attempt): the goal is met
+            raise classify(error, request.operation) from error
+        except BotoCoreError as error:
             raise classify(error, request.operation) from error
 
     def create_timeline_event(self, request: TimelineEventRequest) -> None:
