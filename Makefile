@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck unit synth bench clean docs
+.PHONY: demo test lint typecheck unit synth bench clean docs storm
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,6 +39,11 @@ synth: $(STAMP) $(NODE_STAMP)
 	npx cdk synth -q -c responsePlanArn=arn:aws:ssm-incidents::123456789012:response-plan/MyPlan
 
 test: lint typecheck unit
+
+# Alarm storm: 1,000 ALARMs in 50 groups against a throttling Incident Manager stand-in, on a virtual clock.
+# Prints figures; asserts nothing (tests/unit/test_storm.py runs it with assertions).
+storm: $(STAMP)
+	$(PY) tests/storm/simulation.py --events 1000 --groups 50
 
 # Cold-start and warm-path figures (issue: cold start and package size). Prints numbers; asserts nothing.
 bench: $(STAMP)
