@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
@@ -67,45 +68,43 @@ class Boto3IncidentManager:
         self._client = client
 
     def start_incident(self, request: StartIncidentRequest) -> str:
-        params: dict[str, Any] = request.to_params()
-        try:
-            response = self._client.start_incident(**params)
-        except (ClientError, BotoCoreError) as error:
-            raise classify(error, "StartIncident") from error
-        return response["incidentRecordArn"]
+        response = self._call("StartIncident", self._client.start_incident, request.to_params())
+        assert response is not None  # no benign error code here: a failure raised
+        return str(response["incidentRecordArn"])
 
     def update_related_items(self, request: UpdateRelatedItemsRequest) -> None:
-        params: dict[str, Any] = request.to_params()
-        try:
-            self._client.update_related_items(**params)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConflictException":
-                return  # the item is already attached (e.g. by an earlier attempt): the goal is met
-            raise classify(error, request.operation) from error
-        except BotoCoreError as error:
-            raise classify(error, request.operation) from error
+        # ConflictException: the item is already attached (e.g. by an earlier attempt), so the goal is met.
+        self._call(
+            request.operation, self._client.update_related_items, request.to_params(), benign="ConflictException"
+        )
 
     def create_timeline_event(self, request: TimelineEventRequest) -> None:
-        params: dict[str, Any] = request.to_params()
-        try:
-            self._client.create_timeline_event(**params)
-        except (ClientError, BotoCoreError) as error:
-            raise classify(error, request.operation) from error
+        self._call(request.operation, self._client.create_timeline_event, request.to_params())
 
     def update_incident_status(self, request: IncidentStatusRequest) -> None:
-        params: dict[str, Any] = request.to_params()
-        try:
-            self._client.update_incident_record(**params)
-        except (ClientError, BotoCoreError) as error:
-            raise classify(error, request.operation) from error
+        self._call(request.operation, self._client.update_incident_record, request.to_params())
 
     def incident_status(self, incident_arn: str) -> str | None:
+        # ResourceNotFoundException: deleted, so the group gets a fresh incident.
+        response = self._call(
+            "GetIncidentRecord",
+            self._client.get_incident_record,
+            {"arn": incident_arn},
+            benign="ResourceNotFoundException",
+        )
+        return None if response is None else str(response["incidentRecord"]["status"])
+
+    @staticmethod
+    def _call(
+        operation: str, send: Callable[..., Mapping[str, Any]], params: dict[str, Any], *, benign: str | None = None
+    ) -> Mapping[str, Any] | None:
+        """Sends one request; maps failures onto the bridge's error classes. `benign`: an error code that means
+        the goal is already met (returns None)."""
         try:
-            response = self._client.get_incident_record(arn=incident_arn)
+            return send(**params)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return None  # deleted: the group gets a fresh incident
-            raise classify(error, "GetIncidentRecord") from error
+            if benign is not None and error.response.get("Error", {}).get("Code") == benign:
+                return None
+            raise classify(error, operation) from error
         except BotoCoreError as error:
-            raise classify(error, "GetIncidentRecord") from error
-        return str(response["incidentRecord"]["status"])
+            raise classify(error, operation) from error
