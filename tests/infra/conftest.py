@@ -7,7 +7,7 @@ context is shared by the whole session; tests that need other context build thei
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,3 +59,31 @@ def synthesize(context: Mapping[str, Any], outdir: Path, *, nag: bool = True) ->
 def default_stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
     """The stack as `make synth` deploys it: one response plan given as context."""
     return synthesize({RESPONSE_PLAN_ARN_KEY: PLAN_ARN}, tmp_path_factory.mktemp("cdk.out"))
+
+
+# ---- template helpers shared by the infra tests ----
+
+
+def only(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    assert len(resources) == 1, f"expected exactly one resource, found {sorted(resources)}"
+    return next(iter(resources.items()))
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def get_att_arn(logical_id: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def iam_statements(node: Any) -> Iterator[dict[str, Any]]:
+    """Every policy statement anywhere in the template: identity and resource policies, inline or not."""
+    if isinstance(node, dict):
+        if "Effect" in node and ("Action" in node or "NotAction" in node):
+            yield node
+        for value in node.values():
+            yield from iam_statements(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from iam_statements(value)

@@ -12,7 +12,7 @@ from aws_cdk.assertions import Annotations, Match
 
 from infra.settings import CONFIG_FILE_KEY
 from tests.conftest import PLAN_ARN
-from tests.infra.conftest import SynthesizedStack, synthesize
+from tests.infra.conftest import SynthesizedStack, only, synthesize
 
 # Another account than the default plan's and the stack's: the ARN must reach CloudWatch as configured, not be
 # rebuilt from the plan name in the stack's account.
@@ -39,11 +39,6 @@ def any_stack(request: pytest.FixtureRequest) -> SynthesizedStack:
     fixture = "default_stack" if request.param == "without-fallback" else "fallback_stack"
     stack: SynthesizedStack = request.getfixturevalue(fixture)
     return stack
-
-
-def only(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    assert len(resources) == 1, f"expected exactly one resource, found {sorted(resources)}"
-    return next(iter(resources.items()))
 
 
 def queue_ids(synthesized: SynthesizedStack) -> tuple[str, str]:

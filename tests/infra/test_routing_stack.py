@@ -3,7 +3,6 @@ reference, ListTagsForResource only when the tag lookup is on, and the configura
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import yaml
 from incident_bridge.config import BridgeConfig, load_config, parse_config
 from infra.asset import CONFIG_FILE_NAME, stage_function_code
 from infra.settings import CONFIG_FILE_KEY
-from tests.infra.conftest import MAIN_DIR, SynthesizedStack, synthesize
+from tests.infra.conftest import MAIN_DIR, SynthesizedStack, as_list, iam_statements, synthesize
 
 TEAMS_CONFIG = MAIN_DIR / "examples" / "bridge.teams.yaml"
 PLAN_PREFIX = "arn:aws:ssm-incidents::123456789012:response-plan/"
@@ -26,22 +25,6 @@ ALARM_ARN_PATTERN = {
          ":alarm:*"],
     ]
 }  # fmt: skip
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def iam_statements(node: Any) -> Iterator[dict[str, Any]]:
-    """Every policy statement anywhere in the template."""
-    if isinstance(node, dict):
-        if "Effect" in node and ("Action" in node or "NotAction" in node):
-            yield node
-        for value in node.values():
-            yield from iam_statements(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from iam_statements(value)
 
 
 def statements_with(synthesized: SynthesizedStack, action: str) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from incident_bridge.errors import ConfigError
 from infra.bridge_function import POWERTOOLS_LAYER_VERSION
 from infra.settings import CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, RESPONSE_PLAN_ARN_KEY, deploy_settings
 from tests.conftest import PLAN_ARN
-from tests.infra.conftest import SynthesizedStack, synthesize
+from tests.infra.conftest import SynthesizedStack, as_list, get_att_arn, iam_statements, only, synthesize
 
 # Written out here, not imported from infra/, so a typo there cannot make these tests pass.
 ALARM_STATE_CHANGE_PATTERN = {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}
@@ -25,31 +24,6 @@ ALARM_STATE_CHANGE_PATTERN = {"source": ["aws.cloudwatch"], "detail-type": ["Clo
 # runtime and architecture (https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer).
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 OTHER_PLAN = "arn:aws:ssm-incidents::210987654321:response-plan/Payments-Sev2"
-
-
-def only(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    assert len(resources) == 1, f"expected exactly one resource, found {sorted(resources)}"
-    return next(iter(resources.items()))
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def get_att_arn(logical_id: str) -> dict[str, list[str]]:
-    return {"Fn::GetAtt": [logical_id, "Arn"]}
-
-
-def iam_statements(node: Any) -> Iterator[dict[str, Any]]:
-    """Every policy statement anywhere in the template: identity and resource policies, inline or not."""
-    if isinstance(node, dict):
-        if "Effect" in node and ("Action" in node or "NotAction" in node):
-            yield node
-        for value in node.values():
-            yield from iam_statements(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from iam_statements(value)
 
 
 def incident_manager_statements(template: Template) -> list[dict[str, Any]]:

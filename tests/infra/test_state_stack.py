@@ -7,7 +7,6 @@ The stack is built from a configuration whose routes name two plans, with cdk-na
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ import yaml
 from aws_cdk.assertions import Annotations, Match
 
 from infra.settings import CONFIG_FILE_KEY
-from tests.infra.conftest import SynthesizedStack, synthesize
+from tests.infra.conftest import SynthesizedStack, as_list, iam_statements, only, synthesize
 
 # Written out, not derived from infra/, so a mistake there cannot make these tests pass.
 CHECKOUT_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/checkout-oncall"
@@ -47,27 +46,6 @@ def two_plan_stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack
     config_file = directory / "bridge.yaml"
     config_file.write_text(yaml.safe_dump(TWO_PLAN_CONFIG), encoding="utf-8")
     return synthesize({CONFIG_FILE_KEY: str(config_file)}, directory / "cdk.out")
-
-
-def only(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    assert len(resources) == 1, f"expected exactly one resource, found {sorted(resources)}"
-    return next(iter(resources.items()))
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def iam_statements(node: Any) -> Iterator[dict[str, Any]]:
-    """Every policy statement anywhere in the template: identity and resource policies, inline or not."""
-    if isinstance(node, dict):
-        if "Effect" in node and ("Action" in node or "NotAction" in node):
-            yield node
-        for value in node.values():
-            yield from iam_statements(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from iam_statements(value)
 
 
 def statements_for(synthesized: SynthesizedStack, service: str) -> list[dict[str, Any]]:
