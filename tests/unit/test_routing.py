@@ -21,6 +21,7 @@ from incident_bridge.incident import build_start_incident
 from incident_bridge.outcome import OutcomeKind
 from incident_bridge.routing import RouteDecision, RouteTrace, Subject, route
 from incident_bridge.sources import parse_event
+from tests.bad_configs import BAD_CONFIGS
 from tests.conftest import load_event
 
 EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
@@ -645,41 +646,6 @@ def test_title_longer_than_the_api_limit_is_cut_to_200_characters_with_an_ellips
 
 # ---- bad configurations: each error names the field and the problem ----
 
-KNOWN_FIELDS = (
-    "account, alarm_name, description, detail_type, kind, metric_name, namespace, reason, region, route, source, "
-    "state, summary, title, tag_<key>, detail_<key>"
-)
-SNS_PATTERN = r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
-
-BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
-    ("unknown-route-key", {"routes": [{"name": "a", "plan": PAYMENTS_PLAN}]},
-     "test.yaml: routes.0.plan: Extra inputs are not permitted"),
-    ("unknown-matcher", {"routes": [{"name": "a", "match": {"alarm": "x"}}]},
-     "test.yaml: routes.0.match.alarm: Extra inputs are not permitted"),
-    ("bad-regex", {"routes": [{"name": "a", "match": {"alarm_name_regex": "(unclosed"}}]},
-     "test.yaml: routes.0.match.alarm_name_regex: Value error, not a valid regular expression '(unclosed': "
-     "missing ), unterminated subpattern at position 0"),
-    ("unknown-title-field", {"routes": [{"name": "a", "title": "{alarm_nmae} fired"}]},
-     f"test.yaml: routes.0.title: Value error, unknown field {{alarm_nmae}} (known: {KNOWN_FIELDS})"),
-    ("impact-0", {"routes": [{"name": "a", "impact": 0}]},
-     "test.yaml: routes.0.impact: Input should be greater than or equal to 1"),
-    ("impact-6", {"routes": [{"name": "a", "impact": 6}]},
-     "test.yaml: routes.0.impact: Input should be less than or equal to 5"),
-    ("ftp-related-url", {"routes": [{"name": "a", "related_urls": [{"title": "t", "url": "ftp://example.com/x"}]}]},
-     "test.yaml: routes.0.related_urls.0.url: String should match pattern '^https?://'"),
-    ("relative-related-url", {"routes": [{"name": "a", "related_urls": [{"title": "t", "url": "wiki/runbook"}]}]},
-     "test.yaml: routes.0.related_urls.0.url: String should match pattern '^https?://'"),
-    ("default-with-match", {"default": {"response_plan_arn": PLATFORM_PLAN, "match": {"alarm_name": "x"}}},
-     "test.yaml: default: Value error, the default route catches what no other route does: it takes no `match`"),
-    ("duplicate-names", {"routes": [{"name": "a"}, {"name": "b"}, {"name": "a"}, {"name": "b"}, {"name": "c"}]},
-     "test.yaml: (root): Value error, route names must be unique: a, b"),
-    ("detail-path-without-dollar", {"routes": [{"name": "a", "match": {"detail": {"severity": "critical"}}}]},
-     "test.yaml: routes.0.match.detail: Value error, 'severity' is not a path like $.severity or $.service.name"),
-    ("sns-topic-arn", {"sns_topic_arns": ["arn:aws:sqs:us-east-1:123456789012:alarms"]},
-     f"test.yaml: sns_topic_arns.0: String should match pattern '{SNS_PATTERN}'"),
-    ("routes-not-a-list", {"routes": {"name": "a"}}, "test.yaml: routes: Input should be a valid tuple"),
-]  # fmt: skip
-
 
 @pytest.mark.parametrize(("document", "message"), [pytest.param(*case[1:], id=case[0]) for case in BAD_CONFIGS])
 def test_bad_configuration_is_refused_with_its_message(document: dict[str, Any], message: str) -> None:
@@ -691,7 +657,7 @@ def test_bad_configuration_is_refused_with_its_message(document: dict[str, Any],
         parse_config(full, origin="test.yaml")
 
     # Then the message names the origin, the field and the problem
-    assert str(raised.value) == message
+    assert str(raised.value) == f"test.yaml: {message}"
 
 
 def test_several_mistakes_are_reported_together() -> None:
