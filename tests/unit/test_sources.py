@@ -198,3 +198,18 @@ def test_payload_of_unknown_shape_lists_its_keys() -> None:
     # When it is parsed / Then the rejection shows what was there
     with pytest.raises(InvalidEvent, match="top-level keys: hello"):
         parse_event(raw)
+
+
+def test_metrics_insights_alarm_is_recognized_by_its_query() -> None:
+    # Given the documented metric-math alarm whose expression is replaced by a Metrics Insights query
+    raw = load_event(METRIC_MATH_ALARM)
+    raw["detail"]["configuration"]["metrics"][0]["expression"] = (
+        'SELECT AVG(CPUUtilization) FROM SCHEMA("AWS/EC2", InstanceId) GROUP BY InstanceId'
+    )
+
+    # When it is parsed
+    alarm = parse_alarm(raw)
+
+    # Then its kind says so, and the metrics that name resources are still there
+    assert alarm.kind is AlarmKind.METRICS_INSIGHTS
+    assert [m.metric_name for m in alarm.resource_metrics] == ["NetworkIn", "NetworkOut"]
