@@ -94,28 +94,32 @@ def facts_of(subject: Subject) -> Facts:
 Check = tuple[bool, str]
 
 
-def _glob(values: Iterable[str], patterns: tuple[str, ...], label: str) -> Check:
+def _first_match(
+    values: Iterable[str | None],
+    patterns: tuple[str, ...],
+    label: str,
+    matches: Callable[[str, str], bool],
+    shown: Callable[[str], str],
+) -> Check:
+    """Any value against any pattern; the reason names the value and the pattern, or why none matched."""
     seen = [value for value in values if value is not None]
     for value in seen:
         for pattern in patterns:
-            if fnmatch.fnmatchcase(value, pattern):
-                return True, f"{label} {value!r} matches {pattern!r}"
+            if matches(value, pattern):
+                return True, f"{label} {value!r} matches {shown(pattern)}"
+    wanted = f"[{', '.join(shown(pattern) for pattern in patterns)}]"
     if not seen:
-        return False, f"{label} absent (wanted {list(patterns)})"
-    shown = ", ".join(repr(v) for v in seen[:3])
-    return False, f"{label} {shown} matches none of {list(patterns)}"
+        return False, f"{label} absent (wanted {wanted})"
+    values_seen = ", ".join(repr(v) for v in seen[:3])
+    return False, f"{label} {values_seen} matches none of {wanted}"
+
+
+def _glob(values: Iterable[str | None], patterns: tuple[str, ...], label: str) -> Check:
+    return _first_match(values, patterns, label, fnmatch.fnmatchcase, repr)
 
 
 def _regex(values: Iterable[str | None], patterns: tuple[str, ...], label: str) -> Check:
-    seen = [value for value in values if value is not None]
-    for value in seen:
-        for pattern in patterns:
-            if re.search(pattern, value):
-                return True, f"{label} {value!r} matches /{pattern}/"
-    if not seen:
-        return False, f"{label} absent (wanted {[f'/{p}/' for p in patterns]})"
-    shown = ", ".join(repr(v) for v in seen[:3])
-    return False, f"{label} {shown} matches none of {[f'/{p}/' for p in patterns]}"
+    return _first_match(values, patterns, label, lambda v, p: re.search(p, v) is not None, lambda p: f"/{p}/")
 
 
 def _mapping(sources: Iterable[Mapping[str, str]], wanted: Mapping[str, tuple[str, ...]], label: str) -> Check:

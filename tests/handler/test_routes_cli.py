@@ -230,7 +230,7 @@ def test_example_config_routes_the_documented_ec2_alarm_to_the_default(capsys: p
         "no     payments: tag team absent (wanted ['payments'])",
         "no     checkout-functions: namespace 'AWS/EC2' matches none of ['AWS/Lambda']",
         "no     lambda-errors: namespace 'AWS/EC2' matches none of ['AWS/Lambda']",
-        "no     internal-tools: alarm name 'ServerCpuTooHigh' matches none of ['/^(wiki|jira|ci)-/']",
+        "no     internal-tools: alarm name 'ServerCpuTooHigh' matches none of [/^(wiki|jira|ci)-/]",
         "no     app-incidents: source 'aws.cloudwatch' matches none of ['com.example.*']",
         f"=> route default: plan {PLATFORM_PLAN}, impact 3",
         "   title: ServerCpuTooHigh is in ALARM (123456789012, us-east-1)",

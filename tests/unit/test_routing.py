@@ -142,7 +142,7 @@ MATCHER_CASES: list[tuple[str, Callable[[], Subject], dict[str, Any], bool, str]
      "alarm name 'ServerCpuTooHigh' matches /^Server.+High$/"),
     ("regex-search", ec2_alarm, {"alarm_name_regex": "Cpu"}, True, "alarm name 'ServerCpuTooHigh' matches /Cpu/"),
     ("regex-none", ec2_alarm, {"alarm_name_regex": ["^db-", "^cache-"]}, False,
-     "alarm name 'ServerCpuTooHigh' matches none of ['/^db-/', '/^cache-/']"),
+     "alarm name 'ServerCpuTooHigh' matches none of [/^db-/, /^cache-/]"),
     # namespace
     ("namespace", ec2_alarm, {"namespace": "AWS/EC2"}, True, "namespace 'AWS/EC2' matches 'AWS/EC2'"),
     ("namespace-glob", ec2_alarm, {"namespace": "AWS/*"}, True, "namespace 'AWS/EC2' matches 'AWS/*'"),
