@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("events", nargs="+", type=Path, metavar="EVENT_FILE")
     invoke.add_argument("--config", type=Path, help="bridge configuration (YAML or JSON); default: bundled")
     invoke.add_argument("--live", action="store_true", help="call the real Incident Manager API")
+    invoke.add_argument(
+        "--state-table",
+        metavar="NAME",
+        help="with --live: the stack's DynamoDB group table; default: groups kept in memory for this run",
+    )
     invoke.add_argument("--json", action="store_true", help="one JSON object per event per line")
     invoke.add_argument("--verbose", action="store_true", help="show the Lambda's own log lines on stderr")
     invoke.set_defaults(command=_invoke)
@@ -153,7 +158,7 @@ class LambdaContextStandIn:
 
 
 def _invoke(args: argparse.Namespace) -> int:
-    handler = _load_handler(config=args.config, live=args.live, verbose=args.verbose)
+    handler = _load_handler(config=args.config, live=args.live, verbose=args.verbose, state_table=args.state_table)
     results = [(path, _invoke_one(handler, path, index)) for index, path in enumerate(args.events)]
     if args.json:
         for path, outcome in results:
@@ -163,9 +168,14 @@ def _invoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_handler(*, config: Path | None, live: bool, verbose: bool) -> ModuleType:
+def _load_handler(*, config: Path | None, live: bool, verbose: bool, state_table: str | None = None) -> ModuleType:
     """Configures the environment the way the stack does, then imports the real handler module."""
     os.environ["INCIDENT_MANAGER_MODE"] = "live" if live else "dry-run"
+    if state_table:
+        os.environ["STATE_TABLE_NAME"] = state_table
+        os.environ.pop("GROUPS_IN_MEMORY", None)
+    else:
+        os.environ["GROUPS_IN_MEMORY"] = "true"
     if config is not None:
         os.environ["BRIDGE_CONFIG_FILE"] = str(config)
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "incident-bridge")

@@ -155,6 +155,10 @@ def _count(outcome: Outcome) -> None:
 
 
 def _group_store(settings: Settings) -> GroupStore:
+    if settings.groups_in_memory:
+        from incident_bridge.adapters.memory_groups import MemoryGroupStore
+
+        return MemoryGroupStore()
     if not settings.state_table_name:
         raise ConfigError("STATE_TABLE_NAME: required to call Incident Manager live (the stack sets it)")
     import boto3

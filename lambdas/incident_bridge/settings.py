@@ -28,6 +28,8 @@ class Settings(BaseModel):
     dead_letter_queue_url: str | None = Field(default=None, alias="DEAD_LETTER_QUEUE_URL")
     #: The DynamoDB table of incident groups; dry runs keep groups in memory instead.
     state_table_name: str | None = Field(default=None, alias="STATE_TABLE_NAME")
+    #: Live calls with groups kept in memory for one process (`incident-bridge invoke --live` without a table).
+    groups_in_memory: bool = Field(default=False, alias="GROUPS_IN_MEMORY")
     # Powertools' own switch; single_metric ignores it, so the runtime reads it too.
     metrics_disabled: bool = Field(default=False, alias="POWERTOOLS_METRICS_DISABLED")
 

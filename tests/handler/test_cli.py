@@ -25,6 +25,7 @@ import pytest
 import incident_bridge
 from incident_bridge import cli
 from incident_bridge.adapters.api_model import ensure_valid
+from incident_bridge.errors import ConfigError
 from tests.conftest import EVENTS_DIR, PLAN_ARN, load_event
 
 REPO_ROOT = EVENTS_DIR.parent
@@ -38,6 +39,8 @@ CLI_ENVIRONMENT = (
     "POWERTOOLS_TRACE_DISABLED",
     "POWERTOOLS_METRICS_DISABLED",
     "POWERTOOLS_LOG_LEVEL",
+    "STATE_TABLE_NAME",
+    "GROUPS_IN_MEMORY",
 )
 JSON_KEYS = {"event", "outcome", "reason", "calls"}
 START_INCIDENT_KEYS = {"clientToken", "responsePlanArn", "title", "impact", "triggerDetails", "relatedItems"}
@@ -289,3 +292,37 @@ def test_python_dash_m_and_the_console_script_print_the_same_json(
     assert [line["outcome"] for line in lines] == ["started", "ignored", "rejected"]
     monkeypatch.chdir(REPO_ROOT)
     assert run_cli("invoke", "--json", *events).stdout == module_run.stdout
+
+
+def test_live_runs_without_a_table_keep_groups_in_memory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Given the environment `invoke --live` sets when no --state-table is given (no AWS call is made here)
+    from incident_bridge.adapters.incident_manager import Boto3IncidentManager
+    from incident_bridge.adapters.memory_groups import MemoryGroupStore
+    from incident_bridge.runtime import Runtime
+    from incident_bridge.settings import Settings
+
+    config = tmp_path / "bridge.yaml"
+    config.write_text(f"default:\n  response_plan_arn: {PLAN_ARN}\n", encoding="utf-8")
+    environment = {"INCIDENT_MANAGER_MODE": "live", "GROUPS_IN_MEMORY": "true", "BRIDGE_CONFIG_FILE": str(config)}
+
+    # When the runtime is built from it
+    runtime = Runtime.from_settings(Settings.from_environment(environment))
+
+    # Then Incident Manager is the live client and the groups live in memory for this run
+    lifecycle = runtime.bridge._lifecycle
+    assert isinstance(lifecycle._incidents, Boto3IncidentManager)
+    assert isinstance(lifecycle._groups, MemoryGroupStore)
+
+
+def test_live_runs_need_a_table_or_memory(tmp_path: Path) -> None:
+    # Given a live environment naming neither a table nor in-memory groups (a misconfigured function)
+    from incident_bridge.runtime import Runtime
+    from incident_bridge.settings import Settings
+
+    config = tmp_path / "bridge.yaml"
+    config.write_text(f"default:\n  response_plan_arn: {PLAN_ARN}\n", encoding="utf-8")
+    environment = {"INCIDENT_MANAGER_MODE": "live", "BRIDGE_CONFIG_FILE": str(config)}
+
+    # When the runtime is built / Then the error names the missing variable
+    with pytest.raises(ConfigError, match="STATE_TABLE_NAME"):
+        Runtime.from_settings(Settings.from_environment(environment))
