@@ -54,6 +54,20 @@ class IncidentBridgeStack(Stack):
                     "each configured response plan (incident-record/<plan>/*).",
                     applies_to=[f"Resource::{arn}" for arn in record_arns],
                 ),
+                *self._tag_lookup_suppression(settings),
             ],
             apply_to_children=True,
         )
+
+    @staticmethod
+    def _tag_lookup_suppression(settings: DeploySettings) -> list[NagPackSuppression]:
+        if not settings.config.lookup_alarm_tags:
+            return []
+        return [
+            NagPackSuppression(
+                id="AwsSolutions-IAM5",
+                reason="lookup_alarm_tags reads the tags of whichever alarm fired; alarms are created after the "
+                "bridge, so only this account's and region's alarm namespace (alarm:*) can be named.",
+                applies_to=["Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*"],
+            )
+        ]

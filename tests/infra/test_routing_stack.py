@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from aws_cdk.assertions import Annotations, Match
 
 from incident_bridge.config import BridgeConfig, load_config, parse_config
 from infra.asset import CONFIG_FILE_NAME, stage_function_code
@@ -34,7 +35,7 @@ def statements_with(synthesized: SynthesizedStack, action: str) -> list[dict[str
 @pytest.fixture(scope="module")
 def teams_stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
     """The stack as `cdk synth -c bridgeConfig=examples/bridge.teams.yaml` builds it (lookup_alarm_tags: true)."""
-    return synthesize({CONFIG_FILE_KEY: str(TEAMS_CONFIG)}, tmp_path_factory.mktemp("cdk.out"), nag=False)
+    return synthesize({CONFIG_FILE_KEY: str(TEAMS_CONFIG)}, tmp_path_factory.mktemp("cdk.out"), nag=True)
 
 
 def test_start_incident_is_granted_on_exactly_the_referenced_plans(teams_stack: SynthesizedStack) -> None:
@@ -128,3 +129,16 @@ def test_synthesized_asset_carries_the_configuration(teams_stack: SynthesizedSta
 
     # Then it loads to the model the synth read
     assert load_config(shipped) == load_config(TEAMS_CONFIG)
+
+
+def test_the_documented_example_deploys_without_cdk_nag_findings(teams_stack: SynthesizedStack) -> None:
+    # Given the stack built from the README's example configuration (which turns on the tag lookup)
+    annotations = Annotations.from_stack(teams_stack.stack)
+
+    # When cdk-nag's findings are read
+    errors = annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+    warnings = annotations.find_warning("*", Match.string_like_regexp("AwsSolutions-.*"))
+
+    # Then there are none: `cdk deploy -c bridgeConfig=examples/bridge.teams.yaml` is not stopped by cdk-nag
+    assert errors == []
+    assert warnings == []
