@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from infra.settings import deploy_settings
 from infra.stack import IncidentBridgeStack
 from tests.conftest import PLAN_ARN
+from tests.infra.conftest import synthesize
 
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:team-alarms"
 
@@ -84,3 +88,35 @@ def test_configured_topic_delivers_its_envelopes_to_the_queue(template: Template
             }
         },
     )
+
+
+def test_every_optional_feature_together_passes_cdk_nag_and_cfn_lint(tmp_path: Path) -> None:
+    # Given a configuration turning on every optional feature: routes to a plan in another account, SNS topics
+    # (one of another account), the tag lookup and a fallback plan for self-monitoring
+    config_file = tmp_path / "bridge.yaml"
+    config_file.write_text(
+        f"default:\n  response_plan_arn: {PLAN_ARN}\n"
+        "routes:\n  - name: payments\n    match: {tags: {team: payments}}\n"
+        "    response_plan_arn: arn:aws:ssm-incidents::210987654321:response-plan/payments\n"
+        f"sns_topic_arns:\n  - {TOPIC_ARN}\n  - arn:aws:sns:us-east-1:210987654321:other-account-alarms\n"
+        "lookup_alarm_tags: true\n"
+        "fallback_response_plan_arn: arn:aws:ssm-incidents::123456789012:response-plan/bridge-broken\n",
+        encoding="utf-8",
+    )
+
+    # When the stack is synthesized with cdk-nag, and its template is linted
+    synthesized = synthesize({"bridgeConfig": str(config_file)}, tmp_path / "cdk.out", nag=True)
+    annotations = Annotations.from_stack(synthesized.stack)
+    template_file = tmp_path / "template.json"
+    template_file.write_text(json.dumps(synthesized.template.to_json()), encoding="utf-8")
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--ignore-checks", "W3005", "--", str(template_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    # Then cdk-nag reports nothing unsuppressed and cfn-lint nothing but CDK's own role DependsOn (W3005)
+    assert annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*")) == []
+    assert annotations.find_warning("*", Match.string_like_regexp("AwsSolutions-.*")) == []
+    assert (lint.returncode, lint.stdout) == (0, "")
