@@ -4,10 +4,8 @@ from __future__ import annotations
 
 
 class BridgeError(Exception):
-    """Base of every error the bridge raises on purpose."""
-
-    #: Whether redelivering the same message can succeed. The handler reads only this.
-    retryable: bool = False
+    """Base of every error the bridge raises on purpose. Only TransientApiError is worth a redelivery; the
+    runtime decides that from the class, in one place (Bridge.handle_batch)."""
 
 
 class InvalidEvent(BridgeError):
@@ -24,5 +22,3 @@ class PermanentApiError(BridgeError):
 
 class TransientApiError(BridgeError):
     """Incident Manager (or the network) failed in a way a later retry may fix (throttling, 5xx, timeouts)."""
-
-    retryable = True

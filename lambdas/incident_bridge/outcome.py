@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -32,4 +32,3 @@ class Outcome:
     incident_arn: str | None = None
     #: For rejections: the error class the handler and the dead-letter message carry.
     error_class: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
