@@ -226,23 +226,31 @@ class Lifecycle:
         if record.status is GroupStatus.RESOLVED:
             return self._reopen(record, fresh)
         assert record.incident_arn is not None
-        if not self._still_open(record.incident_arn):
+        reads: list[ApiCall] = []
+        if not self._still_open(record.incident_arn, reads):
             # Resolved by a human, or deleted: the next alarm deserves a fresh incident, not a closed one.
-            return self._start(key, record, fresh)
-        return self._join(record, fresh, [], "fired")
+            return self._start(key, record, fresh, reads)
+        return self._join(record, fresh, reads, "fired")
 
-    def _still_open(self, incident_arn: str) -> bool:
+    def _still_open(self, incident_arn: str, calls: list[ApiCall]) -> bool:
         now = self._clock()
         seen = self._seen_open.get(incident_arn)
         if seen is not None and now - seen < self._check_interval:
             return True
-        if self._incidents.incident_status(incident_arn) != "OPEN":
+        if self._status(incident_arn, calls) != "OPEN":
             self._seen_open.pop(incident_arn, None)
             return False
         self._seen_open[incident_arn] = now
         return True
 
-    def _start(self, key: str, previous: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | None:
+    def _status(self, incident_arn: str, calls: list[ApiCall]) -> str | None:
+        """GetIncidentRecord, recorded like every other call the bridge makes."""
+        calls.append(ApiCall("GetIncidentRecord", {"arn": incident_arn}))
+        return self._incidents.incident_status(incident_arn)
+
+    def _start(
+        self, key: str, previous: GroupRecord | None, fresh: list[Firing], prior: Sequence[ApiCall] = ()
+    ) -> dict[str, Step] | None:
         claim = GroupRecord(
             group_key=key,
             status=GroupStatus.PENDING,
@@ -254,7 +262,7 @@ class Lifecycle:
         )
         if not self._groups.put(claim, expected_version=previous.version if previous else None):
             return None  # another invocation claimed the group first: re-read and join it
-        return self._open(claim, fresh)
+        return self._open(claim, fresh, prior=prior)
 
     def _finish_pending(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | None:
         own = next((f for f in fresh if record.client_token == token("start", record.group_key, f.event_id)), None)
@@ -268,10 +276,12 @@ class Lifecycle:
         # not know; recover it with the claim's token, then every alarm here joins it like any later alarm.
         return self._open(record, fresh, takeover=True)
 
-    def _open(self, claim: GroupRecord, fresh: list[Firing], *, takeover: bool = False) -> dict[str, Step] | None:
+    def _open(
+        self, claim: GroupRecord, fresh: list[Firing], *, takeover: bool = False, prior: Sequence[ApiCall] = ()
+    ) -> dict[str, Step] | None:
         first, rest = fresh[0], fresh[1:]
         start = first.request.model_copy(update={"client_token": claim.client_token})
-        calls = [ApiCall("StartIncident", start.to_params())]
+        calls = [*prior, ApiCall("StartIncident", start.to_params())]
         try:
             incident_arn = self._incidents.start_incident(start)
         except PermanentApiError:
@@ -324,13 +334,14 @@ class Lifecycle:
     def _reopen(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | None:
         """Within the flap window after the bridge resolved it: reopen the same incident (if it still exists)."""
         assert record.incident_arn is not None
-        status = self._incidents.incident_status(record.incident_arn)
+        calls: list[ApiCall] = []
+        status = self._status(record.incident_arn, calls)
         if status is None:
-            return self._start(record.group_key, record, fresh)  # deleted meanwhile: a fresh incident
+            return self._start(record.group_key, record, fresh, calls)  # deleted meanwhile: a fresh incident
         if status == "OPEN":
             self._seen_open[record.incident_arn] = self._clock()
             reopened = replace(record, status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False)
-            return self._join(reopened, fresh, [], "fired again within the flap window")
+            return self._join(reopened, fresh, calls, "fired again within the flap window")
         reopen = IncidentStatusRequest(
             incident_arn=record.incident_arn,
             status="OPEN",
@@ -339,7 +350,7 @@ class Lifecycle:
         self._incidents.update_incident_status(reopen)
         self._seen_open[record.incident_arn] = self._clock()
         reopened = replace(record, status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False, expires_at=None)
-        calls = [ApiCall(reopen.operation, reopen.to_params())]
+        calls.append(ApiCall(reopen.operation, reopen.to_params()))
         return self._join(reopened, fresh, calls, "fired again within the flap window")
 
     def _join(

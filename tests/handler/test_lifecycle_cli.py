@@ -113,10 +113,10 @@ def test_two_alarms_of_one_namespace_start_update_update_and_resolve_one_inciden
     documents = [json.loads(line) for line in stdout.splitlines()]
     assert [document["event"] for document in documents] == [str(path) for path in files]
     assert [document["outcome"] for document in documents] == ["started", "updated", "updated", "resolved"]
-    # And each line shows exactly the calls made (the status read before joining is not a recorded call)
+    # And each line shows exactly the calls made, the status read before joining included
     assert [[call["operation"] for call in document["calls"]] for document in documents] == [
         ["StartIncident"],
-        ["CreateTimelineEvent"],
+        ["GetIncidentRecord", "CreateTimelineEvent"],
         ["CreateTimelineEvent"],
         ["CreateTimelineEvent", "UpdateIncidentRecord"],
     ]
@@ -128,7 +128,7 @@ def test_two_alarms_of_one_namespace_start_update_update_and_resolve_one_inciden
         "EC2 instance i-12345678901234567",
     ]
     # And the timeline tells the story, each note referencing its alarm
-    notes = [(params["eventData"], params["eventReferences"]) for params in (joined[0], a_ok[0], b_ok[0])]
+    notes = [(params["eventData"], params["eventReferences"]) for params in (joined[1], a_ok[0], b_ok[0])]
     assert notes == [
         ('"ServerCpuStillHigh fired."', [{"resource": B_ARN}]),
         (f'"Alarm ServerCpuTooHigh recovered (OK): {OK_REASON} 1 still in ALARM."', [{"resource": A_ARN}]),

@@ -313,8 +313,10 @@ def test_forty_alarms_of_one_service_open_one_incident_holding_every_instance_on
     # And the first alarm of each instance adds its instance (the metric is charted once, each alarm is named by
     # its timeline note); the second alarm on an instance adds nothing but its note
     assert operations(outcomes[0]) == ["StartIncident"]
-    assert all(operations(o) == ["UpdateRelatedItems", "CreateTimelineEvent"] for o in outcomes[1:20])
-    assert all(operations(o) == ["CreateTimelineEvent"] for o in outcomes[20:])
+    assert all(
+        operations(o) == ["GetIncidentRecord", "UpdateRelatedItems", "CreateTimelineEvent"] for o in outcomes[1:20]
+    )
+    assert all(operations(o) == ["GetIncidentRecord", "CreateTimelineEvent"] for o in outcomes[20:])
     first_on_instance = [call.params for call in outcomes[1].calls if call.operation == "UpdateRelatedItems"]
     assert [p["relatedItemsUpdate"]["itemToAdd"]["identifier"]["type"] for p in first_on_instance] == [
         "INVOLVED_RESOURCE"
@@ -337,14 +339,17 @@ def test_joining_adds_only_what_the_incident_lacks_and_a_timeline_event() -> Non
     sibling = harness.handle(alarm_event("ServerCpuStillHigh", event_id="sibling-1"))
     again = harness.handle(alarm_event(event_id="again-1", state_time="2019-10-02T17:34:40.989+0000"))
 
-    # Then the sibling adds no item (its instance is attached, its metric charted) and one timeline note naming it
+    # Then the sibling checks the incident is still open, adds no item (its instance is attached, its metric
+    # charted) and one timeline note naming it
     incident_arn = first.incident_arn
+    assert incident_arn is not None
     assert sibling.kind is OutcomeKind.UPDATED
     assert sibling.calls == (
+        ApiCall("GetIncidentRecord", {"arn": incident_arn}),
         ApiCall(
             "CreateTimelineEvent",
             {
-                "clientToken": sibling.calls[0].params["clientToken"],
+                "clientToken": sibling.calls[1].params["clientToken"],
                 "incidentRecordArn": incident_arn,
                 "eventTime": datetime(2019, 10, 2, 17, 4, 40, 989000, tzinfo=UTC),
                 "eventType": "Custom Event",
@@ -355,9 +360,9 @@ def test_joining_adds_only_what_the_incident_lacks_and_a_timeline_event() -> Non
     )
     # And the first alarm firing again adds nothing but a timeline event
     assert again.kind is OutcomeKind.UPDATED
-    assert operations(again) == ["CreateTimelineEvent"]
+    assert operations(again) == ["GetIncidentRecord", "CreateTimelineEvent"]
     assert timeline_texts(again) == ['"ServerCpuTooHigh fired."']
-    assert again.calls[0].params["eventTime"] == datetime(2019, 10, 2, 17, 34, 40, 989000, tzinfo=UTC)
+    assert again.calls[1].params["eventTime"] == datetime(2019, 10, 2, 17, 34, 40, 989000, tzinfo=UTC)
     assert len(harness.incident(incident_arn).related_items) == 3
 
 
@@ -580,9 +585,9 @@ def test_after_a_human_resolved_the_incident_the_next_alarm_starts_a_new_one() -
     second = alarm_event("ServerCpuStillHigh", event_id="sibling-1")
     outcome = harness.handle(second)
 
-    # Then a new incident is started (the status read is not a recorded call) and the resolved one is left alone
+    # Then the status read finds it resolved, a new incident is started and the resolved one is left alone
     assert outcome.kind is OutcomeKind.STARTED
-    assert operations(outcome) == ["StartIncident"]
+    assert operations(outcome) == ["GetIncidentRecord", "StartIncident"]
     assert outcome.incident_arn not in (None, started.incident_arn)
     assert len(harness.incidents.incidents) == 2
     assert harness.incident(started.incident_arn).timeline == []
@@ -601,9 +606,9 @@ def test_when_the_incident_no_longer_exists_the_next_alarm_starts_a_new_one() ->
     # When another alarm of the group fires
     outcome = harness.handle(alarm_event("ServerCpuStillHigh", event_id="sibling-1"))
 
-    # Then a fresh incident is started
+    # Then the status read finds no incident, and a fresh one is started
     assert outcome.kind is OutcomeKind.STARTED
-    assert operations(outcome) == ["StartIncident"]
+    assert operations(outcome) == ["GetIncidentRecord", "StartIncident"]
     assert outcome.incident_arn is not None
     assert outcome.incident_arn != started.incident_arn
     assert list(harness.incidents.incidents) == [outcome.incident_arn]
@@ -634,10 +639,11 @@ def test_an_alarm_firing_again_within_the_flap_window_reopens_the_same_incident(
     # Then the same incident is reopened and the new firing recorded; nothing is re-attached
     assert outcome.kind is OutcomeKind.UPDATED
     assert outcome.incident_arn == started.incident_arn
-    assert operations(outcome) == ["UpdateIncidentRecord", "CreateTimelineEvent"]
-    assert outcome.calls[0].params == {
+    assert operations(outcome) == ["GetIncidentRecord", "UpdateIncidentRecord", "CreateTimelineEvent"]
+    assert outcome.calls[0].params == {"arn": started.incident_arn}
+    assert outcome.calls[1].params == {
         "arn": started.incident_arn,
-        "clientToken": outcome.calls[0].params["clientToken"],
+        "clientToken": outcome.calls[1].params["clientToken"],
         "status": "OPEN",
     }
     assert timeline_texts(outcome) == ['"ServerCpuTooHigh fired again within the flap window."']
@@ -873,6 +879,7 @@ def test_every_call_of_a_full_lifecycle_passes_the_service_model() -> None:
     ]
     assert sorted({call.operation for call in calls}) == [
         "CreateTimelineEvent",
+        "GetIncidentRecord",
         "StartIncident",
         "UpdateIncidentRecord",
         "UpdateRelatedItems",
