@@ -162,7 +162,7 @@ class IncidentStatusRequest(BaseModel):
 
 def token(*parts: str) -> str:
     """A deterministic client token: the same logical call always carries the same token."""
-    return _token("\n".join(parts))
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 def build_start_incident(subject: Subject, decision: RouteDecision) -> StartIncidentRequest:
@@ -197,7 +197,7 @@ def _custom_request(event: CustomIncident, decision: RouteDecision) -> StartInci
         response_plan_arn=decision.response_plan_arn,
         title=fit(decision.title, TITLE_MAX) or fit(request.title, TITLE_MAX),
         impact=decision.impact,
-        client_token=_token(f"custom\n{event.source}\n{identity}\n{decision.route_name}"),
+        client_token=token("custom", event.source, identity, decision.route_name),
         trigger_source=source or CUSTOM_TRIGGER_SOURCE,
         trigger_timestamp=event.time,
         trigger_arn=None,
@@ -220,13 +220,7 @@ def client_token(alarm: NormalizedAlarm, route_name: str = "default") -> str:
 
     botocore would otherwise fill a random token on every call.
     """
-    return _token(
-        f"{alarm.alarm_arn}\n{alarm.state.value}\n{alarm.changed_at.isoformat()}\n{alarm.event_id}\n{route_name}"
-    )
-
-
-def _token(seed: str) -> str:
-    return hashlib.sha256(seed.encode("utf-8")).hexdigest()
+    return token(alarm.alarm_arn, alarm.state.value, alarm.changed_at.isoformat(), alarm.event_id, route_name)
 
 
 def utf16_length(text: str) -> int:

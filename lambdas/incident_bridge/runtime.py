@@ -100,6 +100,8 @@ class Runtime:
         for message_id, _ in messages:
             result = results[message_id]
             if isinstance(result, Exception):
+                if len(self.failures) >= 1000:
+                    self.failures.clear()  # kept for the CLI; bounded like `outcomes`
                 self.failures[message_id] = str(result)
                 logger.warning("event will be retried", extra={"message_id": message_id, "error": str(result)})
             else:
@@ -134,8 +136,6 @@ class Runtime:
         if self.emit_metrics:
             _count(outcome)
         self.outcomes.append(outcome)
-        if len(self.failures) > 1000:
-            self.failures.clear()
         return outcome
 
 

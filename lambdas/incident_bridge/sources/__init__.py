@@ -12,7 +12,13 @@ from incident_bridge.alarm import NormalizedAlarm
 from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.sources import application, cloudwatch
-from incident_bridge.sources.payloads import AlarmActionEvent, AlarmStateChangeEvent, EventBridgeEnvelope
+from incident_bridge.sources.payloads import (
+    AlarmActionEvent,
+    AlarmStateChangeEvent,
+    EventBridgeEnvelope,
+    is_classic_alarm,
+    is_sns_notification,
+)
 from incident_bridge.validation import describe
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
@@ -54,7 +60,7 @@ def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
         )
     if "alarmData" in raw:
         return cloudwatch.from_alarm_action(AlarmActionEvent.model_validate(raw), raw)
-    if _is_sns_notification(raw) or _is_classic_alarm(raw) or "Records" in raw:
+    if is_sns_notification(raw) or is_classic_alarm(raw) or "Records" in raw:
         return _dispatch_classic(raw)
     raise _unrecognized(raw)
 
@@ -63,7 +69,7 @@ def _dispatch_classic(raw: Mapping[str, Any]) -> ParsedEvent:
     # Imported on first use: only teams that fan alarms out through SNS pay for these models.
     from incident_bridge.sources import classic
 
-    if classic.is_sns_notification(raw):
+    if is_sns_notification(raw):
         notification = classic.SnsNotification.model_validate(raw)
         message = classic.from_notification(notification, raw)
         return classic.from_classic(
@@ -72,7 +78,7 @@ def _dispatch_classic(raw: Mapping[str, Any]) -> ParsedEvent:
             message_id=notification.message_id,
             topic_arn=notification.topic_arn,
         )
-    if classic.is_classic_alarm(raw):
+    if is_classic_alarm(raw):
         return classic.from_classic(classic.ClassicAlarm.model_validate(raw), raw)
     lambda_sns = classic.unwrap_lambda_sns_event(raw)
     if lambda_sns is not None:
@@ -93,14 +99,6 @@ def _kind(raw: Mapping[str, Any]) -> str:
         return f"EventBridge {str(raw.get('detail-type'))[:60]!r}"
     if "alarmData" in raw:
         return "alarm action"
-    if _is_sns_notification(raw):
+    if is_sns_notification(raw):
         return "SNS notification"
-    return "classic alarm" if _is_classic_alarm(raw) else "event"
-
-
-def _is_classic_alarm(raw: Mapping[str, Any]) -> bool:
-    return "AlarmName" in raw and "NewStateValue" in raw
-
-
-def _is_sns_notification(raw: Mapping[str, Any]) -> bool:
-    return raw.get("Type") == "Notification" and "Message" in raw
+    return "classic alarm" if is_classic_alarm(raw) else "event"

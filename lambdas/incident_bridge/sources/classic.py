@@ -13,7 +13,7 @@ from incident_bridge.alarm import AlarmMetric, AlarmState, Delivery, NormalizedA
 from incident_bridge.arns import alarm_arn, is_account, is_region, parse_alarm_arn, partition_of_region
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.sources.cloudwatch import alarm_kind
-from incident_bridge.sources.payloads import AwsTimestamp, Lenient
+from incident_bridge.sources.payloads import AwsTimestamp, Lenient, is_classic_alarm
 
 # Older notifications carry no AlarmArn and only a region's display name ("US West - Oregon" before 2019,
 # "US West (Oregon)" after); both spellings are normalized to letters and digits before lookup.
@@ -119,14 +119,6 @@ class SnsNotification(Lenient):
     message_id: str = Field(alias="MessageId", min_length=1)
     topic_arn: str = Field(default="", alias="TopicArn")
     message: str = Field(alias="Message")
-
-
-def is_classic_alarm(raw: Mapping[str, Any]) -> bool:
-    return "AlarmName" in raw and "NewStateValue" in raw
-
-
-def is_sns_notification(raw: Mapping[str, Any]) -> bool:
-    return raw.get("Type") == "Notification" and "Message" in raw
 
 
 def unwrap_lambda_sns_event(raw: Mapping[str, Any]) -> Mapping[str, Any] | None:

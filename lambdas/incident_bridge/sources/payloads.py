@@ -6,6 +6,7 @@ models serves both. Field names follow AWS's JSON; only the fields the bridge re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -29,6 +30,15 @@ def parse_aws_timestamp(value: object) -> datetime:
 
 
 AwsTimestamp = Annotated[datetime, BeforeValidator(parse_aws_timestamp)]
+
+
+def is_classic_alarm(raw: Mapping[str, Any]) -> bool:
+    """The alarm JSON CloudWatch publishes to SNS."""
+    return "AlarmName" in raw and "NewStateValue" in raw
+
+
+def is_sns_notification(raw: Mapping[str, Any]) -> bool:
+    return raw.get("Type") == "Notification" and "Message" in raw
 
 
 class Lenient(BaseModel):
