@@ -13,15 +13,13 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from incident_bridge.errors import ConfigError
-from infra.settings import CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, RESPONSE_PLAN_ARN_KEY, deploy_settings
+from infra.settings import CONTEXT_KEYS, deploy_settings
 from infra.stack import IncidentBridgeStack
 
 
 def main() -> None:
     app = cdk.App()
-    context = {
-        key: app.node.try_get_context(key) for key in (RESPONSE_PLAN_ARN_KEY, CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY)
-    }
+    context = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
     try:
         settings = deploy_settings(context)
     except ConfigError as error:

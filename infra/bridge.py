@@ -8,12 +8,19 @@ from incident_bridge.config import BridgeConfig
 from infra.bridge_function import TIMEOUT, BridgeFunction
 from infra.ingest import AlarmIngest
 from infra.monitoring import BridgeMonitoring
+from infra.settings import TracingMode
 from infra.state_table import GroupStateTable
 
 
 class IncidentBridge(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: BridgeConfig, powertools_layer_arn: str | None = None
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: BridgeConfig,
+        powertools_layer_arn: str | None = None,
+        tracing: TracingMode = TracingMode.ACTIVE,
     ) -> None:
         super().__init__(scope, construct_id)
         self.ingest = AlarmIngest(self, "Ingest", processing_timeout=TIMEOUT, sns_topic_arns=config.sns_topic_arns)
@@ -26,6 +33,7 @@ class IncidentBridge(Construct):
             dead_letter_queue=self.ingest.dead_letter_queue,
             state_table=self.state,
             powertools_layer_arn=powertools_layer_arn,
+            tracing=tracing,
         )
         self.monitoring = BridgeMonitoring(
             self,

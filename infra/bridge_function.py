@@ -15,6 +15,7 @@ from constructs import Construct
 
 from incident_bridge.config import BridgeConfig
 from infra.asset import CONFIG_FILE_NAME, stage_function_code
+from infra.settings import TracingMode, static_environment
 from infra.state_table import GroupStateTable
 
 # Powertools for AWS Lambda (Python) v3, public layer published by AWS (account 017000801446), for the
@@ -43,6 +44,7 @@ class BridgeFunction(Construct):
         dead_letter_queue: sqs.IQueue,
         state_table: GroupStateTable,
         powertools_layer_arn: str | None = None,
+        tracing: TracingMode = TracingMode.ACTIVE,
     ) -> None:
         super().__init__(scope, construct_id)
         log_group = logs.LogGroup(
@@ -58,15 +60,13 @@ class BridgeFunction(Construct):
             layers=[self._powertools_layer(powertools_layer_arn)],
             timeout=TIMEOUT,
             memory_size=256,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.DISABLED if tracing is TracingMode.OFF else lambda_.Tracing.ACTIVE,
             log_group=log_group,
             environment={
                 "BRIDGE_CONFIG_FILE": CONFIG_FILE_NAME,
                 "DEAD_LETTER_QUEUE_URL": dead_letter_queue.queue_url,
                 "STATE_TABLE_NAME": state_table.table.table_name,
-                "POWERTOOLS_SERVICE_NAME": "incident-bridge",
-                "POWERTOOLS_METRICS_NAMESPACE": "IncidentBridge",
-                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **static_environment(tracing),
             },
         )
         self.function.add_event_source(

@@ -6,6 +6,7 @@ A bad value fails `cdk synth` with a message that names the context key or the c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,41 @@ from incident_bridge.errors import ConfigError
 RESPONSE_PLAN_ARN_KEY = "responsePlanArn"
 CONFIG_FILE_KEY = "bridgeConfig"
 POWERTOOLS_LAYER_KEY = "powertoolsLayerArn"
+TRACING_KEY = "tracing"
+CONTEXT_KEYS = (RESPONSE_PLAN_ARN_KEY, CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, TRACING_KEY)
 
 EXAMPLE_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/MyPlan"
+
+
+class TracingMode(StrEnum):
+    """How much X-Ray sees of the function."""
+
+    #: Lambda's active tracing: each invocation and its init, at no cold-start cost to the function (default).
+    ACTIVE = "active"
+    #: Also Powertools' Tracer with the X-Ray SDK: a subsegment per AWS call, for a slower cold start.
+    SDK = "sdk"
+    OFF = "off"
+
+
+def static_environment(tracing: TracingMode) -> dict[str, str]:
+    """The function's environment variables that do not depend on other resources (the benchmark uses them too)."""
+    return {
+        "POWERTOOLS_SERVICE_NAME": "incident-bridge",
+        "POWERTOOLS_METRICS_NAMESPACE": "IncidentBridge",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        # Powertools' switch for its X-Ray SDK Tracer: on only for tracing=sdk (see incident_bridge/tracing.py).
+        "POWERTOOLS_TRACE_DISABLED": "false" if tracing is TracingMode.SDK else "true",
+        # The bridge uses no pydantic plugins; without this, pydantic scans every installed distribution's entry
+        # points for them at cold start.
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
+    }
 
 
 @dataclass(frozen=True)
 class DeploySettings:
     config: BridgeConfig
     powertools_layer_arn: str | None
+    tracing: TracingMode = TracingMode.ACTIVE
 
 
 def deploy_settings(context: dict[str, Any]) -> DeploySettings:
@@ -49,7 +77,21 @@ def deploy_settings(context: dict[str, Any]) -> DeploySettings:
             f"(or set it in cdk.json, or give default.response_plan_arn in the file named by {CONFIG_FILE_KEY})"
         )
     layer = context.get(POWERTOOLS_LAYER_KEY)
-    return DeploySettings(config=parse_config(document, origin=origin), powertools_layer_arn=layer or None)
+    return DeploySettings(
+        config=parse_config(document, origin=origin),
+        powertools_layer_arn=layer or None,
+        tracing=_tracing_mode(context.get(TRACING_KEY)),
+    )
+
+
+def _tracing_mode(value: object) -> TracingMode:
+    if value is None:
+        return TracingMode.ACTIVE
+    try:
+        return TracingMode(str(value))
+    except ValueError:
+        modes = ", ".join(mode.value for mode in TracingMode)
+        raise ConfigError(f"{TRACING_KEY}: {str(value)[:60]!r} is not one of {modes}") from None
 
 
 def _config_names_default_plan(document: dict[str, Any]) -> bool:

@@ -17,7 +17,11 @@ class IncidentBridgeStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: DeploySettings, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.bridge = IncidentBridge(
-            self, "IncidentBridge", config=settings.config, powertools_layer_arn=settings.powertools_layer_arn
+            self,
+            "IncidentBridge",
+            config=settings.config,
+            powertools_layer_arn=settings.powertools_layer_arn,
+            tracing=settings.tracing,
         )
         CfnOutput(self, "DeadLetterQueueUrl", value=self.bridge.ingest.dead_letter_queue.queue_url)
         CfnOutput(self, "ApplicationBusName", value=self.bridge.ingest.application_bus.event_bus_name)

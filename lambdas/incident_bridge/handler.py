@@ -6,10 +6,11 @@ import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 from incident_bridge.runtime import Runtime
 from incident_bridge.settings import Settings
+from incident_bridge.tracing import build_tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,8 +20,8 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
 metrics = Metrics()
-# Only boto calls are worth a subsegment here; patching every library X-Ray knows costs cold-start time.
-tracer = Tracer(patch_modules=("botocore",))
+# X-Ray SDK subsegments only when the stack turns them on (tracing=sdk): the SDK import is costly at cold start.
+tracer = build_tracer()
 
 # Cold start: settings, configuration and clients are built once per container.
 RUNTIME = Runtime.from_settings(Settings.from_environment())

@@ -4,18 +4,19 @@ A script, not a test: it prints figures and asserts nothing about time.
 
 Cold init. Each sample is a fresh `python -c` process; the child times, with `time.perf_counter`, only the
 imports and client construction:
-  (a) `import incident_bridge.handler` with the environment the stack deploys: the code is loaded from a
-      directory staged by `infra.asset.stage_function_code` (the exact asset content: package + JSON config),
-      `INCIDENT_MANAGER_MODE=live` so the real `ssm-incidents` and `sqs` clients are built, and X-Ray tracing
-      on as `Tracing.ACTIVE` makes it. Powertools' Tracer is enabled when `LAMBDA_TASK_ROOT` is set and neither
-      `POWERTOOLS_TRACE_DISABLED`, `AWS_SAM_LOCAL` nor `AWS_CHALICE_CLI_MODE` is, so the child gets the Lambda
-      variables (`LAMBDA_TASK_ROOT` = the staged dir, which is also its working directory, as /var/task is).
-      `AWS_XRAY_CONTEXT_MISSING=LOG_ERROR` is what Lambda sets; `_X_AMZN_TRACE_ID` is unset, as during init.
+  (a) `import incident_bridge.handler` with the environment the stack deploys by default: the code is loaded
+      from a directory staged by `infra.asset.stage_function_code` (the exact asset content: package + JSON
+      config), `INCIDENT_MANAGER_MODE=live` so the real `ssm-incidents` and `dynamodb` clients are built, and
+      tracing as the default `tracing=active` deploys it: Lambda's active tracing, `POWERTOOLS_TRACE_DISABLED`
+      from `infra.settings.static_environment`. The child gets the variables the Lambda service sets
+      (`LAMBDA_TASK_ROOT` = the staged dir, which is also its working directory, as /var/task is;
+      `AWS_XRAY_CONTEXT_MISSING=LOG_ERROR`; `_X_AMZN_TRACE_ID` unset, as during init).
       No bytecode is written (`PYTHONDONTWRITEBYTECODE`), because the asset ships no `.pyc` and /var/task is
       read-only: Lambda compiles the package on every cold start, and so does this.
+  (a+sdk) the same with `tracing=sdk`: Powertools' Tracer imports the X-Ray SDK and patches botocore.
   (b) the floor: `import boto3` and `boto3.client("ssm-incidents")`, same environment.
 The venv's site-packages stand in for the Powertools layer and for the runtime's boto3.
-Samples run alternately (a, b, a', a, b, a', ...); a' is (a) with the asset precompiled, for information.
+Samples run alternately (a, b, a+sdk, a', a, b, ...); a' is (a) with the asset precompiled, for information.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ if CHECK:
     _facts = {
         "handler_file": _handler.__file__,
         "tracer_enabled": not _handler.tracer.disabled,
+        "xray_sdk_imported": "aws_xray_sdk.core" in sys.modules,
         "xray_patched": sorted(m.rsplit(".", 1)[0].rsplit(".", 1)[-1] for m in sys.modules
                                if m.startswith("aws_xray_sdk.ext.") and m.endswith(".patch")),
         "live_incident_manager": isinstance(_rt.bridge._lifecycle._incidents, Boto3IncidentManager),
@@ -120,16 +122,20 @@ _marks = []
 def _mark(name):
     _marks.append((name, time.perf_counter()))
 _mark("start")
-from aws_lambda_powertools import Logger, Metrics, Tracer
-_mark("import aws_lambda_powertools (Logger, Metrics, Tracer)")
+from aws_lambda_powertools import Logger, Metrics
+_mark("import aws_lambda_powertools (Logger, Metrics)")
 Logger()
 Metrics()
 _mark("Logger() + Metrics()")
-Tracer(patch_modules=("botocore",))
-_mark("Tracer(patch_modules=botocore): import aws_xray_sdk.core + patch botocore")
+from incident_bridge.tracing import build_tracer, xray_sdk_enabled
+build_tracer()
+_mark("build_tracer(): " + ("import aws_xray_sdk.core + patch botocore" if xray_sdk_enabled() else
+      "no X-Ray SDK (tracing=active)"))
+import pydantic, pydantic.main
+_mark("import pydantic (the library, before any model)")
 from incident_bridge.runtime import Runtime, _group_store, _sqs_dead_letters
 from incident_bridge.settings import Settings
-_mark("import incident_bridge.runtime + settings (pydantic models)")
+_mark("import incident_bridge.runtime + settings (our modules, their pydantic models)")
 from incident_bridge.config import load_config
 _settings = Settings.from_environment()
 load_config(_settings.config_file)
@@ -170,8 +176,12 @@ def _base_env() -> dict[str, str]:
     return env
 
 
-def deployed_env(task_root: Path) -> dict[str, str]:
+def deployed_env(task_root: Path, tracing: str = "active") -> dict[str, str]:
     """What infra/bridge_function.py sets, plus what the Lambda service sets for an ACTIVE-traced function."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from infra.settings import TracingMode, static_environment
+
     env = _base_env()
     env.update(
         {
@@ -180,12 +190,11 @@ def deployed_env(task_root: Path) -> dict[str, str]:
             "BRIDGE_CONFIG_FILE": "bridge_config.json",
             "DEAD_LETTER_QUEUE_URL": DLQ_URL,
             "STATE_TABLE_NAME": "incident-bridge-groups",
-            "POWERTOOLS_SERVICE_NAME": "incident-bridge",
-            "POWERTOOLS_METRICS_NAMESPACE": "IncidentBridge",
-            "POWERTOOLS_LOG_LEVEL": "INFO",
+            **static_environment(TracingMode(tracing)),
             # Not set by the stack: live is the default, set explicitly so the real clients are built.
             "INCIDENT_MANAGER_MODE": "live",
-            # Set by the Lambda service. LAMBDA_TASK_ROOT is what switches Powertools' Tracer on.
+            # Set by the Lambda service. LAMBDA_TASK_ROOT is what switches Powertools' Tracer on (when the stack
+            # leaves POWERTOOLS_TRACE_DISABLED false, as tracing=sdk does).
             "LAMBDA_TASK_ROOT": str(task_root),
             "AWS_LAMBDA_FUNCTION_NAME": "IncidentBridge-Function",
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -337,21 +346,28 @@ class Samples:
     wall: list[float]
 
 
-def cold_init(staging: Path, precompiled: Path) -> tuple[Samples, Samples, Samples, dict[str, Any]]:
-    section(f"cold init: {PAIRS} alternating fresh processes per arm")
-    env_a = deployed_env(staging)
-    env_pyc = deployed_env(precompiled)
-    check = run_child("CHECK = True\n" + HANDLER_CHILD, env_a, staging)
+def _handler_facts(env: Mapping[str, str], staging: Path) -> dict[str, Any]:
+    check = run_child("CHECK = True\n" + HANDLER_CHILD, env, staging)
     facts_match = _CHECK.search(check.stderr)
     if facts_match is None:
         raise SystemExit(f"handler child printed no facts:\n{check.stderr[-3000:]}")
     facts: dict[str, Any] = json.loads(facts_match.group(1))
     if not str(facts["handler_file"]).startswith(str(staging)):
         raise SystemExit(f"handler loaded from {facts['handler_file']}, not from the staged asset {staging}")
+    return facts
+
+
+def cold_init(staging: Path, precompiled: Path) -> tuple[dict[str, Samples], dict[str, dict[str, Any]]]:
+    section(f"cold init: {PAIRS} alternating fresh processes per arm")
+    env_a = deployed_env(staging)
+    env_sdk = deployed_env(staging, tracing="sdk")
+    facts = {"a": _handler_facts(env_a, staging), "a+sdk": _handler_facts(env_sdk, staging)}
+    handler = "CHECK = False\n" + HANDLER_CHILD
     arms: list[tuple[str, str, Mapping[str, str], Path]] = [
-        ("a", "CHECK = False\n" + HANDLER_CHILD, env_a, staging),
+        ("a", handler, env_a, staging),
         ("b", FLOOR_CHILD, env_a, staging),
-        ("a'", "CHECK = False\n" + HANDLER_CHILD, env_pyc, precompiled),
+        ("a+sdk", handler, env_sdk, staging),
+        ("a'", handler, deployed_env(precompiled), precompiled),
     ]
     samples = {name: Samples([], []) for name, _, _, _ in arms}
     for _ in range(PAIRS):
@@ -364,38 +380,43 @@ def cold_init(staging: Path, precompiled: Path) -> tuple[Samples, Samples, Sampl
                 raise SystemExit(f"child printed no timing:\n{result.stderr[-3000:]}")
             samples[name].init.append(float(match.group(1)))
             samples[name].wall.append(wall)
-    return samples["a"], samples["b"], samples["a'"], facts
+    return samples, facts
 
 
-def print_cold_init(a: Samples, b: Samples, a_pyc: Samples, facts: Mapping[str, Any]) -> None:
+def _describe_tracer(facts: Mapping[str, Any]) -> str:
+    if not facts["tracer_enabled"]:
+        return "Tracer disabled, X-Ray SDK not imported" if not facts["xray_sdk_imported"] else "Tracer disabled"
+    return f"Tracer ENABLED (X-Ray patch modules loaded: {', '.join(facts['xray_patched'])})"
+
+
+def print_cold_init(samples: Mapping[str, Samples], facts: Mapping[str, Mapping[str, Any]]) -> None:
+    a, b = samples["a"], samples["b"]
+    deployed = facts["a"]
     print(
-        "(a) handler as deployed: live clients (ssm-incidents + dynamodb; sqs on first rejection), tracer "
-        f"{'ENABLED' if facts['tracer_enabled'] else 'disabled'} (X-Ray patch modules loaded: "
-        f"{', '.join(facts['xray_patched'])}),"
+        "(a) handler as deployed by default (tracing=active): live clients (ssm-incidents + dynamodb; sqs on first"
+        f" rejection),\n    {_describe_tracer(deployed)}, Lambda active tracing as the stack sets it,"
     )
     print(
-        f"    metrics {'enabled' if facts['metrics_enabled'] else 'disabled'}, live Incident Manager "
-        f"{facts['live_incident_manager']}, SQS dead letters {facts['sqs_dead_letters']}, "
-        f"{facts['modules_loaded']} modules loaded"
+        f"    metrics {'enabled' if deployed['metrics_enabled'] else 'disabled'}, live Incident Manager "
+        f"{deployed['live_incident_manager']}, SQS dead letters {deployed['sqs_dead_letters']}, "
+        f"{deployed['modules_loaded']} modules loaded"
     )
-    print(f"    code from {Path(str(facts['handler_file'])).parent.parent} (the staged asset), no .pyc written")
-    if "requests" in facts["xray_patched"]:
-        print(
-            "    note: `requests` is installed in this venv (dev dependencies), so X-Ray's patch_all imports and"
-            " patches it;\n    in Lambda that cost is paid only if the layer or the asset ships `requests`."
-        )
+    print(f"    code from {Path(str(deployed['handler_file'])).parent.parent} (the staged asset), no .pyc written")
+    print(f"(a+sdk) the same deployed with tracing=sdk: {_describe_tracer(facts['a+sdk'])}")
     print("(b) floor: import boto3 + boto3.client('ssm-incidents')")
     print("(a') = (a) with the asset precompiled (compileall, unchecked-hash .pyc), for information only")
-    print(f"{'':<6}{'init median':>14}{'init p90':>12}{'init min':>12}{'wall median':>14}{'wall p90':>12}")
-    for name, arm in (("a", a), ("b", b), ("a'", a_pyc)):
+    print(f"{'':<7}{'init median':>14}{'init p90':>12}{'init min':>12}{'wall median':>14}{'wall p90':>12}")
+    for name, arm in samples.items():
         print(
-            f"{name:<6}{ms(median(arm.init)):>14}{ms(p90(arm.init)):>12}{ms(min(arm.init)):>12}"
+            f"{name:<7}{ms(median(arm.init)):>14}{ms(p90(arm.init)):>12}{ms(min(arm.init)):>12}"
             f"{ms(median(arm.wall)):>14}{ms(p90(arm.wall)):>12}"
         )
     ratio = median(a.init) / median(b.init)
     print(f"wall ratio (whole process, incl. interpreter start): {median(a.wall) / median(b.wall):.2f}")
     print(f"ratio of minimums a/b (least disturbed by other load): {min(a.init) / min(b.init):.2f}")
-    print(f"precompiled ratio a'/b (medians): {median(a_pyc.init) / median(b.init):.2f}")
+    precompiled = samples["a'"]
+    print(f"precompiled ratio a'/b (medians): {median(precompiled.init) / median(b.init):.2f}")
+    print(f"with tracing=sdk, ratio (a+sdk)/b (medians): {median(samples['a+sdk'].init) / median(b.init):.2f}")
     print(f"cold-init ratio: {ratio:.2f}")
     verdict = "MET" if ratio <= GOAL else "NOT MET"
     print(
@@ -481,23 +502,22 @@ def print_import_breakdown(staging: Path) -> None:
 
 WARM_VARIANTS: dict[str, str] = {
     "minimal": "POWERTOOLS_TRACE_DISABLED=true, POWERTOOLS_METRICS_DISABLED=true, INFO logs to /dev/null",
-    "as-deployed": "tracing on (sampled trace header, segments sent over UDP to a port nobody listens on), "
+    "as-deployed": "tracing=active (no X-Ray SDK in the function), EMF metrics + INFO logs to /dev/null",
+    "tracing=sdk": "X-Ray SDK on (sampled trace header, segments sent over UDP to a port nobody listens on), "
     "EMF metrics + INFO logs to /dev/null",
 }
 
 
 def warm_env(staging: Path, variant: str) -> dict[str, str]:
-    env = deployed_env(staging)
+    env = deployed_env(staging, tracing="sdk" if variant == "tracing=sdk" else "active")
     # The loop needs incident_bridge.cli (left out of the asset), so the warm child runs the source tree;
     # the modules it runs are the same files the asset holds.
     env["PYTHONPATH"] = str(LAMBDAS)
     env["BRIDGE_CONFIG_FILE"] = str(staging / "bridge_config.json")
     env["INCIDENT_MANAGER_MODE"] = "dry-run"
+    env["_X_AMZN_TRACE_ID"] = TRACE_HEADER  # Lambda sets it per invocation when the function is traced
     if variant == "minimal":
-        env["POWERTOOLS_TRACE_DISABLED"] = "true"
         env["POWERTOOLS_METRICS_DISABLED"] = "true"
-    else:
-        env["_X_AMZN_TRACE_ID"] = TRACE_HEADER
     return env
 
 

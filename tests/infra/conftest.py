@@ -21,7 +21,7 @@ import pytest
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
-from infra.settings import CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, RESPONSE_PLAN_ARN_KEY, deploy_settings
+from infra.settings import CONTEXT_KEYS, RESPONSE_PLAN_ARN_KEY, deploy_settings
 from infra.stack import IncidentBridgeStack
 from tests.conftest import PLAN_ARN
 
@@ -45,9 +45,7 @@ class SynthesizedStack:
 def synthesize(context: Mapping[str, Any], outdir: Path, *, nag: bool = True) -> SynthesizedStack:
     """The stack `app.py` builds from this CDK context, with the cdk-nag AwsSolutions pack as an Aspect."""
     app = cdk.App(outdir=str(outdir))
-    settings = deploy_settings(
-        {key: context.get(key) for key in (RESPONSE_PLAN_ARN_KEY, CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY)}
-    )
+    settings = deploy_settings({key: context.get(key) for key in CONTEXT_KEYS})
     stack = IncidentBridgeStack(app, STACK_NAME, settings=settings)
     if nag:
         cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))

@@ -14,7 +14,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from incident_bridge.errors import ConfigError
 from infra.bridge_function import POWERTOOLS_LAYER_VERSION
-from infra.settings import CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, RESPONSE_PLAN_ARN_KEY, deploy_settings
+from infra.settings import CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, RESPONSE_PLAN_ARN_KEY, TRACING_KEY, deploy_settings
 from tests.conftest import PLAN_ARN
 from tests.infra.conftest import SynthesizedStack, as_list, get_att_arn, iam_statements, only, synthesize
 
@@ -223,12 +223,12 @@ def test_event_queue_visibility_timeout_is_at_least_six_function_timeouts(defaul
 # --- Lambda ------------------------------------------------------------------------------------------------
 
 
-def test_function_runtime_handler_and_tracing(default_stack: SynthesizedStack) -> None:
+def test_function_runtime_handler_and_default_tracing(default_stack: SynthesizedStack) -> None:
     # Given the stack synthesized from the default context
     template = default_stack.template
 
     # When we look for the function
-    # Then it runs the package's handler on python3.13 with X-Ray active tracing
+    # Then it runs the package's handler on python3.13 with Lambda's active tracing, the X-Ray SDK left off
     template.resource_count_is("AWS::Lambda::Function", 1)
     template.has_resource_properties(
         "AWS::Lambda::Function",
@@ -236,8 +236,48 @@ def test_function_runtime_handler_and_tracing(default_stack: SynthesizedStack) -
             "Runtime": "python3.13",
             "Handler": "incident_bridge.handler.lambda_handler",
             "TracingConfig": {"Mode": "Active"},
+            "Environment": {"Variables": Match.object_like({"POWERTOOLS_TRACE_DISABLED": "true"})},
         },
     )
+
+
+@pytest.mark.parametrize(
+    ("mode", "tracing_config", "trace_disabled"),
+    [
+        pytest.param("active", {"Mode": "Active"}, "true", id="active"),
+        pytest.param("sdk", {"Mode": "Active"}, "false", id="sdk"),
+        pytest.param("off", Match.absent(), "true", id="off"),
+    ],
+)
+def test_tracing_context_sets_lambda_tracing_and_the_xray_sdk(
+    mode: str, tracing_config: Any, trace_disabled: str, tmp_path: Path
+) -> None:
+    # Given a tracing mode in the context
+    context = {RESPONSE_PLAN_ARN_KEY: PLAN_ARN, TRACING_KEY: mode}
+
+    # When the stack is synthesized
+    synthesized = synthesize(context, tmp_path / "cdk.out", nag=False)
+
+    # Then Lambda's tracing and Powertools' switch for the X-Ray SDK follow it
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "TracingConfig": tracing_config,
+            "Environment": {"Variables": Match.object_like({"POWERTOOLS_TRACE_DISABLED": trace_disabled})},
+        },
+    )
+
+
+def test_unknown_tracing_mode_fails_naming_the_context_key() -> None:
+    # Given a tracing value that is not a mode
+    context = {RESPONSE_PLAN_ARN_KEY: PLAN_ARN, TRACING_KEY: "xray"}
+
+    # When the deploy settings are read
+    with pytest.raises(ConfigError) as raised:
+        deploy_settings(context)
+
+    # Then the error names the key, the value and the modes
+    assert str(raised.value) == "tracing: 'xray' is not one of active, sdk, off"
 
 
 def test_function_uses_the_public_powertools_layer_for_its_runtime_and_architecture(
@@ -296,6 +336,8 @@ def test_function_environment(default_stack: SynthesizedStack) -> None:
     assert variables["DEAD_LETTER_QUEUE_URL"] == {"Ref": dead_letter_id}
     assert variables["POWERTOOLS_SERVICE_NAME"] == "incident-bridge"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "IncidentBridge"
+    # and spares the cold start pydantic's scan of every installed distribution for plugins
+    assert variables["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
     # and does not switch the bridge to dry-run: the deployed function talks to Incident Manager
     assert "INCIDENT_MANAGER_MODE" not in variables
 
