@@ -10,6 +10,7 @@ send) never runs. One queued error response is therefore exactly one attempt, wh
 from __future__ import annotations
 
 import copy
+import gc
 import importlib
 import json
 import os
@@ -551,5 +552,41 @@ def test_bad_config_file_fails_the_handler_import(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ConfigError, match=r"default\.impact"):
         importlib.import_module("incident_bridge.handler")
 
-    # Then no half-initialized module is left behind
+    # Then no half-initialized module is left behind, and garbage collection, paused for the cold start, is back on
     assert "incident_bridge.handler" not in sys.modules
+    assert gc.isenabled()
+
+
+def test_cold_start_pauses_garbage_collection_and_freezes_what_it_built() -> None:
+    # Given a fresh interpreter whose collector is on, in dry-run mode
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO_ROOT / "lambdas"),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "INCIDENT_MANAGER_MODE": "dry-run",
+    }
+    script = (
+        "import gc, json, sys\n"
+        "starts = []\n"
+        # Only collections while the handler module runs (it is in sys.modules from its first line), not while
+        # its source is compiled.
+        "def watch(phase, info):\n"
+        "    if phase == 'start' and 'incident_bridge.handler' in sys.modules:\n"
+        "        starts.append(info)\n"
+        "gc.callbacks.append(watch)\n"
+        "from incident_bridge import handler\n"
+        "facts = {'collections': len(starts), 'enabled': gc.isenabled(), 'frozen': gc.get_freeze_count()}\n"
+        "print(json.dumps(facts))\n"
+    )
+
+    # When the handler module is imported (the cold start)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    # Then no collection ran during init, the collector is on again, and init's objects are frozen out of it
+    assert result.returncode == 0, result.stderr[-2000:]
+    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert facts["collections"] == 0
+    assert facts["enabled"] is True
+    assert facts["frozen"] > 10_000
