@@ -117,10 +117,13 @@ print(f"BENCH_INIT_S={_t1 - _t0!r}", file=sys.stderr)
 FLOOR_IMPORT = 'import boto3; boto3.client("ssm-incidents")'
 
 # What any bridge built like this one pays before its own code: Powertools' Logger and Metrics and the two clients
-# (Incident Manager, and DynamoDB for the group state). No pydantic, no bridge modules.
+# (Incident Manager, and DynamoDB for the group state), with handler.py's garbage-collection pause. No pydantic,
+# no bridge modules.
 SKELETON_CHILD = """\
 import time
 _t0 = time.perf_counter()
+import gc
+gc.disable()
 from aws_lambda_powertools import Logger, Metrics
 Logger()
 Metrics()
@@ -134,6 +137,8 @@ print(f"BENCH_INIT_S={_t1 - _t0!r}", file=sys.stderr)
 
 # Replicates the module body of incident_bridge/handler.py step by step, timing each step.
 PHASES_CHILD = """\
+import gc
+gc.disable()  # as handler.py does for the cold start
 import time, sys
 _marks = []
 def _mark(name):
@@ -423,8 +428,8 @@ def print_cold_init(samples: Mapping[str, Samples], facts: Mapping[str, Mapping[
     print(f"(a+sdk) the same deployed with tracing=sdk: {_describe_tracer(facts['a+sdk'])}")
     print("(b) floor: import boto3 + boto3.client('ssm-incidents')")
     print("(a') = (a) with the asset precompiled (compileall, unchecked-hash .pyc), for information only")
-    print("(c) = Powertools Logger + Metrics, the ssm-incidents and dynamodb clients, nothing else: the least any")
-    print("      bridge with this design pays, without pydantic or bridge code, for information only")
+    print("(c) = Powertools Logger + Metrics, the ssm-incidents and dynamodb clients and the GC pause, nothing else:")
+    print("      the least a bridge with this design pays, without pydantic or bridge code, for information only")
     print(f"{'':<7}{'init median':>14}{'init p90':>12}{'init min':>12}{'wall median':>14}{'wall p90':>12}")
     for name, arm in samples.items():
         print(
