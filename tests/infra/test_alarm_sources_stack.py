@@ -92,7 +92,7 @@ def test_configured_topic_delivers_its_envelopes_to_the_queue(template: Template
 
 def test_every_optional_feature_together_passes_cdk_nag_and_cfn_lint(tmp_path: Path) -> None:
     # Given a configuration turning on every optional feature: routes to a plan in another account, SNS topics
-    # (one of another account), the tag lookup and a fallback plan for self-monitoring
+    # (one of another account), the tag lookup, a fallback plan for self-monitoring, and X-Ray SDK tracing
     config_file = tmp_path / "bridge.yaml"
     config_file.write_text(
         f"default:\n  response_plan_arn: {PLAN_ARN}\n"
@@ -105,7 +105,7 @@ def test_every_optional_feature_together_passes_cdk_nag_and_cfn_lint(tmp_path: P
     )
 
     # When the stack is synthesized with cdk-nag, and its template is linted
-    synthesized = synthesize({"bridgeConfig": str(config_file)}, tmp_path / "cdk.out", nag=True)
+    synthesized = synthesize({"bridgeConfig": str(config_file), "tracing": "sdk"}, tmp_path / "cdk.out", nag=True)
     annotations = Annotations.from_stack(synthesized.stack)
     template_file = tmp_path / "template.json"
     template_file.write_text(json.dumps(synthesized.template.to_json()), encoding="utf-8")
