@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from mypy_boto3_ssm_incidents import SSMIncidentsClient
 from incident_bridge.adapters.api_model import ensure_valid
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 PLAN_ARN = "arn:aws:ssm-incidents::123456789012:response-plan/MyPlan"
 
 # No test may reach AWS: fake credentials and a fixed region for every boto3 client.
@@ -58,3 +61,24 @@ def incidents_stubber(incidents_client: SSMIncidentsClient) -> Iterator[Stubber]
     with Stubber(incidents_client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
+
+
+def run_fresh_interpreter(script: str, **environment: str) -> Any:
+    """Runs `script` as a cold start would: a new interpreter with only the package on its path, in dry-run mode
+    unless `environment` says otherwise. Returns the JSON the script prints on its last line."""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(LAMBDAS_DIR),
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "INCIDENT_MANAGER_MODE": "dry-run",
+            **environment,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])

@@ -33,7 +33,7 @@ from incident_bridge.errors import ConfigError, TransientApiError
 from incident_bridge.outcome import OutcomeKind
 from incident_bridge.runtime import Runtime
 from incident_bridge.settings import Settings
-from tests.conftest import load_event
+from tests.conftest import load_event, run_fresh_interpreter
 from tests.handler.conftest import (
     TEST_IMPACT,
     TEST_PLAN_ARN,
@@ -558,35 +558,23 @@ def test_bad_config_file_fails_the_handler_import(monkeypatch: pytest.MonkeyPatc
 
 
 def test_cold_start_pauses_garbage_collection_and_freezes_what_it_built() -> None:
-    # Given a fresh interpreter whose collector is on, in dry-run mode
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(REPO_ROOT / "lambdas"),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "INCIDENT_MANAGER_MODE": "dry-run",
-    }
+    # Given a fresh interpreter whose collector is on, watching collections while the handler module runs (it is
+    # in sys.modules from its first line on; compiling its source comes before and is not watched)
     script = (
         "import gc, json, sys\n"
         "starts = []\n"
-        # Only collections while the handler module runs (it is in sys.modules from its first line), not while
-        # its source is compiled.
         "def watch(phase, info):\n"
         "    if phase == 'start' and 'incident_bridge.handler' in sys.modules:\n"
         "        starts.append(info)\n"
         "gc.callbacks.append(watch)\n"
         "from incident_bridge import handler\n"
-        "facts = {'collections': len(starts), 'enabled': gc.isenabled(), 'frozen': gc.get_freeze_count()}\n"
-        "print(json.dumps(facts))\n"
+        "print(json.dumps({'collections': len(starts), 'enabled': gc.isenabled(), 'frozen': gc.get_freeze_count()}))\n"
     )
 
     # When the handler module is imported (the cold start)
-    result = subprocess.run(
-        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=120, check=False
-    )
+    facts = run_fresh_interpreter(script)
 
     # Then no collection ran during init, the collector is on again, and init's objects are frozen out of it
-    assert result.returncode == 0, result.stderr[-2000:]
-    facts = json.loads(result.stdout.strip().splitlines()[-1])
     assert facts["collections"] == 0
     assert facts["enabled"] is True
     assert facts["frozen"] > 10_000

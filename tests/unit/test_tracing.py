@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from incident_bridge.tracing import UntracedProvider, build_tracer, xray_sdk_enabled
-
-LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
+from tests.conftest import LAMBDAS_DIR, run_fresh_interpreter
 
 
 @pytest.mark.parametrize(
@@ -56,15 +49,6 @@ def test_untraced_tracer_passes_results_and_errors_through() -> None:
 
 
 def _modules_after_handler_import(trace_disabled: str) -> dict[str, bool]:
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(LAMBDAS_DIR),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "INCIDENT_MANAGER_MODE": "dry-run",
-        "LAMBDA_TASK_ROOT": str(LAMBDAS_DIR),  # what makes Powertools trace: inside Lambda
-        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-        "POWERTOOLS_TRACE_DISABLED": trace_disabled,
-    }
     script = (
         "import json, sys\n"
         "import incident_bridge.handler as handler\n"
@@ -72,12 +56,13 @@ def _modules_after_handler_import(trace_disabled: str) -> dict[str, bool]:
         "                  'botocore_patched': 'aws_xray_sdk.ext.botocore.patch' in sys.modules,\n"
         "                  'disabled': handler.tracer.disabled}))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=120, check=False
+    loaded: dict[str, bool] = run_fresh_interpreter(
+        script,
+        LAMBDA_TASK_ROOT=str(LAMBDAS_DIR),  # what makes Powertools trace: inside Lambda
+        AWS_XRAY_CONTEXT_MISSING="LOG_ERROR",
+        POWERTOOLS_TRACE_DISABLED=trace_disabled,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    answer: dict[str, bool] = json.loads(result.stdout.strip().splitlines()[-1])
-    return answer
+    return loaded
 
 
 def test_cold_start_without_sdk_tracing_never_imports_the_xray_sdk() -> None:
