@@ -9,13 +9,33 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck unit synth bench clean docs storm
+.PHONY: demo test lint typecheck unit synth bench clean docs storm lambda-python
+
+# The function runs Python 3.13. Where this machine has it (on PATH, or installed by pyenv), `make` builds
+# .venv-lambda with it: synth compiles the code asset's bytecode with it, and `make bench` runs the handler on it.
+# Without it everything still works; the asset then ships source only (see README, Performance).
+LAMBDA_VENV := .venv-lambda
+LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
+LAMBDA_PYTHON := $(firstword $(foreach candidate,python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13),\
+	$(shell $(candidate) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && echo $(candidate))))
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+lambda-python:
+ifneq ($(LAMBDA_PYTHON),)
+	$(MAKE) --no-print-directory $(LAMBDA_STAMP)
+else
+	@echo "Python 3.13 (the Lambda runtime's) not found: the code asset will ship without bytecode"
+endif
+
+$(LAMBDA_STAMP): requirements-lambda.txt
+	test -x $(LAMBDA_VENV)/bin/python || $(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet -r requirements-lambda.txt
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -32,10 +52,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy lambdas infra app.py tests
 
-unit: $(STAMP) $(NODE_STAMP)
+unit: $(STAMP) $(NODE_STAMP) lambda-python
 	$(VENV)/bin/pytest
 
-synth: $(STAMP) $(NODE_STAMP)
+synth: $(STAMP) $(NODE_STAMP) lambda-python
 	npx cdk synth -q -c responsePlanArn=arn:aws:ssm-incidents::123456789012:response-plan/MyPlan
 
 test: lint typecheck unit
@@ -46,7 +66,7 @@ storm: $(STAMP)
 	$(PY) tests/storm/simulation.py --events 1000 --groups 50
 
 # Cold-start and warm-path figures (issue: cold start and package size). Prints numbers; asserts nothing.
-bench: $(STAMP)
+bench: $(STAMP) lambda-python
 	$(PY) tests/benchmarks/cold_start.py
 
 clean:

@@ -3,19 +3,30 @@
 The configuration is validated at synth (by the same model the Lambda uses) and shipped as JSON so the
 function needs no YAML parser. Its dependencies (Powertools, pydantic, aws-xray-sdk) come from the public
 Powertools layer and boto3 from the runtime, so nothing is pip-installed here.
+
+Lambda cannot write bytecode into /var/task, so it compiles a package shipped as source on every cold start.
+When the runtime's Python is at hand (`make` builds .venv-lambda with Python 3.13 where the machine has it), the
+asset also carries the package's bytecode: unchecked-hash and compiled as /var/task paths, so the same sources
+give the same bytes on every machine and the asset hash stays stable.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
 from incident_bridge.config import BridgeConfig
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "incident_bridge"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = ROOT / "lambdas" / "incident_bridge"
 CONFIG_FILE_NAME = "bridge_config.json"
+#: The function's runtime version (infra.bridge_function.RUNTIME): bytecode of any other version is ignored there.
+LAMBDA_PYTHON_VERSION = (3, 13)
+LAMBDA_PYTHON = ROOT / ".venv-lambda" / "bin" / "python"
 # Only what runs in Lambda: the CLI, the bundled example config and type markers stay out.
 _LEFT_OUT = shutil.ignore_patterns(
     "__pycache__", "*.pyc", "cli.py", "__main__.py", "defaults", "py.typed", "docs.py", "*.schema.json", "redrive.py"
@@ -32,4 +43,33 @@ def stage_function_code(config: BridgeConfig) -> Path:
     (staging / CONFIG_FILE_NAME).write_text(
         config.model_dump_json(by_alias=True, exclude_defaults=False, indent=None), encoding="utf-8"
     )
+    interpreter = bytecode_interpreter()
+    if interpreter is not None:
+        compile_bytecode(staging, interpreter)
     return staging
+
+
+def compile_bytecode(staging: Path, interpreter: Path) -> None:
+    """Writes `__pycache__` beside each module of the staged package, as /var/task would hold it."""
+    subprocess.run(
+        [str(interpreter), "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
+         "-d", "/var/task/incident_bridge", str(staging / "incident_bridge")],
+        check=True,
+    )  # fmt: skip
+
+
+@functools.cache
+def bytecode_interpreter(candidate: Path = LAMBDA_PYTHON) -> Path | None:
+    """`candidate` if it runs the Lambda runtime's Python version, else None (no bytecode is shipped)."""
+    try:
+        answer = subprocess.run(
+            [str(candidate), "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except OSError:
+        return None
+    found = tuple(int(part) for part in answer.stdout.split()) if answer.returncode == 0 else ()
+    return candidate if found == LAMBDA_PYTHON_VERSION else None

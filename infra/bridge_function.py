@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -14,7 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from incident_bridge.config import BridgeConfig
-from infra.asset import CONFIG_FILE_NAME, stage_function_code
+from infra.asset import CONFIG_FILE_NAME, bytecode_interpreter, stage_function_code
 from infra.settings import TracingMode, static_environment
 from infra.state_table import GroupStateTable
 
@@ -69,6 +69,11 @@ class BridgeFunction(Construct):
                 **static_environment(tracing),
             },
         )
+        if bytecode_interpreter() is None:
+            Annotations.of(self.function).add_info(
+                "The code asset ships without bytecode (Python 3.13 was not found to compile it, see `make`), so "
+                "every cold start compiles the package; see the README's Performance section."
+            )
         self.function.add_event_source(
             sources.SqsEventSource(
                 queue,

@@ -16,20 +16,19 @@ imports and client construction:
   (a+sdk) the same with `tracing=sdk`: Powertools' Tracer imports the X-Ray SDK and patches botocore.
   (b) the floor: `import boto3` and `boto3.client("ssm-incidents")`, same environment.
 The venv's site-packages stand in for the Powertools layer and for the runtime's boto3.
-Samples run alternately (a, b, a+sdk, a', c, a, b, ...); a' is (a) with the asset precompiled and c the design's
+Samples run alternately (a, b, a+sdk, a', c, a, b, ...); a' is (a) with the asset the other way (without its
+bytecode when the asset carries it, with bytecode when it does not) and c the design's
 lower bound (Powertools Logger and Metrics plus both clients, no pydantic and no bridge code), for information.
 """
 
 from __future__ import annotations
 
-import compileall
 import gc
 import importlib.metadata
 import io
 import json
 import os
 import platform
-import py_compile
 import re
 import resource
 import shutil
@@ -262,9 +261,20 @@ def section(title: str) -> None:
     print(f"\n== {title} ==", flush=True)
 
 
+def child_python() -> str:
+    """The Lambda runtime's Python (.venv-lambda, built by `make` where Python 3.13 exists), else this one."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from infra.asset import bytecode_interpreter
+
+    interpreter = bytecode_interpreter()
+    return str(interpreter) if interpreter is not None else sys.executable
+
+
 def run_child(code: str, env: Mapping[str, str], cwd: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """Runs `code` in a fresh process of the interpreter the cold-start figures are measured on."""
     result = subprocess.run(
-        [sys.executable, *flags, "-c", code], env=dict(env), cwd=cwd, capture_output=True, text=True, check=False
+        [child_python(), *flags, "-c", code], env=dict(env), cwd=cwd, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         raise SystemExit(f"benchmark child failed ({result.returncode}):\n{result.stderr[-3000:]}")
@@ -295,6 +305,13 @@ def print_machine() -> None:
     print(f"platform: {platform.platform()}")
     print(f"cpu: {cpu}; nproc: {usable} (os.cpu_count {os.cpu_count()})")
     print(f"python: {platform.python_implementation()} {platform.python_version()} ({sys.executable})")
+    cold_python = child_python()
+    if cold_python != sys.executable:
+        version = subprocess.run([cold_python, "--version"], capture_output=True, text=True, check=False).stdout
+        print(f"cold-init, phases and import figures: {version.strip()} ({cold_python}), the function's runtime")
+        print("  version with only the packages the runtime and the Powertools layer provide (requirements-lambda.txt)")
+    else:
+        print("cold-init figures: this interpreter (Python 3.13, the function's runtime, was not found; see `make`)")
     print(f"load average at start: {load_average()}")
     print("note: the function runs python3.13 on x86_64 with 256 MB (a fractional vCPU); absolute times differ,")
     print("      the ratio against the floor is the figure to compare.")
@@ -379,7 +396,7 @@ def _handler_facts(env: Mapping[str, str], staging: Path) -> dict[str, Any]:
     return facts
 
 
-def cold_init(staging: Path, precompiled: Path) -> tuple[dict[str, Samples], dict[str, dict[str, Any]]]:
+def cold_init(staging: Path, variant: Path) -> tuple[dict[str, Samples], dict[str, dict[str, Any]]]:
     section(f"cold init: {PAIRS} alternating fresh processes per arm")
     env_a = deployed_env(staging)
     env_sdk = deployed_env(staging, tracing="sdk")
@@ -389,7 +406,7 @@ def cold_init(staging: Path, precompiled: Path) -> tuple[dict[str, Samples], dic
         ("a", handler, env_a, staging),
         ("b", FLOOR_CHILD, env_a, staging),
         ("a+sdk", handler, env_sdk, staging),
-        ("a'", handler, deployed_env(precompiled), precompiled),
+        ("a'", handler, deployed_env(variant), variant),
         ("c", SKELETON_CHILD, env_a, staging),
     ]
     samples = {name: Samples([], []) for name, _, _, _ in arms}
@@ -412,7 +429,7 @@ def _describe_tracer(facts: Mapping[str, Any]) -> str:
     return f"Tracer ENABLED (X-Ray patch modules loaded: {', '.join(facts['xray_patched'])})"
 
 
-def print_cold_init(samples: Mapping[str, Samples], facts: Mapping[str, Mapping[str, Any]]) -> None:
+def print_cold_init(samples: Mapping[str, Samples], facts: Mapping[str, Mapping[str, Any]], variant_label: str) -> None:
     a, b = samples["a"], samples["b"]
     deployed = facts["a"]
     print(
@@ -424,10 +441,12 @@ def print_cold_init(samples: Mapping[str, Samples], facts: Mapping[str, Mapping[
         f"{deployed['live_incident_manager']}, SQS dead letters {deployed['sqs_dead_letters']}, "
         f"{deployed['modules_loaded']} modules loaded"
     )
-    print(f"    code from {Path(str(deployed['handler_file'])).parent.parent} (the staged asset), no .pyc written")
+    asset = Path(str(deployed["handler_file"])).parent.parent
+    bytecode = "with its bytecode" if any(asset.rglob("*.pyc")) else "source only"
+    print(f"    code from {asset} (the staged asset, {bytecode}), no .pyc written")
     print(f"(a+sdk) the same deployed with tracing=sdk: {_describe_tracer(facts['a+sdk'])}")
     print("(b) floor: import boto3 + boto3.client('ssm-incidents')")
-    print("(a') = (a) with the asset precompiled (compileall, unchecked-hash .pyc), for information only")
+    print(f"(a') = (a) with the asset {variant_label}, for information only")
     print("(c) = Powertools Logger + Metrics, the ssm-incidents and dynamodb clients and the GC pause, nothing else:")
     print("      the least a bridge with this design pays, without pydantic or bridge code, for information only")
     print(f"{'':<7}{'init median':>14}{'init p90':>12}{'init min':>12}{'wall median':>14}{'wall p90':>12}")
@@ -439,8 +458,8 @@ def print_cold_init(samples: Mapping[str, Samples], facts: Mapping[str, Mapping[
     ratio = median(a.init) / median(b.init)
     print(f"wall ratio (whole process, incl. interpreter start): {median(a.wall) / median(b.wall):.2f}")
     print(f"ratio of minimums a/b (least disturbed by other load): {min(a.init) / min(b.init):.2f}")
-    precompiled = samples["a'"]
-    print(f"precompiled ratio a'/b (medians): {median(precompiled.init) / median(b.init):.2f}")
+    other = samples["a'"]
+    print(f"ratio a'/b (medians), the asset {variant_label}: {median(other.init) / median(b.init):.2f}")
     print(f"with tracing=sdk, ratio (a+sdk)/b (medians): {median(samples['a+sdk'].init) / median(b.init):.2f}")
     print(f"lower bound of this design, ratio c/b (medians): {median(samples['c'].init) / median(b.init):.2f}")
     print(f"cold-init ratio: {ratio:.2f}")
@@ -666,12 +685,19 @@ def print_warm(staging: Path) -> None:
 # ---------------------------------------------------------------- main
 
 
-def precompile(staging: Path) -> Path:
-    """A copy of the asset with .pyc files, as an asset built with compileall would be."""
-    target = Path(tempfile.mkdtemp(prefix="incident-bridge-asset-pyc-"))
+def other_variant(staging: Path) -> tuple[Path, str]:
+    """A copy of the asset as it would be the other way: without bytecode if the asset has it, else with it."""
+    target = Path(tempfile.mkdtemp(prefix="incident-bridge-asset-variant-"))
     shutil.copytree(staging, target, dirs_exist_ok=True)
-    compileall.compile_dir(target, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-    return target
+    caches = list(target.rglob("__pycache__"))
+    if caches:
+        for cache in caches:
+            shutil.rmtree(cache)
+        return target, "without bytecode (as synthesized where Python 3.13 is not found)"
+    subprocess.run(
+        [child_python(), "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(target)], check=True
+    )
+    return target, "with bytecode (compileall, unchecked-hash)"
 
 
 def main() -> None:
@@ -680,10 +706,10 @@ def main() -> None:
     print_machine()
     staging = stage_asset()
     print_sizes(staging)
-    precompiled = precompile(staging)
+    variant, variant_label = other_variant(staging)
     try:
         steps: list[Callable[[], None]] = [
-            lambda: print_cold_init(*cold_init(staging, precompiled)),
+            lambda: print_cold_init(*cold_init(staging, variant), variant_label),
             lambda: print_phases(staging),
             lambda: print_import_breakdown(staging),
             lambda: print_warm(staging),
@@ -691,7 +717,7 @@ def main() -> None:
         for step in steps:
             step()
     finally:
-        shutil.rmtree(precompiled, ignore_errors=True)
+        shutil.rmtree(variant, ignore_errors=True)
     print(f"\n(benchmark took {time.perf_counter() - started:.0f} s; load average at end: {load_average()})")
 
 

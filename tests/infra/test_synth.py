@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from infra.asset import bytecode_interpreter
 from tests.conftest import PLAN_ARN
 from tests.infra.conftest import MAIN_DIR, STACK_NAME
 
@@ -150,8 +151,15 @@ def test_function_asset_holds_the_package_and_the_validated_configuration(
     # Then it has the handler module, only what runs in Lambda, and the configuration with the plan from context
     assert (code / "incident_bridge" / "handler.py").is_file()
     assert not (code / "incident_bridge" / "cli.py").exists()
-    assert not list(code.rglob("__pycache__"))
     assert config["default"]["response_plan_arn"] == PLAN_ARN
+    # and bytecode only for the runtime's Python (none left over from the interpreter that ran the synth): for
+    # every module when that Python was found to compile it, else none
+    compiled = {path.relative_to(code) for path in code.rglob("*.pyc")}
+    expected = {
+        (module.parent / "__pycache__" / f"{module.stem}.cpython-313.pyc").relative_to(code)
+        for module in code.rglob("*.py")
+    }
+    assert compiled == (expected if bytecode_interpreter() is not None else set())
 
 
 def test_synth_without_a_response_plan_fails_naming_the_context_key(tmp_path: Path) -> None:
