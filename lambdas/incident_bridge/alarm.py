@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class AlarmState(StrEnum):
@@ -31,17 +30,14 @@ class Delivery(StrEnum):
     SNS = "sns"
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class AlarmMetric(Frozen):
+@dataclass(frozen=True, kw_only=True)
+class AlarmMetric:
     """One metric or expression of an alarm's query, as CloudWatch describes it."""
 
     id: str | None = None
     namespace: str | None = None
     metric_name: str | None = None
-    dimensions: dict[str, str] = Field(default_factory=dict)
+    dimensions: dict[str, str] = field(default_factory=dict)
     stat: str | None = None
     period_seconds: int | None = None
     expression: str | None = None
@@ -49,7 +45,8 @@ class AlarmMetric(Frozen):
     return_data: bool = True
 
 
-class NormalizedAlarm(Frozen):
+@dataclass(frozen=True, kw_only=True)
+class NormalizedAlarm:
     """Everything the routing and incident steps need, whatever the payload kind."""
 
     alarm_name: str
@@ -69,12 +66,12 @@ class NormalizedAlarm(Frozen):
     triggering_alarm_arns: tuple[str, ...] = ()
     actions_suppressed_by: str | None = None
     actions_suppressed_reason: str | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
     #: Identity of this delivery (EventBridge `id`, SNS `MessageId`, or alarm ARN + state time),
     #: the seed of the idempotent client token.
     event_id: str
     #: The payload as received, for `triggerDetails.rawData`. Not part of equality or logs.
-    raw_event: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
+    raw_event: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def resource_metrics(self) -> tuple[AlarmMetric, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from incident_bridge.alarm import AlarmState, NormalizedAlarm
@@ -99,7 +100,7 @@ class Bridge:
     def _with_tags(self, alarm: NormalizedAlarm) -> NormalizedAlarm:
         if self._tags is None or alarm.tags:
             return alarm
-        return alarm.model_copy(update={"tags": dict(self._tags.tags_for(alarm.alarm_arn))})
+        return replace(alarm, tags=dict(self._tags.tags_for(alarm.alarm_arn)))
 
     @staticmethod
     def _firing(subject: Subject, decision: RouteDecision) -> Firing:

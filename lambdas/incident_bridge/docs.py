@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from incident_bridge.custom import schema_document
+from incident_bridge.custom_schema import schema_document
 from incident_bridge.resources import catalogue_markdown
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -12,12 +12,11 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 from urllib.parse import quote
-
-from pydantic import BaseModel, ConfigDict
 
 from incident_bridge.alarm import AlarmMetric, NormalizedAlarm
 from incident_bridge.arns import alarm_console_url, console_url, is_incident_manager_arn, parse_alarm_arn
@@ -46,9 +45,8 @@ class ItemType(StrEnum):
     OTHER = "OTHER"
 
 
-class RelatedItem(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(frozen=True, kw_only=True)
+class RelatedItem:
     item_type: ItemType
     title: str
     arn: str | None = None
@@ -71,9 +69,8 @@ class RelatedItem(BaseModel):
         }
 
 
-class StartIncidentRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(frozen=True, kw_only=True)
+class StartIncidentRequest:
     response_plan_arn: str
     title: str
     impact: int
@@ -103,10 +100,10 @@ class StartIncidentRequest(BaseModel):
         }
 
 
-class UpdateRelatedItemsRequest(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class UpdateRelatedItemsRequest:
     """Adds one item to an open incident (the API takes one item per call)."""
 
-    model_config = ConfigDict(frozen=True)
     operation: ClassVar[str] = "UpdateRelatedItems"
 
     incident_arn: str
@@ -121,8 +118,8 @@ class UpdateRelatedItemsRequest(BaseModel):
         }
 
 
-class TimelineEventRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class TimelineEventRequest:
     operation: ClassVar[str] = "CreateTimelineEvent"
 
     incident_arn: str
@@ -146,10 +143,10 @@ class TimelineEventRequest(BaseModel):
         return params
 
 
-class IncidentStatusRequest(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class IncidentStatusRequest:
     """Resolves (or reopens) an incident."""
 
-    model_config = ConfigDict(frozen=True)
     operation: ClassVar[str] = "UpdateIncidentRecord"
 
     incident_arn: str

@@ -280,7 +280,8 @@ class Lifecycle:
         self, claim: GroupRecord, fresh: list[Firing], *, takeover: bool = False, prior: Sequence[ApiCall] = ()
     ) -> dict[str, Step] | None:
         first, rest = fresh[0], fresh[1:]
-        start = first.request.model_copy(update={"client_token": claim.client_token})
+        # Every claim carries its token; a record that somehow lacks one still starts with the firing's own.
+        start = replace(first.request, client_token=claim.client_token or first.request.client_token)
         calls = [*prior, ApiCall("StartIncident", start.to_params())]
         try:
             incident_arn = self._incidents.start_incident(start)

@@ -44,6 +44,15 @@ def kind_of(value: object) -> str:
     return type(value).__name__
 
 
+def _text(path: str, value: str) -> str:
+    # JSON's `\ud800` escape reads as a lone surrogate: no UTF-8 encoder, so no AWS API, can carry it.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldError(path, "not valid Unicode text (lone surrogate)") from None
+    return value
+
+
 def shown(value: object) -> str:
     text = value if isinstance(value, str) else str(value)
     return repr(text[:_SHOWN] + ("..." if len(text) > _SHOWN else ""))
@@ -89,6 +98,7 @@ class Reader:
             return None
         if not isinstance(value, str):
             raise FieldError(self.at(key), f"expected a string, got {kind_of(value)}")
+        _text(self.at(key), value)
         if len(value) < min_length:
             raise FieldError(self.at(key), f"must have at least {min_length} character{'s' * (min_length != 1)}")
         if max_length is not None and len(value) > max_length:
@@ -174,7 +184,7 @@ class Reader:
         for path, item in self.items(key):
             if not isinstance(item, str):
                 raise FieldError(path, f"expected a string, got {kind_of(item)}")
-            found.append(item)
+            found.append(_text(path, item))
         return tuple(found)
 
     def string_map(self, key: str) -> dict[str, str]:
@@ -184,8 +194,10 @@ class Reader:
             return {}
         mapping = Reader(value, self.at(key))
         for name in mapping.fields():
+            _text(mapping.path, name)  # a key that cannot be encoded cannot be shown in a path either
             if not isinstance(mapping.raw(name), str):
                 raise FieldError(mapping.at(name), f"expected a string, got {kind_of(mapping.raw(name))}")
+            _text(mapping.at(name), mapping.raw(name))
         return {name: mapping.raw(name) for name in mapping.fields()}
 
     def _required(self, key: str, value: T | None) -> T:

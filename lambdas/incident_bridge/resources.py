@@ -15,8 +15,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 # Incident Manager's RelatedItem ARN pattern (CreateReplicationSet/UpdateRelatedItems), used with fullmatch.
 ARN_PATTERN = re.compile(r"arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+")
 MAX_ARN_LENGTH = 1000
@@ -33,22 +31,20 @@ _DANGLING_CATEGORIES = frozenset({"Mn", "Me", "Cf"})
 _ELLIPSIS = "\u2026"
 
 
-class ResourceRef(BaseModel):
+@dataclass(frozen=True)
+class ResourceRef:
     """One involved resource: an Incident Manager related item, or why it could not become one."""
 
-    model_config = ConfigDict(frozen=True)
-
-    title: str = Field(max_length=MAX_TITLE_LENGTH)
+    title: str
     arn: str | None
     note: str | None = None
 
-    @field_validator("arn")
-    @classmethod
-    def _arn_is_accepted_by_incident_manager(cls, value: str | None) -> str | None:
+    def __post_init__(self) -> None:
+        if len(self.title) > MAX_TITLE_LENGTH:
+            raise ValueError(f"title: must have at most {MAX_TITLE_LENGTH} characters, got {len(self.title)}")
         # A guard, not a parser: the resolver never builds a bad ARN, and nobody else should either.
-        if value is not None and _arn_problem(value) is not None:
-            raise ValueError("not an ARN Incident Manager accepts")
-        return value
+        if self.arn is not None and _arn_problem(self.arn) is not None:
+            raise ValueError(f"arn: not an ARN Incident Manager accepts: {self.arn[:120]!r}")
 
 
 class UnresolvableError(Exception):

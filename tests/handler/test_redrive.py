@@ -231,7 +231,7 @@ def test_a_long_multiline_reason_is_shown_on_one_line_cut_to_100_characters(
     queues: Queues, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a rejection whose reason quotes the event over several lines
-    reason = "detail.state.value: Input should be 'OK', 'ALARM'\n" + "x" * 900
+    reason = "detail.state.value: expected one of ALARM, OK, INSUFFICIENT_DATA, got 'FIRE'\n" + "x" * 900
     dead_letter(queues, "{}", error_class="InvalidEvent", reason=reason, source_message_id="s")
 
     # When it is redriven

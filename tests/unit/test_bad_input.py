@@ -180,16 +180,14 @@ REJECTED = [
     pytest.param(
         variant(METRIC_ALARM, set_at("detail.state.timestamp", "yesterday")), "detail.state.timestamp", id="bad-time"
     ),
-    pytest.param(variant(METRIC_ALARM, delete_at("detail")), "detail: Field required", id="missing-detail"),
-    pytest.param(variant(METRIC_ALARM, delete_at("detail.state")), "detail.state: Field required", id="missing-state"),
+    pytest.param(variant(METRIC_ALARM, delete_at("detail")), "detail: required", id="missing-detail"),
+    pytest.param(variant(METRIC_ALARM, delete_at("detail.state")), "detail.state: required", id="missing-state"),
     pytest.param(
         variant(METRIC_ALARM, delete_at("detail.state.timestamp")),
-        "detail.state.timestamp: Field required",
+        "detail.state.timestamp: required",
         id="missing-timestamp",
     ),
-    pytest.param(
-        variant(METRIC_ALARM, delete_at("detail.alarmName")), "detail.alarmName: Field required", id="missing-name"
-    ),
+    pytest.param(variant(METRIC_ALARM, delete_at("detail.alarmName")), "detail.alarmName: required", id="missing-name"),
     pytest.param(
         variant(METRIC_ALARM, delete_at("resources"), set_at("account", "1234")), "account", id="no-arn-bad-account"
     ),

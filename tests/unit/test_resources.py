@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from incident_bridge.resources import (
+    MAX_TITLE_LENGTH,
     PARTITIONS,
     CatalogueEntry,
     ResourceRef,
@@ -482,17 +483,26 @@ def test_resource_ref_refuses_an_arn_incident_manager_would_reject() -> None:
     # Given an ARN with an 11-digit account
     bad = "arn:aws:ec2:eu-west-1:12345678901:instance/i-1"
     # When building a ResourceRef with it
-    # Then validation fails, so a bad ARN can never reach the API call
-    with pytest.raises(ValidationError):
+    # Then construction fails, so a bad ARN can never reach the API call
+    with pytest.raises(ValueError, match=r"^arn: not an ARN Incident Manager accepts: 'arn:aws:ec2:eu-west-1:1234"):
         ResourceRef(title="x", arn=bad)
+
+
+def test_resource_ref_refuses_a_title_over_the_related_item_limit() -> None:
+    # Given a title one character over Incident Manager's related-item title limit
+    title = "t" * (MAX_TITLE_LENGTH + 1)
+    # When building a ResourceRef with it
+    # Then construction fails naming the limit
+    with pytest.raises(ValueError, match=rf"^title: must have at most {MAX_TITLE_LENGTH} characters, got 201$"):
+        ResourceRef(title=title, arn=None)
 
 
 def test_resource_ref_is_frozen() -> None:
     # Given a ref
     ref = ResourceRef(title="EC2 instance i-1", arn=f"{EC2}:instance/i-1")
     # When trying to change it
-    # Then pydantic refuses
-    with pytest.raises(ValidationError):
+    # Then the dataclass refuses
+    with pytest.raises(dataclasses.FrozenInstanceError):
         ref.title = "other"  # type: ignore[misc]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,7 @@ METRIC_MATH_ALARM = "eventbridge-metric-math-alarm-ALARM-from-INSUFFICIENT_DATA-
 ANOMALY_ALARM = "eventbridge-anomaly-detection-alarm-ALARM-ec2-cpu-awsdocs.json"
 COMPOSITE_ALARM = "eventbridge-composite-alarm-ALARM-suppressed-waitperiod-awsdocs.json"
 LAMBDA_ACTION = "lambda-action-metric-alarm-ALARM-from-INSUFFICIENT_DATA-aws-lambda-java-libs.json"
+CUSTOM_EVENT = "custom-app-eventbridge-PaymentCreated-no-resources-powertools.json"
 
 
 def parse_alarm(raw: object) -> NormalizedAlarm:
@@ -181,6 +184,53 @@ def test_malformed_alarm_events_are_rejected_with_the_failing_field(change: obje
     with pytest.raises(InvalidEvent) as error:
         parse_event(raw)
     assert expected in str(error.value)
+
+
+ALARM_MALFORMED = "EventBridge 'CloudWatch Alarm State Change' payload is malformed: "
+DIMENSIONS = "detail.configuration.metrics.0.metricStat.metric.dimensions"
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        pytest.param(EC2_ALARM, lambda raw: raw["detail"]["state"].update(value="BROKEN"),
+                     ALARM_MALFORMED + "detail.state.value: expected one of ALARM, OK, INSUFFICIENT_DATA, got 'BROKEN'",
+                     id="unknown-state"),
+        pytest.param(EC2_ALARM, lambda raw: raw["detail"].pop("state"), ALARM_MALFORMED + "detail.state: required",
+                     id="missing-state"),
+        pytest.param(EC2_ALARM, lambda raw: raw["detail"]["state"].update(timestamp="yesterday"),
+                     ALARM_MALFORMED + "detail.state.timestamp: not an ISO-8601 timestamp: 'yesterday'",
+                     id="bad-timestamp"),
+        pytest.param(EC2_ALARM, lambda raw: raw["detail"].update(alarmName=""),
+                     ALARM_MALFORMED + "detail.alarmName: must have at least 1 character", id="empty-name"),
+        pytest.param(EC2_ALARM, lambda raw: raw["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]
+                     ["dimensions"].update(InstanceId=42),
+                     ALARM_MALFORMED + f"{DIMENSIONS}.InstanceId: expected a string, got a number",
+                     id="dimension-not-a-string"),
+        pytest.param(EC2_ALARM, lambda raw: raw.update(resources="arn"),
+                     ALARM_MALFORMED + "resources: expected a list, got a string", id="resources-not-a-list"),
+        pytest.param(LAMBDA_ACTION, lambda raw: raw.update(alarmData="alarm"),
+                     "alarm action payload is malformed: alarmData: expected an object, got a string",
+                     id="alarm-data-not-an-object"),
+        pytest.param(LAMBDA_ACTION, lambda raw: raw["alarmData"]["configuration"]["metrics"][0].update(returnData=1),
+                     "alarm action payload is malformed: alarmData.configuration.metrics.0.returnData: "
+                     "expected true or false, got a number", id="return-data-a-number"),
+        pytest.param(CUSTOM_EVENT, lambda raw: raw.update(time="later"),
+                     "EventBridge 'PaymentCreated' payload is malformed: time: not an ISO-8601 timestamp: 'later'",
+                     id="custom-event-bad-time"),
+    ],
+)  # fmt: skip
+def test_malformed_payload_is_rejected_with_its_kind_the_field_path_and_the_problem(
+    name: str, change: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    # Given a real alarm or custom event with one field broken
+    raw = load_event(name)
+    change(raw)
+
+    # When it is parsed / Then the rejection reads `<kind> payload is malformed: <path>: <problem>`, exactly
+    with pytest.raises(InvalidEvent) as error:
+        parse_event(raw)
+    assert str(error.value) == message
 
 
 @pytest.mark.parametrize("raw", [[], "text", 42, None])

@@ -6,20 +6,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
 from incident_bridge.alarm import NormalizedAlarm
 from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import InvalidEvent
-from incident_bridge.sources import application, cloudwatch
+from incident_bridge.reader import FieldError
+from incident_bridge.sources import cloudwatch
 from incident_bridge.sources.payloads import (
     AlarmActionEvent,
     AlarmStateChangeEvent,
     EventBridgeEnvelope,
+    MalformedPayload,
+    is_application_event,
     is_classic_alarm,
     is_sns_notification,
 )
-from incident_bridge.validation import describe
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 ALARM_CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
@@ -41,45 +41,53 @@ def parse_event(raw: object) -> ParsedEvent:
         raise InvalidEvent(f"expected a JSON object, got {type(raw).__name__}")
     try:
         return _dispatch(raw)
-    except ValidationError as error:
-        raise InvalidEvent(f"{_kind(raw)} payload is malformed: {describe(error)}") from None
+    except (FieldError, MalformedPayload) as error:
+        raise InvalidEvent(f"{_kind(raw)} payload is malformed: {error}") from None
 
 
 def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
     if "detail-type" in raw:
         detail_type = raw.get("detail-type")
         if detail_type == ALARM_STATE_CHANGE and raw.get("source") == "aws.cloudwatch":
-            return cloudwatch.from_eventbridge(AlarmStateChangeEvent.model_validate(raw), raw)
+            return cloudwatch.from_eventbridge(AlarmStateChangeEvent.read(raw), raw)
         if detail_type == ALARM_CONFIGURATION_CHANGE:
             return NotActionable("alarm configuration change: only state changes open incidents")
-        if application.is_application_event(raw):
-            return application.from_application_event(EventBridgeEnvelope.model_validate(raw), raw)
+        if is_application_event(raw):
+            return _dispatch_application(raw)
         raise InvalidEvent(
             f"not a CloudWatch alarm state change or a custom incident event: "
             f"source={str(raw.get('source'))[:80]!r}, detail-type={str(detail_type)[:80]!r}"
         )
     if "alarmData" in raw:
-        return cloudwatch.from_alarm_action(AlarmActionEvent.model_validate(raw), raw)
+        return cloudwatch.from_alarm_action(AlarmActionEvent.read(raw), raw)
     if is_sns_notification(raw) or is_classic_alarm(raw) or "Records" in raw:
         return _dispatch_classic(raw)
     raise _unrecognized(raw)
 
 
+def _dispatch_application(raw: Mapping[str, Any]) -> CustomIncident:
+    envelope = EventBridgeEnvelope.read(raw)
+    # Imported on first use: the custom detail's schema is a pydantic model, which alarms need not load.
+    from incident_bridge.sources import application
+
+    return application.from_application_event(envelope, raw)
+
+
 def _dispatch_classic(raw: Mapping[str, Any]) -> ParsedEvent:
-    # Imported on first use: only teams that fan alarms out through SNS pay for these models.
+    # Imported on first use: only teams that fan alarms out through SNS pay for these (pydantic) models.
     from incident_bridge.sources import classic
 
     if is_sns_notification(raw):
-        notification = classic.SnsNotification.model_validate(raw)
+        notification = classic.validated(classic.SnsNotification, raw)
         message = classic.from_notification(notification, raw)
         return classic.from_classic(
-            classic.ClassicAlarm.model_validate(message),
+            classic.validated(classic.ClassicAlarm, message),
             raw,
             message_id=notification.message_id,
             topic_arn=notification.topic_arn,
         )
     if is_classic_alarm(raw):
-        return classic.from_classic(classic.ClassicAlarm.model_validate(raw), raw)
+        return classic.from_classic(classic.validated(classic.ClassicAlarm, raw), raw)
     lambda_sns = classic.unwrap_lambda_sns_event(raw)
     if lambda_sns is not None:
         return _dispatch(lambda_sns)

@@ -1,4 +1,7 @@
-"""Custom application events (any EventBridge event whose source is not an AWS service) -> CustomIncident."""
+"""Custom application events (any EventBridge event whose source is not an AWS service) -> CustomIncident.
+
+Imported on first use (sources/__init__.py): the detail's schema is a pydantic model, which alarms need not load.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +11,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from incident_bridge.arns import INCIDENT_MANAGER_ARN, is_account, is_region, partition_of_region
-from incident_bridge.custom import CustomIncident, CustomIncidentDetail
+from incident_bridge.custom import CustomIncident
+from incident_bridge.custom_schema import CustomIncidentDetail
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.sources.payloads import EventBridgeEnvelope
 from incident_bridge.validation import describe
 
 
-def is_application_event(raw: Mapping[str, Any]) -> bool:
-    source = raw.get("source")
-    return isinstance(source, str) and not source.startswith("aws.")
-
-
 def from_application_event(envelope: EventBridgeEnvelope, raw: Mapping[str, Any]) -> CustomIncident:
     try:
-        request = CustomIncidentDetail.model_validate(envelope.detail)
+        request = CustomIncidentDetail.model_validate(envelope.detail).to_request()
     except ValidationError as error:
         raise InvalidEvent(
             f"custom event {envelope.source!r}/{envelope.detail_type!r} does not follow the custom incident "

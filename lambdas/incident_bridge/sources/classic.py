@@ -5,15 +5,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from incident_bridge.alarm import AlarmMetric, AlarmState, Delivery, NormalizedAlarm
 from incident_bridge.arns import alarm_arn, is_account, is_region, parse_alarm_arn, partition_of_region
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.sources.cloudwatch import alarm_kind
-from incident_bridge.sources.payloads import AwsTimestamp, Lenient, is_classic_alarm
+from incident_bridge.sources.payloads import MalformedPayload, is_classic_alarm, parse_aws_timestamp
+from incident_bridge.validation import describe
+
+AwsTimestamp = Annotated[datetime, BeforeValidator(parse_aws_timestamp)]
+
+
+class Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+M = TypeVar("M", bound=Lenient)
+
+
+def validated(model: type[M], data: object) -> M:
+    """`data` as `model`; a refusal becomes MalformedPayload naming the fields, which parse_event words."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise MalformedPayload(describe(error)) from None
+
 
 # Older notifications carry no AlarmArn and only a region's display name ("US West - Oregon" before 2019,
 # "US West (Oregon)" after); both spellings are normalized to letters and digits before lookup.

@@ -12,22 +12,17 @@ from typing import Any
 from incident_bridge.alarm import AlarmKind, AlarmMetric, Delivery, NormalizedAlarm
 from incident_bridge.arns import alarm_arn, is_account, is_region, parse_alarm_arn, partition_of_region
 from incident_bridge.errors import InvalidEvent
-from incident_bridge.sources.payloads import (
-    AlarmActionEvent,
-    AlarmDetailPayload,
-    AlarmStateChangeEvent,
-    MetricPayload,
-)
+from incident_bridge.sources.payloads import AlarmActionEvent, AlarmDetailPayload, AlarmStateChangeEvent
 
 
 def from_eventbridge(event: AlarmStateChangeEvent, raw: Mapping[str, Any]) -> NormalizedAlarm:
-    detail = event.detail
+    envelope, detail = event.envelope, event.alarm
     # `resources` holds the alarm ARN; fall back to building it from the envelope when absent.
-    arn = next((r for r in event.resources if ":cloudwatch:" in r and ":alarm:" in r), None)
+    arn = next((r for r in envelope.resources if ":cloudwatch:" in r and ":alarm:" in r), None)
     if arn is None:
-        _require_location(event.account, event.region)
-        arn = alarm_arn(partition_of_region(event.region), event.region, event.account, detail.alarm_name)
-    return _normalize(detail, arn, event.id, Delivery.EVENTBRIDGE, raw)
+        _require_location(envelope.account, envelope.region)
+        arn = alarm_arn(partition_of_region(envelope.region), envelope.region, envelope.account, detail.alarm_name)
+    return _normalize(detail, arn, envelope.id, Delivery.EVENTBRIDGE, raw)
 
 
 def from_alarm_action(event: AlarmActionEvent, raw: Mapping[str, Any]) -> NormalizedAlarm:
@@ -52,8 +47,6 @@ def _normalize(
             f"alarm ARN is not a CloudWatch alarm ARN: {arn[:120]!r} "
             "(expected arn:<aws|aws-cn|aws-us-gov>:cloudwatch:<region>:<12-digit account>:alarm:<name>)"
         )
-    configuration = detail.configuration
-    metrics = tuple(_metric(metric) for metric in configuration.metrics)
     return NormalizedAlarm(
         alarm_name=detail.alarm_name,
         alarm_arn=arn,
@@ -64,32 +57,17 @@ def _normalize(
         previous_state=detail.previous_state.value if detail.previous_state else None,
         reason=detail.state.reason,
         changed_at=detail.state.timestamp,
-        kind=alarm_kind(metrics, configuration.alarm_rule),
+        kind=alarm_kind(detail.metrics, detail.alarm_rule),
         delivery=delivery,
-        description=configuration.description,
-        metrics=metrics,
-        alarm_rule=configuration.alarm_rule,
+        description=detail.description,
+        metrics=detail.metrics,
+        alarm_rule=detail.alarm_rule,
         triggering_alarm_arns=triggering_alarm_arns(detail.state.reason_data),
         actions_suppressed_by=detail.state.actions_suppressed_by,
         actions_suppressed_reason=detail.state.actions_suppressed_reason,
         tags=detail.alarm_tags,
         event_id=event_id,
         raw_event=dict(raw),
-    )
-
-
-def _metric(metric: MetricPayload) -> AlarmMetric:
-    stat = metric.metric_stat
-    return AlarmMetric(
-        id=metric.id,
-        namespace=stat.metric.namespace if stat else None,
-        metric_name=stat.metric.name if stat else None,
-        dimensions=stat.metric.dimensions if stat else {},
-        stat=stat.stat if stat else None,
-        period_seconds=stat.period if stat else None,
-        expression=metric.expression,
-        label=metric.label,
-        return_data=metric.return_data,
     )
 
 
