@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import json
 import shutil
 import subprocess
 import tempfile
@@ -40,9 +41,7 @@ def stage_function_code(config: BridgeConfig) -> Path:
     # CDK copies the asset into the cloud assembly during synth; the staging copy is not needed after.
     atexit.register(shutil.rmtree, staging, ignore_errors=True)
     shutil.copytree(PACKAGE_DIR, staging / "incident_bridge", ignore=_LEFT_OUT)
-    (staging / CONFIG_FILE_NAME).write_text(
-        config.model_dump_json(by_alias=True, exclude_defaults=False, indent=None), encoding="utf-8"
-    )
+    (staging / CONFIG_FILE_NAME).write_text(json.dumps(config.to_document(), separators=(",", ":")), encoding="utf-8")
     interpreter = bytecode_interpreter()
     if interpreter is not None:
         compile_bytecode(staging, interpreter)

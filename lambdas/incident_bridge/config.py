@@ -2,6 +2,9 @@
 
 Routes are an ordered list, as in Alertmanager: the first match wins unless it says `continue`. Every route
 inherits what it leaves unset from `default`, which must name a response plan.
+
+The model is plain frozen dataclasses read with `reader.Reader`, not pydantic: pydantic's import and model building
+were close to half of the Lambda's cold start. Every problem reads `<path>: <problem>`, as the Reader words it.
 """
 
 from __future__ import annotations
@@ -9,16 +12,23 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Callable
+from dataclasses import Field, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from typing import Any, ParamSpec, TypeVar
 
 from incident_bridge.errors import ConfigError
-from incident_bridge.validation import describe
+from incident_bridge.reader import FieldError, Reader, kind_of, shown
 
-RESPONSE_PLAN_ARN_PATTERN = r"^arn:aws(-cn|-us-gov)?:ssm-incidents::[0-9]{12}:response-plan/[A-Za-z0-9_-]{1,200}$"
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# `\Z`, not `$`: Python's `$` also matches before a final newline, which a YAML block scalar can leave behind.
+RESPONSE_PLAN_ARN_PATTERN = r"^arn:aws(-cn|-us-gov)?:ssm-incidents::[0-9]{12}:response-plan/[A-Za-z0-9_-]{1,200}\Z"
 _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
+_SNS_TOPIC_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
+_HTTP_URL = re.compile(r"^https?://")
+_DETAIL_PATH = re.compile(r"\$(\.[A-Za-z0-9_-]+)+")
 DEFAULT_TITLE = "{alarm_name} is in ALARM ({account}, {region})"
 #: Fields a title template may name; `tag_<key>` names an alarm tag, `detail_<key>` a custom event's detail key.
 TITLE_FIELDS = frozenset(
@@ -29,175 +39,94 @@ TITLE_FIELDS = frozenset(
 #: Fields `group_by` may name, besides `tag:<key>` and `dimension:<name>`.
 GROUP_FIELDS = frozenset({"alarm_name", "alarm_arn", "account", "region", "namespace", "metric_name"})
 
-ResponsePlanArn = Annotated[str, Field(pattern=RESPONSE_PLAN_ARN_PATTERN)]
-SnsTopicArn = Annotated[
-    str, Field(pattern=r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
-]
-Impact = Annotated[int, Field(ge=1, le=5, description="Incident Manager impact: 1 critical ... 5 no impact")]
-#: One value or a list of them; a matcher matches when any of them does.
-Patterns = Annotated[tuple[str, ...], Field(min_length=1)]
+#: Incident Manager impact: 1 critical ... 5 no impact.
+MIN_IMPACT, MAX_IMPACT = 1, 5
+#: Problems one message lists; a file that is wrong everywhere is more likely the wrong file.
+MAX_PROBLEMS = 20
+
+# Field metadata: the document's key where it is not the attribute's name (`continue` is a Python keyword).
+_KEY = "key"
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+@dataclass(frozen=True, kw_only=True)
+class Match:
+    """All given matchers must match (AND); each matcher's values are alternatives (OR). Globs use `*` and `?`.
+    Each matcher takes one value or a list of them."""
 
-
-def _scalar(value: Any) -> Any:
-    # YAML reads `account: 123456789012` and `$.retryable: true` as numbers and booleans: match them as text,
-    # spelled as JSON spells them.
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value) if isinstance(value, int | float) else value
-
-
-def _as_tuple(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return tuple(_scalar(item) for item in value)
-    value = _scalar(value)
-    return (value,) if isinstance(value, str) else value
-
-
-class Match(Strict):
-    """All given matchers must match (AND); each matcher's values are alternatives (OR). Globs use `*` and `?`."""
-
-    alarm_name: Patterns | None = None
-    alarm_name_regex: Patterns | None = None
-    namespace: Patterns | None = None
-    metric_name: Patterns | None = None
+    alarm_name: tuple[str, ...] | None = None
+    alarm_name_regex: tuple[str, ...] | None = None
+    namespace: tuple[str, ...] | None = None
+    metric_name: tuple[str, ...] | None = None
     #: dimension name -> glob(s) of its value; any of the alarm's metrics may carry it
-    dimensions: dict[str, Patterns] | None = None
-    account: Patterns | None = None
-    region: Patterns | None = None
-    state: Patterns | None = None
+    dimensions: dict[str, tuple[str, ...]] | None = None
+    account: tuple[str, ...] | None = None
+    region: tuple[str, ...] | None = None
+    state: tuple[str, ...] | None = None
     #: tag key -> glob(s) of its value, from the event's alarmTags or the tag lookup
-    tags: dict[str, Patterns] | None = None
+    tags: dict[str, tuple[str, ...]] | None = None
     # Custom application events
-    source: Patterns | None = None
-    detail_type: Patterns | None = Field(default=None, alias="detail-type")
+    source: tuple[str, ...] | None = None
+    detail_type: tuple[str, ...] | None = field(default=None, metadata={_KEY: "detail-type"})
     #: JSONPath-like path into `detail` (`$.severity`, `$.service.name`) -> glob(s) of its value
-    detail: dict[str, Patterns] | None = None
-
-    @field_validator("alarm_name", "alarm_name_regex", "namespace", "metric_name", "account", "region", "state",
-                     "source", "detail_type", mode="before")  # fmt: skip
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return _as_tuple(value)
-
-    @field_validator("dimensions", "tags", "detail", mode="before")
-    @classmethod
-    def _mapping_of_one_or_many(cls, value: Any) -> Any:
-        return {key: _as_tuple(item) for key, item in value.items()} if isinstance(value, dict) else value
-
-    @field_validator("alarm_name_regex")
-    @classmethod
-    def _compiles(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        for pattern in value or ():
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(f"not a valid regular expression {pattern!r}: {error}") from None
-        return value
-
-    @field_validator("detail")
-    @classmethod
-    def _paths(cls, value: dict[str, tuple[str, ...]] | None) -> dict[str, tuple[str, ...]] | None:
-        for path in value or {}:
-            if not re.fullmatch(r"\$(\.[A-Za-z0-9_-]+)+", path):
-                raise ValueError(f"{path!r} is not a path like $.severity or $.service.name")
-        return value
+    detail: dict[str, tuple[str, ...]] | None = None
 
 
-class RelatedUrl(Strict):
-    title: str = Field(min_length=1, max_length=200)
-    url: str = Field(pattern=r"^https?://", max_length=1000)
+@dataclass(frozen=True, kw_only=True)
+class RelatedUrl:
+    """A link on the incident (runbook, dashboard); `read_related_url` holds its limits."""
+
+    title: str
+    url: str
 
 
-class Route(Strict):
+@dataclass(frozen=True, kw_only=True)
+class Route:
     """What the bridge does with the alarms a route catches. Unset fields are inherited from `default`."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=64)
-    match: Match = Field(default_factory=Match)
-    response_plan_arn: ResponsePlanArn | None = None
-    impact: Impact | None = None
+    name: str | None = None
+    match: Match = field(default_factory=Match)
+    response_plan_arn: str | None = None
+    impact: int | None = None
     #: alarm tag whose value (1-5) overrides `impact`, e.g. incident-impact
     impact_tag: str | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=1000)
+    title: str | None = None
     related_urls: tuple[RelatedUrl, ...] | None = None
     #: alarm tags whose values are URLs to attach (runbook, dashboard)
     related_url_tags: tuple[str, ...] | None = None
     #: fields forming the group key (used by the incident lifecycle): alarm_name, namespace, tag:<key>, ...
     group_by: tuple[str, ...] | None = None
     auto_resolve: bool | None = None
-    continue_: bool = Field(default=False, alias="continue")
+    continue_: bool = field(default=False, metadata={_KEY: "continue"})
     drop: bool = False
 
-    @field_validator("group_by")
-    @classmethod
-    def _known_group_fields(cls, fields: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        for name in fields or ():
-            prefix, _, rest = name.partition(":")
-            if name not in GROUP_FIELDS and not (prefix in {"tag", "dimension"} and rest):
-                raise ValueError(
-                    f"unknown group_by field {name!r} (known: {', '.join(sorted(GROUP_FIELDS))}, "
-                    "tag:<key>, dimension:<name>)"
-                )
-        return fields
 
-    @field_validator("title")
-    @classmethod
-    def _known_fields(cls, template: str | None) -> str | None:
-        if template is None:
-            return None
-        try:
-            names = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
-        except ValueError as error:
-            raise ValueError(f"not a valid title template: {error}") from None
-        for name in names:
-            if name not in TITLE_FIELDS and not name.startswith(("tag_", "detail_")):
-                known = ", ".join(sorted(TITLE_FIELDS))
-                raise ValueError(f"unknown field {{{name}}} (known: {known}, tag_<key>, detail_<key>)")
-        return template
-
-
+@dataclass(frozen=True, kw_only=True)
 class DefaultRoute(Route):
-    response_plan_arn: ResponsePlanArn
-    name: str | None = Field(default="default", min_length=1, max_length=64)
-    impact: Impact | None = 3
+    """The route of last resort: it names the response plan and the values other routes inherit."""
+
+    response_plan_arn: str
+    name: str | None = "default"
+    impact: int | None = 3
     title: str | None = DEFAULT_TITLE
     related_url_tags: tuple[str, ...] | None = ("runbook-url", "dashboard-url")
     auto_resolve: bool | None = False
 
-    @model_validator(mode="after")
-    def _catches_everything(self) -> DefaultRoute:
-        if self.match != Match():
-            raise ValueError("the default route catches what no other route does: it takes no `match`")
-        if self.drop or self.continue_:
-            raise ValueError("the default route is the last resort: `drop` and `continue` do not apply to it")
-        return self
 
-
-class BridgeConfig(Strict):
+@dataclass(frozen=True, kw_only=True)
+class BridgeConfig:
     default: DefaultRoute
     routes: tuple[Route, ...] = ()
     #: Topics that already fan alarms out; the stack subscribes the bridge's queue to each.
-    sns_topic_arns: tuple[SnsTopicArn, ...] = ()
+    sns_topic_arns: tuple[str, ...] = ()
     #: When an event carries no alarmTags, look them up with cloudwatch:ListTagsForResource (cached per container).
     lookup_alarm_tags: bool = False
     #: An alarm that fires again this soon after the bridge resolved its incident reopens that incident.
-    flap_window_seconds: int = Field(default=900, ge=0, le=86_400)
+    flap_window_seconds: int = 900
     #: Trust that a joined incident is still open for this long after GetIncidentRecord said so (0: always ask).
     #: In a storm this saves one call per alarm; a human's resolve is noticed at most this much later.
-    incident_check_seconds: int = Field(default=0, ge=0, le=300)
+    incident_check_seconds: int = 0
     #: Plan that Incident Manager's native alarm action starts when the bridge itself is broken (self-monitoring).
-    fallback_response_plan_arn: ResponsePlanArn | None = None
-
-    @model_validator(mode="after")
-    def _unique_route_names(self) -> BridgeConfig:
-        names = [route.name for route in self.routes if route.name]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"route names must be unique: {', '.join(duplicates)}")
-        return self
+    fallback_response_plan_arn: str | None = None
 
     def response_plan_arns(self) -> tuple[str, ...]:
         """Every plan the bridge may start incidents in; IAM grants exactly these."""
@@ -205,16 +134,21 @@ class BridgeConfig(Strict):
         plans += [route.response_plan_arn for route in self.routes if route.response_plan_arn and not route.drop]
         return tuple(dict.fromkeys(plans))
 
+    def to_document(self) -> dict[str, Any]:
+        """The configuration as JSON-ready data under the document's keys; `parse_config` reads it back equal."""
+        return _document_of(self)
+
 
 def is_response_plan_arn(value: str) -> bool:
     return _RESPONSE_PLAN_ARN.match(value) is not None
 
 
 def parse_config(document: Any, *, origin: str) -> BridgeConfig:
-    try:
-        return BridgeConfig.model_validate(document)
-    except ValidationError as error:
-        raise ConfigError(f"{origin}: {describe(error, limit=20)}") from None
+    problems = _Problems()
+    config = problems.read(None, _read_config, document, problems)
+    if config is None or problems.found:
+        raise ConfigError(f"{origin}: {problems}")
+    return config
 
 
 def load_config(path: Path) -> BridgeConfig:
@@ -240,3 +174,289 @@ def _load_yaml(path: Path, text: str) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML ({error})") from None
+
+
+# ---- reading: each object's fields in order, every mistake noted ----
+
+
+class _Problems:
+    """The mistakes found so far. Reading goes on past one, so `config check` lists them all in one run."""
+
+    def __init__(self) -> None:
+        self.found: list[FieldError] = []
+
+    def read(self, fallback: T, read: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """`read(*args, **kwargs)`; when it raises a FieldError, notes it and gives `fallback` instead."""
+        try:
+            return read(*args, **kwargs)
+        except FieldError as error:
+            self.found.append(error)
+            return fallback
+
+    def __str__(self) -> str:
+        shown_problems = [str(problem) for problem in self.found[:MAX_PROBLEMS]]
+        if len(self.found) > MAX_PROBLEMS:
+            shown_problems.append(f"and {len(self.found) - MAX_PROBLEMS} more")
+        return "; ".join(shown_problems)
+
+
+def _key(spec: Field[Any]) -> str:
+    return str(spec.metadata.get(_KEY, spec.name))
+
+
+def _known_keys(model: type[Any]) -> frozenset[str]:
+    """The document's keys, plus the attribute names where they differ (`continue_`, `detail_type`): both
+    spellings were always accepted."""
+    return frozenset(_key(spec) for spec in fields(model)) | {spec.name for spec in fields(model)}
+
+
+def _spelled(owner: Reader, key: str, name: str) -> str:
+    """The key `owner` gives a field under: the document's `key`, unless only the attribute's `name` is there."""
+    return name if not owner.has(key) and owner.has(name) else key
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    """Leaves out the fields a document does not give, so the dataclass defaults apply."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _read_config(document: object, problems: _Problems) -> BridgeConfig | None:
+    config = Reader(document)
+    problems.read(None, config.only, _CONFIG_KEYS)
+    default = problems.read(None, config.obj, "default")
+    default_route = None if default is None else _read_default_route(default, problems)
+    items = problems.read([], config.objects, "routes")
+    routes = tuple(Route(**_read_route_fields(item, problems, plan_required=False)) for item in items)
+    problems.read(None, _check_unique_names, routes)
+    given = _present(
+        {
+            "sns_topic_arns": problems.read(None, _sns_topic_arns, config),
+            "lookup_alarm_tags": problems.read(None, _optional_boolean, config, "lookup_alarm_tags"),
+            "flap_window_seconds": problems.read(None, config.optional_integer, "flap_window_seconds", ge=0, le=86_400),
+            "incident_check_seconds": problems.read(
+                None, config.optional_integer, "incident_check_seconds", ge=0, le=300
+            ),
+            "fallback_response_plan_arn": problems.read(
+                None, config.optional_string, "fallback_response_plan_arn", pattern=_RESPONSE_PLAN_ARN
+            ),
+        }
+    )
+    return None if default_route is None else BridgeConfig(default=default_route, routes=routes, **given)
+
+
+def _read_default_route(default: Reader, problems: _Problems) -> DefaultRoute | None:
+    given = _read_route_fields(default, problems, plan_required=True)
+    if "response_plan_arn" not in given:
+        return None  # missing or wrong: already noted
+    route = DefaultRoute(**given)
+    problems.read(None, _check_last_resort, default.path, route)
+    return route
+
+
+def _check_last_resort(path: str, route: DefaultRoute) -> None:
+    if route.match != Match():
+        raise FieldError(path, "the default route catches what no other route does: it takes no `match`")
+    if route.drop or route.continue_:
+        raise FieldError(path, "the default route is the last resort: `drop` and `continue` do not apply to it")
+
+
+def _read_route_fields(route: Reader, problems: _Problems, *, plan_required: bool) -> dict[str, Any]:
+    """The fields a route gives; a field that is wrong is noted and left out."""
+    problems.read(None, route.only, _ROUTE_KEYS)
+    read = problems.read
+    return _present(
+        {
+            "name": read(None, route.optional_string, "name", min_length=1, max_length=64),
+            "match": read(None, _read_match, route, problems),
+            "response_plan_arn": read(None, _response_plan_arn, route, required=plan_required),
+            "impact": read(None, route.optional_integer, "impact", ge=MIN_IMPACT, le=MAX_IMPACT),
+            "impact_tag": read(None, route.optional_string, "impact_tag"),
+            "title": read(None, _title, route),
+            "related_urls": read(None, _related_urls, route),
+            "related_url_tags": read(None, _optional_strings, route, "related_url_tags"),
+            "group_by": read(None, _group_by, route),
+            "auto_resolve": read(None, _optional_boolean, route, "auto_resolve"),
+            "continue_": read(None, _optional_boolean, route, _spelled(route, "continue", "continue_")),
+            "drop": read(None, _optional_boolean, route, "drop"),
+        }
+    )
+
+
+def _response_plan_arn(route: Reader, *, required: bool) -> str | None:
+    if required:
+        return route.string("response_plan_arn", pattern=_RESPONSE_PLAN_ARN)
+    return route.optional_string("response_plan_arn", pattern=_RESPONSE_PLAN_ARN)
+
+
+def _optional_boolean(owner: Reader, key: str) -> bool | None:
+    return owner.boolean(key, default=False) if owner.has(key) else None
+
+
+def _optional_strings(owner: Reader, key: str) -> tuple[str, ...] | None:
+    """A list of strings, or None when absent: an empty list is given, and overrides what `default` says."""
+    return owner.strings(key) if owner.has(key) else None
+
+
+def _title(route: Reader) -> str | None:
+    template = route.optional_string("title", min_length=1, max_length=1000)
+    if template is None:
+        return None
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as error:
+        raise FieldError(route.at("title"), f"not a valid title template: {error}") from None
+    for name in names:
+        if name not in TITLE_FIELDS and not name.startswith(("tag_", "detail_")):
+            known = ", ".join(sorted(TITLE_FIELDS))
+            raise FieldError(route.at("title"), f"unknown field {{{name}}} (known: {known}, tag_<key>, detail_<key>)")
+    return template
+
+
+def _group_by(route: Reader) -> tuple[str, ...] | None:
+    names = _optional_strings(route, "group_by")
+    for index, name in enumerate(names or ()):
+        prefix, _, rest = name.partition(":")
+        if name not in GROUP_FIELDS and not (prefix in {"tag", "dimension"} and rest):
+            known = ", ".join(sorted(GROUP_FIELDS))
+            raise FieldError(
+                route.at(f"group_by.{index}"), f"unknown field {name!r} (known: {known}, tag:<key>, dimension:<name>)"
+            )
+    return names
+
+
+def read_related_url(item: Reader) -> RelatedUrl:
+    """One `{title, url}` object (a route's related_urls; custom events carry the same shape)."""
+    item.only(_RELATED_URL_KEYS)
+    return RelatedUrl(
+        title=item.string("title", min_length=1, max_length=200),
+        url=item.string("url", max_length=1000, pattern=_HTTP_URL),
+    )
+
+
+def _related_urls(route: Reader) -> tuple[RelatedUrl, ...] | None:
+    if not route.has("related_urls"):
+        return None
+    return tuple(read_related_url(item) for item in route.objects("related_urls"))
+
+
+def _sns_topic_arns(config: Reader) -> tuple[str, ...]:
+    arns = config.strings("sns_topic_arns")
+    for index, arn in enumerate(arns):
+        if _SNS_TOPIC_ARN.search(arn) is None:
+            # Worded as Reader words a string that misses its pattern.
+            raise FieldError(
+                config.at(f"sns_topic_arns.{index}"), f"{shown(arn)} does not match {_SNS_TOPIC_ARN.pattern!r}"
+            )
+    return arns
+
+
+def _check_unique_names(routes: tuple[Route, ...]) -> None:
+    names = [route.name for route in routes if route.name]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise FieldError("", f"route names must be unique: {', '.join(duplicates)}")
+
+
+# ---- matchers ----
+
+
+def _scalar(value: object) -> object:
+    # YAML reads `account: 123456789012` and `$.retryable: true` as numbers and booleans: match them as text,
+    # spelled as JSON spells them.
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int | float) else value
+
+
+def _pattern(path: str, value: object, expected: str) -> str:
+    text = _scalar(value)
+    if not isinstance(text, str):
+        raise FieldError(path, f"expected {expected}, got {kind_of(value)}")
+    return text
+
+
+def _patterns(path: str, value: object) -> tuple[str, ...]:
+    """One value or a list of them, as text; a matcher matches when any of them does."""
+    if not isinstance(value, list | tuple):
+        return (_pattern(path, value, "a string or a list of strings"),)
+    if not value:
+        raise FieldError(path, "expected at least one value")
+    return tuple(_pattern(f"{path}.{index}", item, "a string") for index, item in enumerate(value))
+
+
+def _pattern_list(match: Reader, key: str) -> tuple[str, ...] | None:
+    value = match.raw(key)
+    return None if value is None else _patterns(match.at(key), value)
+
+
+def _pattern_map(match: Reader, key: str) -> dict[str, tuple[str, ...]] | None:
+    """Name -> one value or a list of them (dimensions, tags, detail paths)."""
+    mapping = match.optional_obj(key)
+    if mapping is None:
+        return None
+    return {name: _patterns(mapping.at(name), mapping.raw(name)) for name in mapping.fields()}
+
+
+def _regexes(match: Reader, key: str) -> tuple[str, ...] | None:
+    patterns = _pattern_list(match, key)
+    for pattern in patterns or ():
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise FieldError(match.at(key), f"not a valid regular expression {pattern!r}: {error}") from None
+    return patterns
+
+
+def _detail_paths(match: Reader, key: str) -> dict[str, tuple[str, ...]] | None:
+    wanted = _pattern_map(match, key)
+    for path in wanted or {}:
+        if not _DETAIL_PATH.fullmatch(path):
+            raise FieldError(match.at(key), f"{path!r} is not a path like $.severity or $.service.name")
+    return wanted
+
+
+# How each matcher is read, by attribute; the others are one value or a list of them.
+_MATCHER_READERS: dict[str, Callable[[Reader, str], object]] = {
+    "alarm_name_regex": _regexes,
+    "dimensions": _pattern_map,
+    "tags": _pattern_map,
+    "detail": _detail_paths,
+}
+
+
+def _read_match(route: Reader, problems: _Problems) -> Match | None:
+    match = route.optional_obj("match")
+    if match is None:
+        return None
+    problems.read(None, match.only, _MATCH_KEYS)
+    given: dict[str, Any] = {
+        spec.name: problems.read(
+            None, _MATCHER_READERS.get(spec.name, _pattern_list), match, _spelled(match, _key(spec), spec.name)
+        )
+        for spec in fields(Match)
+    }
+    return Match(**given)
+
+
+# ---- writing ----
+
+
+def _document_of(model: Any) -> dict[str, Any]:
+    return {_key(spec): _json_ready(getattr(model, spec.name)) for spec in fields(model)}
+
+
+def _json_ready(value: object) -> object:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _document_of(value)
+    if isinstance(value, tuple | list):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    return value
+
+
+# What each object accepts, for its unknown-key check.
+_CONFIG_KEYS = _known_keys(BridgeConfig)
+_ROUTE_KEYS = _known_keys(Route)
+_MATCH_KEYS = _known_keys(Match)
+_RELATED_URL_KEYS = _known_keys(RelatedUrl)

@@ -1,18 +1,24 @@
-"""The Lambda's environment, as one validated model read once at cold start."""
+"""The Lambda's environment, read once at cold start into one frozen value."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any, TypeVar
 
 from incident_bridge.errors import ConfigError
-from incident_bridge.validation import describe
+from incident_bridge.reader import FieldError, Reader, shown
+
+T = TypeVar("T")
 
 BUNDLED_CONFIG = Path(__file__).parent / "defaults" / "bridge.yaml"
+
+# The spellings of a boolean environment variable that pydantic accepted, which deployed stacks may rely on.
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 
 
 class IncidentManagerMode(StrEnum):
@@ -20,22 +26,43 @@ class IncidentManagerMode(StrEnum):
     DRY_RUN = "dry-run"
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    config_file: Path = Field(default=BUNDLED_CONFIG, alias="BRIDGE_CONFIG_FILE")
-    incident_manager: IncidentManagerMode = Field(default=IncidentManagerMode.LIVE, alias="INCIDENT_MANAGER_MODE")
-    dead_letter_queue_url: str | None = Field(default=None, alias="DEAD_LETTER_QUEUE_URL")
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    config_file: Path = BUNDLED_CONFIG
+    incident_manager: IncidentManagerMode = IncidentManagerMode.LIVE
+    dead_letter_queue_url: str | None = None
     #: The DynamoDB table of incident groups; dry runs keep groups in memory instead.
-    state_table_name: str | None = Field(default=None, alias="STATE_TABLE_NAME")
+    state_table_name: str | None = None
     #: Live calls with groups kept in memory for one process (`incident-bridge invoke --live` without a table).
-    groups_in_memory: bool = Field(default=False, alias="GROUPS_IN_MEMORY")
+    groups_in_memory: bool = False
     # Powertools' own switch; single_metric ignores it, so the runtime reads it too.
-    metrics_disabled: bool = Field(default=False, alias="POWERTOOLS_METRICS_DISABLED")
+    metrics_disabled: bool = False
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        variables = Reader(environ)
         try:
-            return cls.model_validate(dict(environ))
-        except ValidationError as error:
-            raise ConfigError(f"environment: {describe(error)}") from None
+            given: dict[str, Any] = {
+                "config_file": _given(variables, "BRIDGE_CONFIG_FILE", Path),
+                "incident_manager": variables.optional_choice("INCIDENT_MANAGER_MODE", IncidentManagerMode),
+                "dead_letter_queue_url": variables.optional_string("DEAD_LETTER_QUEUE_URL"),
+                "state_table_name": variables.optional_string("STATE_TABLE_NAME"),
+                "groups_in_memory": _given(variables, "GROUPS_IN_MEMORY", _boolean),
+                "metrics_disabled": _given(variables, "POWERTOOLS_METRICS_DISABLED", _boolean),
+            }
+        except FieldError as error:
+            raise ConfigError(f"environment: {error}") from None
+        # Variables that are not set keep the defaults above.
+        return cls(**{name: value for name, value in given.items() if value is not None})
+
+
+def _given(variables: Reader, name: str, parse: Callable[[str], T]) -> T | None:
+    """`name`'s value through `parse`, or None when it is not set."""
+    return variables.convert(name, parse) if variables.has(name) else None
+
+
+def _boolean(text: str) -> bool:
+    spelled = text.strip().lower()
+    if spelled in _TRUE | _FALSE:
+        return spelled in _TRUE
+    raise ValueError(f"expected true or false (or 1/0, yes/no, on/off), got {shown(text)}")

@@ -86,10 +86,8 @@ def test_request_the_real_api_would_refuse_is_rejected_by_the_dry_run() -> None:
     # Given a configuration built without validation, so its plan ARN is malformed (a bug upstream could do
     # this); the dry-run stand-in is the last line of defence, as the real API would be
     raw = load_event(EC2_ALARM)
-    config = BridgeConfig.model_construct(
-        default=DefaultRoute.model_construct(
-            name="default", response_plan_arn="not-an-arn", impact=3, title="{alarm_name}"
-        )
+    config = BridgeConfig(
+        default=DefaultRoute(name="default", response_plan_arn="not-an-arn", impact=3, title="{alarm_name}")
     )
     sabotaged = Bridge(config, DryRunIncidentManager(), MemoryGroupStore())
 

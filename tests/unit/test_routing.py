@@ -21,7 +21,7 @@ from incident_bridge.incident import build_start_incident
 from incident_bridge.outcome import OutcomeKind
 from incident_bridge.routing import RouteDecision, RouteTrace, Subject, route
 from incident_bridge.sources import parse_event
-from tests.bad_configs import BAD_CONFIGS
+from tests.bad_configs import BAD_CONFIGS, MATCH_KEYS
 from tests.conftest import load_event
 
 EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
@@ -673,8 +673,8 @@ def test_several_mistakes_are_reported_together() -> None:
 
     # Then both are in one message
     assert str(raised.value) == (
-        "test.yaml: routes.0.impact: Input should be less than or equal to 5; "
-        "routes.1.match.namespaces: Extra inputs are not permitted"
+        "test.yaml: routes.0.impact: must be at most 5, got 9; "
+        f"routes.1.match.namespaces: unknown key (known: {MATCH_KEYS})"
     )
 
 
