@@ -85,11 +85,6 @@ def test_a_custom_event_imports_its_schema_model_on_first_use(cold_start: dict[s
     assert "pydantic" in loaded["pydantic"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config.py and settings.py still import pydantic on this branch; the configuration branch removes that. "
-    "Drop this marker once both are merged: being strict, it fails the suite as XPASS from then on, as a reminder.",
-)
 def test_alarms_are_handled_without_importing_pydantic(cold_start: dict[str, Any]) -> None:
     # Given a fresh interpreter that imported the handler (dry run)
     # When it handled an EventBridge alarm and an alarm action
