@@ -114,6 +114,8 @@ class DefaultRoute(Route):
 
 @dataclass(frozen=True, kw_only=True)
 class BridgeConfig:
+    """The whole configuration: the default route, the routes in order, and the bridge-wide settings."""
+
     default: DefaultRoute
     routes: tuple[Route, ...] = ()
     #: Topics that already fan alarms out; the stack subscribes the bridge's queue to each.

@@ -47,6 +47,8 @@ class ItemType(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class RelatedItem:
+    """One related item of an incident: a resource ARN, a URL or a metric definition, with its title."""
+
     item_type: ItemType
     title: str
     arn: str | None = None
@@ -71,6 +73,8 @@ class RelatedItem:
 
 @dataclass(frozen=True, kw_only=True)
 class StartIncidentRequest:
+    """A StartIncident call, already within the API's limits."""
+
     response_plan_arn: str
     title: str
     impact: int
@@ -120,6 +124,8 @@ class UpdateRelatedItemsRequest:
 
 @dataclass(frozen=True, kw_only=True)
 class TimelineEventRequest:
+    """A note on an open incident's timeline (CreateTimelineEvent)."""
+
     operation: ClassVar[str] = "CreateTimelineEvent"
 
     incident_arn: str

@@ -52,6 +52,8 @@ class GroupStatus(StrEnum):
 
 @dataclass(frozen=True)
 class GroupRecord:
+    """What the state table remembers of one group: its incident, status and the events already seen."""
+
     group_key: str
     status: GroupStatus
     version: int

@@ -17,6 +17,8 @@ class OutcomeKind(StrEnum):
 
 @dataclass(frozen=True)
 class ApiCall:
+    """One Incident Manager call the bridge made (or, in a dry run, would make)."""
+
     operation: str
     #: The exact keyword arguments given to the boto3 client.
     params: dict[str, Any]
@@ -24,6 +26,8 @@ class ApiCall:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of one event: its kind, why, and the calls made for it."""
+
     kind: OutcomeKind
     reason: str
     calls: tuple[ApiCall, ...] = ()

@@ -24,6 +24,8 @@ CUSTOM_TITLE = "{title}"
 
 @dataclass(frozen=True)
 class RouteDecision:
+    """What one matching route decided for an event: plan, impact, title, links and grouping."""
+
     route_name: str
     response_plan_arn: str
     impact: int
@@ -37,6 +39,8 @@ class RouteDecision:
 
 @dataclass(frozen=True)
 class RouteTrace:
+    """Whether one route matched an event, and why (for `routes test` and the logs)."""
+
     route_name: str
     matched: bool
     reasons: tuple[str, ...]
@@ -44,6 +48,8 @@ class RouteTrace:
 
 @dataclass(frozen=True)
 class Routing:
+    """Every decision routing took for one event, or the `drop` route that stopped it."""
+
     decisions: tuple[RouteDecision, ...]
     #: Name of the `drop` route that stopped routing, if one did.
     dropped_by: str | None = None
@@ -55,6 +61,8 @@ class Routing:
 
 @dataclass(frozen=True)
 class Facts:
+    """What the matchers see of an alarm or a custom event."""
+
     alarm_name: str | None
     namespaces: tuple[str, ...]
     metric_names: tuple[str, ...]

@@ -44,6 +44,8 @@ class MemoryDeadLetters:
 
 @dataclass
 class Runtime:
+    """The bridge wired to its adapters for this container, and what it processed lately."""
+
     bridge: Bridge
     dead_letters: DeadLetters
     #: The latest outcomes, for the CLI and tests; bounded so a long-lived container does not grow.

@@ -28,6 +28,8 @@ class IncidentManagerMode(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
+    """The Lambda's environment, read once at cold start."""
+
     config_file: Path = BUNDLED_CONFIG
     incident_manager: IncidentManagerMode = IncidentManagerMode.LIVE
     dead_letter_queue_url: str | None = None

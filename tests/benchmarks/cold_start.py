@@ -92,6 +92,7 @@ if CHECK:
         "handler_file": _handler.__file__,
         "tracer_enabled": not _handler.tracer.disabled,
         "xray_sdk_imported": "aws_xray_sdk.core" in sys.modules,
+        "pydantic_imported": "pydantic" in sys.modules,
         "xray_patched": sorted(m.rsplit(".", 1)[0].rsplit(".", 1)[-1] for m in sys.modules
                                if m.startswith("aws_xray_sdk.ext.") and m.endswith(".patch")),
         "live_incident_manager": isinstance(_rt.bridge._lifecycle._incidents, Boto3IncidentManager),
@@ -152,11 +153,9 @@ from incident_bridge.tracing import build_tracer, xray_sdk_enabled
 build_tracer()
 _mark("build_tracer(): " + ("import aws_xray_sdk.core + patch botocore" if xray_sdk_enabled() else
       "no X-Ray SDK (tracing=active)"))
-import pydantic, pydantic.main
-_mark("import pydantic (the library, before any model)")
 from incident_bridge.runtime import Runtime, _group_store, _sqs_dead_letters
 from incident_bridge.settings import Settings
-_mark("import incident_bridge.runtime + settings (our modules, their pydantic models)")
+_mark("import incident_bridge.runtime + settings (the bridge's modules)")
 from incident_bridge.config import load_config
 _settings = Settings.from_environment()
 load_config(_settings.config_file)
@@ -444,6 +443,7 @@ def print_cold_init(samples: Mapping[str, Samples], facts: Mapping[str, Mapping[
     asset = Path(str(deployed["handler_file"])).parent.parent
     bytecode = "with its bytecode" if any(asset.rglob("*.pyc")) else "source only"
     print(f"    code from {asset} (the staged asset, {bytecode}), no .pyc written")
+    print(f"    pydantic imported: {deployed['pydantic_imported']}")
     print(f"(a+sdk) the same deployed with tracing=sdk: {_describe_tracer(facts['a+sdk'])}")
     print("(b) floor: import boto3 + boto3.client('ssm-incidents')")
     print(f"(a') = (a) with the asset {variant_label}, for information only")

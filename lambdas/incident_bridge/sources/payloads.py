@@ -69,6 +69,8 @@ def _unread_object(parent: Reader, key: str) -> dict[str, Any]:
 
 @dataclass(frozen=True, kw_only=True)
 class StatePayload:
+    """An alarm's `state` or `previousState`."""
+
     value: AlarmState
     reason: str
     reason_data: str | None
@@ -139,6 +141,8 @@ class AlarmDetailPayload:
 
 @dataclass(frozen=True, kw_only=True)
 class EventBridgeEnvelope:
+    """The fields every EventBridge event carries around its `detail`."""
+
     id: str
     detail_type: str
     source: str
