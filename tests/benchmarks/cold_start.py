@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS = ROOT / "lambdas"
 ALARM_EVENT = ROOT / "events" / "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
 
-PAIRS = 15
+PAIRS = 30  # fresh processes per arm: the machine is shared, and 15 left the median swinging by 0.05
 WARM_EVENTS = 2000
 WARM_UP = 50
 TRACEMALLOC_EVENTS = 300
