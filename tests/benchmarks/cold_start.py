@@ -2,23 +2,22 @@
 
 A script, not a test: it prints figures and asserts nothing about time.
 
-Cold init. Each sample is a fresh `python -c` process; the child times, with `time.perf_counter`, only the
-imports and client construction:
+Cold init. Each sample is a fresh `python -c` process of the runtime's interpreter (`.venv-lambda`, Python 3.13
+with only what the Lambda runtime and the Powertools layer provide, built by `make` where Python 3.13 exists;
+otherwise this interpreter). The child times, with `time.perf_counter`, only the imports and client construction:
   (a) `import incident_bridge.handler` with the environment the stack deploys by default: the code is loaded
-      from a directory staged by `infra.asset.stage_function_code` (the exact asset content: package + JSON
-      config), `INCIDENT_MANAGER_MODE=live` so the real `ssm-incidents` and `dynamodb` clients are built, and
-      tracing as the default `tracing=active` deploys it: Lambda's active tracing, `POWERTOOLS_TRACE_DISABLED`
-      from `infra.settings.static_environment`. The child gets the variables the Lambda service sets
+      from a directory staged by `infra.asset.stage_function_code` (the exact asset content: package, its
+      bytecode when synth could compile it, JSON config), `INCIDENT_MANAGER_MODE=live` so the real `ssm-incidents`
+      and `dynamodb` clients are built, and tracing as the default `tracing=active` deploys it (variables from
+      `infra.settings.static_environment`). The child gets the variables the Lambda service sets
       (`LAMBDA_TASK_ROOT` = the staged dir, which is also its working directory, as /var/task is;
-      `AWS_XRAY_CONTEXT_MISSING=LOG_ERROR`; `_X_AMZN_TRACE_ID` unset, as during init).
-      No bytecode is written (`PYTHONDONTWRITEBYTECODE`), because the asset ships no `.pyc` and /var/task is
-      read-only: Lambda compiles the package on every cold start, and so does this.
+      `AWS_XRAY_CONTEXT_MISSING=LOG_ERROR`; `_X_AMZN_TRACE_ID` unset, as during init). No bytecode is written
+      (`PYTHONDONTWRITEBYTECODE`): /var/task is read-only.
   (a+sdk) the same with `tracing=sdk`: Powertools' Tracer imports the X-Ray SDK and patches botocore.
-  (b) the floor: `import boto3` and `boto3.client("ssm-incidents")`, same environment.
-The venv's site-packages stand in for the Powertools layer and for the runtime's boto3.
+  (b) the floor: `import boto3` and `boto3.client("ssm-incidents")`, same interpreter and environment.
 Samples run alternately (a, b, a+sdk, a', c, a, b, ...); a' is (a) with the asset the other way (without its
-bytecode when the asset carries it, with bytecode when it does not) and c the design's
-lower bound (Powertools Logger and Metrics plus both clients, no pydantic and no bridge code), for information.
+bytecode when the asset carries it, with bytecode when it does not) and c the design's lower bound (Powertools
+Logger and Metrics plus both clients and the GC pause, no bridge code), for information.
 """
 
 from __future__ import annotations
