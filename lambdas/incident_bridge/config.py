@@ -73,7 +73,7 @@ class Match:
 
 @dataclass(frozen=True, kw_only=True)
 class RelatedUrl:
-    """A link on the incident (runbook, dashboard); `read_related_url` holds its limits."""
+    """A link on the incident (runbook, dashboard); `_read_related_url` holds its limits."""
 
     title: str
     url: str
@@ -326,8 +326,8 @@ def _group_by(route: Reader) -> tuple[str, ...] | None:
     return names
 
 
-def read_related_url(item: Reader) -> RelatedUrl:
-    """One `{title, url}` object (a route's related_urls; custom events carry the same shape)."""
+def _read_related_url(item: Reader) -> RelatedUrl:
+    """One `{title, url}` object of a route's related_urls."""
     item.only(_RELATED_URL_KEYS)
     return RelatedUrl(
         title=item.string("title", min_length=1, max_length=200),
@@ -338,7 +338,7 @@ def read_related_url(item: Reader) -> RelatedUrl:
 def _related_urls(route: Reader) -> tuple[RelatedUrl, ...] | None:
     if not route.has("related_urls"):
         return None
-    return tuple(read_related_url(item) for item in route.objects("related_urls"))
+    return tuple(_read_related_url(item) for item in route.objects("related_urls"))
 
 
 def _sns_topic_arns(config: Reader) -> tuple[str, ...]:

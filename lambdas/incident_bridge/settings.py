@@ -9,16 +9,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aws_lambda_powertools.shared.functions import strtobool
+
 from incident_bridge.errors import ConfigError
 from incident_bridge.reader import FieldError, Reader, shown
 
 T = TypeVar("T")
 
 BUNDLED_CONFIG = Path(__file__).parent / "defaults" / "bridge.yaml"
-
-# The spellings of a boolean environment variable that pydantic accepted, which deployed stacks may rely on.
-_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
-_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 
 
 class IncidentManagerMode(StrEnum):
@@ -64,7 +62,8 @@ def _given(variables: Reader, name: str, parse: Callable[[str], T]) -> T | None:
 
 
 def _boolean(text: str) -> bool:
-    spelled = text.strip().lower()
-    if spelled in _TRUE | _FALSE:
-        return spelled in _TRUE
-    raise ValueError(f"expected true or false (or 1/0, yes/no, on/off), got {shown(text)}")
+    # Powertools' spellings (1/0, yes/no, on/off, ...): the ones its own switches and, before, pydantic accepted.
+    try:
+        return strtobool(text.strip())
+    except ValueError:
+        raise ValueError(f"expected true or false (or 1/0, yes/no, on/off), got {shown(text)}") from None
