@@ -14,12 +14,12 @@ KNOWN_FIELDS = (
 )
 # What an unknown key's message lists as known, per object: both spellings of `continue` and `detail-type` are.
 CONFIG_KEYS = (
-    "default, fallback_response_plan_arn, flap_window_seconds, incident_check_seconds, lookup_alarm_tags, routes, "
-    "sns_topic_arns"
+    "default, fallback_response_plan_arn, flap_window_seconds, incident_check_seconds, inhibit_rules, "
+    "lookup_alarm_tags, routes, silences, sns_topic_arns, time_intervals"
 )
 ROUTE_KEYS = (
-    "auto_resolve, continue, continue_, drop, group_by, impact, impact_tag, match, name, related_url_tags, "
-    "related_urls, response_plan_arn, title"
+    "active_time_intervals, auto_resolve, continue, continue_, drop, group_by, impact, impact_tag, match, "
+    "mute_time_intervals, name, related_url_tags, related_urls, response_plan_arn, title"
 )
 MATCH_KEYS = (
     "account, alarm_name, alarm_name_regex, detail, detail-type, detail_type, dimensions, metric_name, namespace, "
@@ -54,4 +54,32 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     ("sns-topic-arn", {"sns_topic_arns": ["arn:aws:sqs:us-east-1:123456789012:alarms"]},
      f"sns_topic_arns.0: 'arn:aws:sqs:us-east-1:123456789012:alarms' does not match {SNS_PATTERN}"),
     ("routes-not-a-list", {"routes": {"name": "a"}}, "routes: expected a list, got an object"),
+    ("unknown-mute-interval", {"time_intervals": [{"name": "nightly", "time_intervals": []}],
+                               "routes": [{"name": "a", "mute_time_intervals": ["nigthly"]}]},
+     "routes.0.mute_time_intervals.0: unknown time interval 'nigthly' (known: nightly)"),
+    ("unknown-active-interval", {"routes": [{"name": "a", "active_time_intervals": ["office"]}]},
+     "routes.0.active_time_intervals.0: unknown time interval 'office' (known: none defined under time_intervals)"),
+    ("bad-time-zone", {"time_intervals": [{"name": "n", "time_intervals": [{"location": "Europe/Berln"}]}]},
+     "time_intervals.0.time_intervals.0.location: unknown time zone 'Europe/Berln' (expected an IANA name such as "
+     "Europe/Berlin)"),
+    ("bad-weekday", {"time_intervals": [{"name": "n", "time_intervals": [{"weekdays": ["mon"]}]}]},
+     "time_intervals.0.time_intervals.0.weekdays.0: 'mon' is not one of sunday, monday, tuesday, wednesday, "
+     "thursday, friday, saturday"),
+    ("silence-without-matcher", {"silences": [{"id": "s", "starts_at": "2026-12-01T22:00:00Z",
+                                               "ends_at": "2026-12-02T00:00:00Z", "created_by": "a", "comment": "c"}]},
+     "silences.0.match: a silence needs at least one matcher"),
+    ("silence-ends-first", {"silences": [{"id": "s", "match": {"alarm_name": "web-*"},
+                                          "starts_at": "2026-12-01T22:00:00Z", "ends_at": "2026-12-01T21:00:00Z",
+                                          "created_by": "a", "comment": "c"}]},
+     "silences.0: ends_at 2026-12-01T21:00:00+00:00 must come after starts_at"),
+    ("silence-naive-time", {"silences": [{"id": "s", "match": {"alarm_name": "web-*"},
+                                          "starts_at": "2026-12-01T22:00:00", "ends_at": "2026-12-02T00:00:00Z",
+                                          "created_by": "a", "comment": "c"}]},
+     "silences.0.starts_at: 2026-12-01T22:00:00 has no UTC offset (write 2026-12-01T22:00:00Z or +01:00)"),
+    ("inhibit-unknown-label", {"inhibit_rules": [{"source_matchers": {"alarm_name": "h"},
+                                                  "target_matchers": {"alarm_name": "s"}, "equal": ["regoin"]}]},
+     "inhibit_rules.0.equal.0: unknown label 'regoin' (known: account, alarm_arn, alarm_name, detail_type, "
+     "metric_name, namespace, region, source, state, tag:<key>, dimension:<name>, detail:<path>)"),
+    ("inhibit-without-target", {"inhibit_rules": [{"source_matchers": {"alarm_name": "h"}}]},
+     "inhibit_rules.0.target_matchers: required (a matcher object, as a route's match)"),
 ]  # fmt: skip

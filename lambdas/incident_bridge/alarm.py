@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from incident_bridge.quiet.mute import MuteWindow
 
 
 class AlarmState(StrEnum):
@@ -67,6 +70,10 @@ class NormalizedAlarm:
     actions_suppressed_by: str | None = None
     actions_suppressed_reason: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    #: The CloudWatch alarm mute rule window the event was sent in (`detail.muteDetail`), if any.
+    mute_window: MuteWindow | None = None
+    #: When the event was sent (EventBridge `time`); a mute window is judged at this time.
+    sent_at: datetime | None = None
     #: Identity of this delivery (EventBridge `id`, SNS `MessageId`, or alarm ARN + state time),
     #: the seed of the idempotent client token.
     event_id: str

@@ -14,10 +14,14 @@ import re
 import string
 from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields, is_dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from incident_bridge.errors import ConfigError
+from incident_bridge.quiet.inhibition import INHIBIT_RULE_KEYS, InhibitRule
+from incident_bridge.quiet.intervals import NamedTimeInterval, read_named_intervals
+from incident_bridge.quiet.silences import SILENCE_KEYS, Silence, check_silence, parse_moment
 from incident_bridge.reader import FieldError, Reader, kind_of, shown
 
 P = ParamSpec("P")
@@ -98,6 +102,11 @@ class Route:
     auto_resolve: bool | None = None
     continue_: bool = field(default=False, metadata={_KEY: "continue"})
     drop: bool = False
+    #: Names of `time_intervals` during which this route pages nobody (Alertmanager's mute_time_intervals).
+    #: Not inherited from `default`: each route says its own, as in Alertmanager.
+    mute_time_intervals: tuple[str, ...] = ()
+    #: Names of `time_intervals` outside which this route pages nobody (Alertmanager's active_time_intervals).
+    active_time_intervals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +138,13 @@ class BridgeConfig:
     incident_check_seconds: int = 0
     #: Plan that Incident Manager's native alarm action starts when the bridge itself is broken (self-monitoring).
     fallback_response_plan_arn: str | None = None
+    #: Named time intervals in Alertmanager's format, for routes' mute_time_intervals / active_time_intervals.
+    time_intervals: tuple[NamedTimeInterval, ...] = ()
+    #: Silences kept in git (live ones are in the state table, from `incident-bridge silence add`).
+    silences: tuple[Silence, ...] = ()
+    #: While an alarm matching `source_matchers` fires, alarms matching `target_matchers` with the same `equal`
+    #: labels stay quiet.
+    inhibit_rules: tuple[InhibitRule, ...] = ()
 
     def response_plan_arns(self) -> tuple[str, ...]:
         """Every plan the bridge may start incidents in; IAM grants exactly these."""
@@ -230,6 +246,12 @@ def _read_config(document: object, problems: _Problems) -> BridgeConfig | None:
     items = problems.read([], config.objects, "routes")
     routes = tuple(Route(**_read_route_fields(item, problems, plan_required=False)) for item in items)
     problems.read(None, _check_unique_names, routes)
+    intervals = problems.read((), read_named_intervals, config)
+    known_intervals = {interval.name for interval in intervals}
+    for item in items:
+        problems.read(None, _check_interval_names, item, known_intervals)
+    if default is not None:
+        problems.read(None, _check_interval_names, default, known_intervals)
     given = _present(
         {
             "sns_topic_arns": problems.read(None, _sns_topic_arns, config),
@@ -241,6 +263,9 @@ def _read_config(document: object, problems: _Problems) -> BridgeConfig | None:
             "fallback_response_plan_arn": problems.read(
                 None, config.optional_string, "fallback_response_plan_arn", pattern=_RESPONSE_PLAN_ARN
             ),
+            "time_intervals": intervals or None,
+            "silences": tuple(_read_silences(config, problems)) or None,
+            "inhibit_rules": tuple(_read_inhibit_rules(config, problems)) or None,
         }
     )
     return None if default_route is None else BridgeConfig(default=default_route, routes=routes, **given)
@@ -280,6 +305,8 @@ def _read_route_fields(route: Reader, problems: _Problems, *, plan_required: boo
             "auto_resolve": read(None, _optional_boolean, route, "auto_resolve"),
             "continue_": read(None, _optional_boolean, route, _spelled(route, "continue", "continue_")),
             "drop": read(None, _optional_boolean, route, "drop"),
+            "mute_time_intervals": read(None, _optional_strings, route, "mute_time_intervals"),
+            "active_time_intervals": read(None, _optional_strings, route, "active_time_intervals"),
         }
     )
 
@@ -426,8 +453,8 @@ _MATCHER_READERS: dict[str, Callable[[Reader, str], object]] = {
 }
 
 
-def _read_match(route: Reader, problems: _Problems) -> Match | None:
-    match = route.optional_obj("match")
+def _read_match(route: Reader, problems: _Problems, key: str = "match") -> Match | None:
+    match = route.optional_obj(key)
     if match is None:
         return None
     problems.read(None, match.only, _MATCH_KEYS)
@@ -438,6 +465,89 @@ def _read_match(route: Reader, problems: _Problems) -> Match | None:
         for spec in fields(Match)
     }
     return Match(**given)
+
+
+def parse_match(document: object, *, origin: str) -> Match:
+    """A matcher object on its own (a live silence's), validated as a route's `match`."""
+    problems = _Problems()
+    match = problems.read(None, _read_match, Reader({"match": document}), problems)
+    if match is None or problems.found:
+        raise ConfigError(f"{origin}: {problems}")
+    return match
+
+
+# ---- quiet: time intervals, silences, inhibition ----
+
+
+def _check_interval_names(route: Reader, known: set[str]) -> None:
+    for key in ("mute_time_intervals", "active_time_intervals"):
+        for path, name in route.items(key):
+            if isinstance(name, str) and name not in known:
+                listed = ", ".join(sorted(known)) or "none defined under time_intervals"
+                raise FieldError(path, f"unknown time interval {name!r} (known: {listed})")
+
+
+def _read_silences(config: Reader, problems: _Problems) -> list[Silence]:
+    silences = []
+    for item in problems.read([], config.objects, "silences"):
+        silence = problems.read(None, _read_silence, item, problems)
+        if silence is not None:
+            silences.append(silence)
+    ids = [silence.id for silence in silences]
+    duplicates = sorted({silence_id for silence_id in ids if ids.count(silence_id) > 1})
+    if duplicates:
+        problems.found.append(FieldError("silences", f"silence ids must be unique: {', '.join(duplicates)}"))
+    return silences
+
+
+def _read_silence(item: Reader, problems: _Problems) -> Silence | None:
+    item.only(SILENCE_KEYS)
+    match = _read_match(item, problems)
+    if match is None or match == Match():
+        raise FieldError(item.at("match"), "a silence needs at least one matcher")
+    silence = Silence(
+        id=item.string("id", min_length=1),
+        match=match,
+        starts_at=item.convert("starts_at", parse_moment),
+        ends_at=item.convert("ends_at", parse_moment),
+        created_by=item.string("created_by"),
+        comment=item.string("comment"),
+    )
+    try:
+        check_silence(silence)
+    except ValueError as error:
+        raise FieldError(item.path, str(error)) from None
+    return silence
+
+
+def _read_inhibit_rules(config: Reader, problems: _Problems) -> list[InhibitRule]:
+    rules = []
+    for item in problems.read([], config.objects, "inhibit_rules"):
+        problems.read(None, item.only, INHIBIT_RULE_KEYS)
+        source = problems.read(None, _read_match, item, problems, "source_matchers")
+        target = problems.read(None, _read_match, item, problems, "target_matchers")
+        equal = problems.read((), _label_names, item, "equal")
+        if source is None or target is None:
+            missing = "source_matchers" if source is None else "target_matchers"
+            problems.found.append(FieldError(item.at(missing), "required (a matcher object, as a route's match)"))
+            continue
+        rules.append(InhibitRule(source_matchers=source, target_matchers=target, equal=equal))
+    return rules
+
+
+def _label_names(item: Reader, key: str) -> tuple[str, ...]:
+    names = item.strings(key)
+    for index, name in enumerate(names):
+        prefix, _, rest = name.partition(":")
+        if name not in LABEL_NAMES and not (prefix in {"tag", "dimension", "detail"} and rest):
+            known = ", ".join(sorted(LABEL_NAMES))
+            raise FieldError(item.at(f"{key}.{index}"), f"unknown label {name!r} (known: {known}, tag:<key>, "
+                             "dimension:<name>, detail:<path>)")  # fmt: skip
+    return names
+
+
+#: Labels `equal` may name, besides `tag:<key>`, `dimension:<name>` and `detail:<path>`.
+LABEL_NAMES = GROUP_FIELDS | {"state", "source", "detail_type"}
 
 
 # ---- writing ----
@@ -454,6 +564,8 @@ def _json_ready(value: object) -> object:
         return [_json_ready(item) for item in value]
     if isinstance(value, dict):
         return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, datetime):
+        return value.isoformat()
     return value
 
 

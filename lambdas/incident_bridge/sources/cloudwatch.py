@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from incident_bridge.alarm import AlarmKind, AlarmMetric, Delivery, NormalizedAlarm
 from incident_bridge.arns import alarm_arn, is_account, is_region, parse_alarm_arn, partition_of_region
 from incident_bridge.errors import InvalidEvent
+from incident_bridge.sources.mute import mute_window_of
 from incident_bridge.sources.payloads import AlarmActionEvent, AlarmDetailPayload, AlarmStateChangeEvent
 
 
@@ -22,7 +24,8 @@ def from_eventbridge(event: AlarmStateChangeEvent, raw: Mapping[str, Any]) -> No
     if arn is None:
         _require_location(envelope.account, envelope.region)
         arn = alarm_arn(partition_of_region(envelope.region), envelope.region, envelope.account, detail.alarm_name)
-    return _normalize(detail, arn, envelope.id, Delivery.EVENTBRIDGE, raw)
+    alarm = _normalize(detail, arn, envelope.id, Delivery.EVENTBRIDGE, raw)
+    return replace(alarm, mute_window=mute_window_of(raw.get("detail")), sent_at=envelope.time)
 
 
 def from_alarm_action(event: AlarmActionEvent, raw: Mapping[str, Any]) -> NormalizedAlarm:
