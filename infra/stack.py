@@ -27,6 +27,8 @@ class IncidentBridgeStack(Stack):
         CfnOutput(self, "ApplicationBusName", value=self.bridge.ingest.application_bus.event_bus_name)
         CfnOutput(self, "FunctionName", value=self.bridge.bridge_function.function.function_name)
         CfnOutput(self, "DashboardName", value=self.bridge.monitoring.dashboard.dashboard_name)
+        # `incident-bridge silence add|list|expire --state-table` keeps live silences in this table.
+        CfnOutput(self, "StateTableName", value=self.bridge.state.table.table_name)
         self._explain_nag_findings(settings)
 
     def _explain_nag_findings(self, settings: DeploySettings) -> None:

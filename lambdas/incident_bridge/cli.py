@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from incident_bridge.errors import ConfigError
 from incident_bridge.outcome import Outcome, OutcomeKind
+from incident_bridge.silence_cli import add_silence_commands
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -51,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("--json", action="store_true", help="one JSON object per event per line")
     invoke.add_argument("--verbose", action="store_true", help="show the Lambda's own log lines on stderr")
     invoke.set_defaults(command=_invoke)
+
+    add_silence_commands(commands)
 
     routes = commands.add_parser("routes", help="explain routing").add_subparsers(required=True, metavar="ACTION")
     routes_test = routes.add_parser("test", help="which route an event takes, why, and the plan, impact and title")

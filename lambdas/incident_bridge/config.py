@@ -476,6 +476,25 @@ def parse_match(document: object, *, origin: str) -> Match:
     return match
 
 
+def parse_silence(document: object, *, origin: str) -> Silence:
+    """One silence on its own (a live one, from the state table or the CLI), validated as `silences:` items are."""
+    problems = _Problems()
+    silence = problems.read(None, _read_silence, Reader(document), problems)
+    if silence is None or problems.found:
+        raise ConfigError(f"{origin}: {problems}")
+    return silence
+
+
+def match_document(match: Match) -> dict[str, Any]:
+    """The matchers as a route's `match` spells them (absent ones as None)."""
+    return _document_of(match)
+
+
+def silence_document(silence: Silence) -> dict[str, Any]:
+    """The silence as `silences:` spells it; `parse_silence` reads it back equal."""
+    return _document_of(silence)
+
+
 # ---- quiet: time intervals, silences, inhibition ----
 
 

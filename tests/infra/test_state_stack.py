@@ -176,3 +176,14 @@ def test_the_record_wildcards_are_the_only_suppressed_resource_wildcards(two_pla
 
     # Then it is X-Ray's "*" and each plan's incident records, nothing about the table
     assert applies_to == {"Resource::*", f"Resource::{CHECKOUT_RECORDS}", f"Resource::{PAYMENTS_RECORDS}"}
+
+
+def test_the_state_tables_name_is_an_output_for_the_silence_commands(default_stack: SynthesizedStack) -> None:
+    # Given the stack synthesized from the default context
+    table_id, _ = only(default_stack.resources("AWS::DynamoDB::GlobalTable"))
+
+    # When we read the stack outputs
+    outputs = default_stack.template.find_outputs("StateTableName")
+
+    # Then the table's name (its Ref), which `incident-bridge silence ... --state-table` takes, is one of them
+    assert outputs["StateTableName"]["Value"] == {"Ref": table_id}
