@@ -1,4 +1,4 @@
-"""`incident-bridge`: run the real handler on sample events, locally, and see what Incident Manager would get.
+"""incident-bridge: run the real handler on sample events, locally, and see what Incident Manager would get.
 
 Dry run is the default: an in-process Incident Manager validates every request against botocore's model and
 answers like the real API. `--live` calls the real API with the default AWS credential chain.
@@ -18,31 +18,94 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from incident_bridge.errors import ConfigError
+from incident_bridge import __version__
+from incident_bridge.errors import ConfigError, ConfigSyntaxError
 from incident_bridge.outcome import Outcome, OutcomeKind
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
+    from incident_bridge.bridge import Routed
+    from incident_bridge.config import BridgeConfig
+
+#: Exit codes, as `--help` documents them.
+EXIT_OK = 0
+EXIT_REJECTED = 1  # some event rejected, or the configuration invalid
+EXIT_USAGE = 2  # bad arguments, a missing file, or no AWS credentials / region for a command that calls AWS
+
+EXIT_CODES = """exit codes:
+  0  every event processed and none rejected; the configuration valid
+  1  some event rejected; the configuration invalid
+  2  usage error: bad arguments, a file that cannot be read, no AWS credentials or region (with --live, redrive)"""
+
+EXAMPLES = """examples:
+  incident-bridge invoke events/eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json
+  incident-bridge routes test events/eventbridge-composite-alarm-ALARM-suppressed-waitperiod-awsdocs.json
+  incident-bridge config check examples/bridge.teams.yaml"""
+
+
+class UsageError(Exception):
+    """A problem with how the command was called: printed with the subcommand's usage, exit code 2."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+
+
+class EnvironmentProblem(Exception):
+    """The command cannot run here as asked (no AWS credentials, no region): what is missing and how to set it."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        # argparse has printed the (sub)command's usage and the error, or --help / --version.
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
         code: int = args.command(args)
+    except UsageError as error:
+        error.parser.print_usage(sys.stderr)
+        print(f"{error.parser.prog}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except EnvironmentProblem as error:
+        print(f"{args.parser.prog}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigSyntaxError as error:
+        print(error, file=sys.stderr)
+        return EXIT_REJECTED
     except ConfigError as error:
         print(f"incident-bridge: configuration error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_REJECTED
     return code
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="incident-bridge", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    invoke = commands.add_parser("invoke", help="run the handler on event files, in order, sharing state")
+    parser = _command_parser(
+        argparse.ArgumentParser,
+        prog="incident-bridge",
+        description=__doc__.splitlines()[0].removeprefix("incident-bridge: ").capitalize(),
+        epilog=f"{EXAMPLES}\n\n{EXIT_CODES}",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND", title="commands")
+
+    invoke = _subcommand(
+        commands,
+        "invoke",
+        help="run the handler on event files, in order, sharing state",
+        description="Runs the real handler on each event file, in order, as consecutive deliveries from the queue: "
+        "a later file can join the incident an earlier one started. Dry run unless --live.",
+        examples=[
+            "incident-bridge invoke events/eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json",
+            "incident-bridge invoke --json events/*.json",
+            "AWS_PROFILE=ops AWS_REGION=eu-west-1 incident-bridge invoke --live --state-table NAME FILE",
+        ],
+    )
     invoke.add_argument("events", nargs="+", type=Path, metavar="EVENT_FILE")
-    invoke.add_argument("--config", type=Path, help="bridge configuration (YAML or JSON); default: bundled")
-    invoke.add_argument("--live", action="store_true", help="call the real Incident Manager API")
+    invoke.add_argument("--config", type=Path, help="bridge configuration (YAML or JSON); default: the bundled one")
+    invoke.add_argument("--live", action="store_true", help="call the real Incident Manager API (AWS credentials)")
     invoke.add_argument(
         "--state-table",
         metavar="NAME",
@@ -52,19 +115,51 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("--verbose", action="store_true", help="show the Lambda's own log lines on stderr")
     invoke.set_defaults(command=_invoke)
 
-    routes = commands.add_parser("routes", help="explain routing").add_subparsers(required=True, metavar="ACTION")
-    routes_test = routes.add_parser("test", help="which route an event takes, why, and the plan, impact and title")
+    routes = commands.add_parser("routes", help="explain routing", description="Explain routing.")
+    routes.set_defaults(parser=routes)
+    routes_actions = routes.add_subparsers(required=True, metavar="ACTION", title="actions")
+    routes_test = _subcommand(
+        routes_actions,
+        "test",
+        help="which route an event takes, why, and what invoke does with it",
+        description="Shows each route's verdict on the event and why, the decision (plan, impact, title, group), "
+        "then the outcome: what invoke does with this event alone. The same code as invoke decides.",
+        examples=[
+            "incident-bridge routes test --config examples/bridge.teams.yaml "
+            "events/eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
+        ],
+    )
     routes_test.add_argument("event", type=Path, metavar="EVENT_FILE")
-    routes_test.add_argument("--config", type=Path, help="bridge configuration; default: bundled")
+    routes_test.add_argument("--config", type=Path, help="bridge configuration; default: the bundled one")
     routes_test.set_defaults(command=_routes_test)
 
-    config = commands.add_parser("config", help="configuration tools").add_subparsers(required=True, metavar="ACTION")
-    config_check = config.add_parser("check", help="validate a configuration file and print its errors")
+    config = commands.add_parser("config", help="configuration tools", description="Configuration tools.")
+    config.set_defaults(parser=config)
+    config_actions = config.add_subparsers(required=True, metavar="ACTION", title="actions")
+    config_check = _subcommand(
+        config_actions,
+        "check",
+        help="validate a configuration file: its errors, then warnings (routes that can never match)",
+        description="Validates a configuration file with the model the Lambda and cdk synth use. Prints every "
+        "error; for a valid file, warnings about routes that can never be reached or matchers that can never fire.",
+        examples=["incident-bridge config check examples/bridge.teams.yaml"],
+    )
     config_check.add_argument("file", type=Path, metavar="FILE")
+    config_check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     config_check.set_defaults(command=_config_check)
 
-    redrive = commands.add_parser(
-        "redrive", help="move dead-lettered messages back for reprocessing (after a fix), reporting what moved"
+    redrive = _subcommand(
+        commands,
+        "redrive",
+        help="move dead-lettered messages back for reprocessing (after a fix), reporting what moved",
+        description="Moves dead-lettered messages back to the queue they came from, printing one line per message "
+        "(id, error class, reason). Uses the default AWS credential chain.",
+        examples=[
+            "incident-bridge redrive --queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/DLQ --dry-run",
+            "incident-bridge redrive --queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/DLQ --max 50",
+        ],
+        exit_codes="exit codes:\n  0  every message moved\n  1  some message could not be moved\n"
+        "  2  usage error, no AWS credentials, or the queues could not be read",
     )
     redrive.add_argument("--queue-url", required=True, help="URL of the dead-letter queue")
     redrive.add_argument(
@@ -79,6 +174,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_parser(factory: Any, **kwargs: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = factory(formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+    parser.set_defaults(parser=parser)
+    return parser
+
+
+def _subcommand(
+    commands: Any,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    examples: Sequence[str],
+    exit_codes: str = EXIT_CODES,
+) -> argparse.ArgumentParser:
+    import textwrap
+
+    shown = "\n".join(f"  {example}" for example in examples)
+    return _command_parser(
+        commands.add_parser,
+        name=name,
+        help=help,
+        description=textwrap.fill(description, 100),
+        epilog=f"examples:\n{shown}\n\n{exit_codes}",
+    )
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -89,52 +211,94 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _readable_file(args: argparse.Namespace, path: Path, what: str) -> Path:
+    """A file the command needs; one that cannot be read is a usage error (exit 2), named with the reason."""
+    if not path.is_file():
+        reason = "no such file" if not path.exists() else "not a file"
+        raise UsageError(args.parser, f"{what} {path}: {reason}")
+    if not os.access(path, os.R_OK):
+        raise UsageError(args.parser, f"{what} {path}: not readable (permission denied)")
+    return path
+
+
+def _load_config_for(args: argparse.Namespace) -> BridgeConfig:
+    from incident_bridge.config import load_config
+    from incident_bridge.settings import BUNDLED_CONFIG
+
+    path = BUNDLED_CONFIG if args.config is None else _readable_file(args, args.config, "configuration file")
+    return load_config(path)
+
+
 # ---- config check / routes test ----
 
 
 def _config_check(args: argparse.Namespace) -> int:
+    from incident_bridge.cli.checks import warnings_for
     from incident_bridge.config import load_config
 
+    _readable_file(args, args.file, "configuration file")
     try:
         config = load_config(args.file)
+    except ConfigSyntaxError as error:
+        print(error, file=sys.stderr)
+        return EXIT_REJECTED
     except ConfigError as error:
         print(f"{args.file}: invalid", file=sys.stderr)
         for problem in str(error).removeprefix(f"{args.file}: ").split("; "):
             print(f"  - {problem}", file=sys.stderr)
-        return 1
+        return EXIT_REJECTED
     plans = ", ".join(config.response_plan_arns())
     print(f"{args.file}: valid: {len(config.routes)} route(s) and the default; response plans: {plans}")
-    return 0
+    warnings = warnings_for(config)
+    for warning in warnings:
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
+    return EXIT_REJECTED if warnings and args.strict else EXIT_OK
 
 
 def _routes_test(args: argparse.Namespace) -> int:
-    from incident_bridge.config import load_config
-    from incident_bridge.errors import InvalidEvent
-    from incident_bridge.routing import route
-    from incident_bridge.settings import BUNDLED_CONFIG
-    from incident_bridge.sources import NotActionable, parse_event
+    from incident_bridge.adapters.dry_run import DryRunIncidentManager
+    from incident_bridge.adapters.memory_groups import MemoryGroupStore
+    from incident_bridge.bridge import Bridge, decide, not_json
 
-    config = load_config(args.config or BUNDLED_CONFIG)
+    _readable_file(args, args.event, "event file")
+    config = _load_config_for(args)
     try:
-        subject = parse_event(json.loads(args.event.read_text(encoding="utf-8")))
-    except (OSError, ValueError, InvalidEvent) as error:
-        print(f"{args.event}: not routable: {error}")
-        return 1
-    if isinstance(subject, NotActionable):
-        print(f"{args.event}: not routed: {subject.reason}")
-        return 0
-    routing = route(subject, config)
+        raw = json.loads(args.event.read_text(encoding="utf-8", errors="replace"))
+    except ValueError as error:
+        decided: Outcome | Routed = not_json(error)
+    else:
+        decided = decide(raw, config)
+    if not isinstance(decided, Outcome):
+        _print_routing(decided, sys.stdout)
+    outcome = decided if isinstance(decided, Outcome) else decided.stopped
+    if outcome is None:
+        # What `invoke` does with this event alone: the same bridge, on a fresh dry-run Incident Manager and groups.
+        outcome = Bridge(config, DryRunIncidentManager(), MemoryGroupStore()).handle(raw)
+    print(f"outcome: {outcome.kind.value}: {outcome.reason}")
+    return EXIT_REJECTED if outcome.kind is OutcomeKind.REJECTED else EXIT_OK
+
+
+def _print_routing(routed: Routed, out: TextIO) -> None:
+    from incident_bridge.lifecycle import group_key
+
+    routing = routed.routing
     for trace in routing.trace:
-        print(f"{'MATCH' if trace.matched else 'no   '}  {trace.route_name}: {'; '.join(trace.reasons)}")
+        out.write(f"{'MATCH' if trace.matched else 'no   '}  {trace.route_name}: {'; '.join(trace.reasons)}\n")
     for decision in routing.decisions:
-        print(f"=> route {decision.route_name}: plan {decision.response_plan_arn}, impact {decision.impact}")
-        print(f"   title: {decision.title}")
+        group = group_key(routed.subject, decision)
+        if routed.recovering:
+            then = "resolved once every alarm of the group is OK" if decision.auto_resolve else "left open for humans"
+            out.write(f"=> route {decision.route_name}: recovery noted on the group's open incident, {then}\n")
+            out.write(f"   group: {group}\n")
+            continue
+        out.write(f"=> route {decision.route_name}: plan {decision.response_plan_arn}, impact {decision.impact}\n")
+        out.write(f"   title: {decision.title}\n")
         for url in decision.related_urls:
-            print(f"   related: {url.title} <{url.url}>")
+            out.write(f"   related: {url.title} <{url.url}>\n")
+        out.write(f"   group: {group}\n")
     if routing.dropped_by:
         after = "routing stops; the incidents above still open" if routing.decisions else "no incident"
-        print(f"=> dropped by route {routing.dropped_by}: {after}")
-    return 0
+        out.write(f"=> dropped by route {routing.dropped_by}: {after}\n")
 
 
 # ---- invoke ----
@@ -158,6 +322,14 @@ class LambdaContextStandIn:
 
 
 def _invoke(args: argparse.Namespace) -> int:
+    for path in args.events:
+        _readable_file(args, path, "event file")
+    if args.config is not None:
+        _readable_file(args, args.config, "configuration file")
+    if args.state_table and not args.live:
+        raise UsageError(args.parser, "--state-table needs --live (a dry run keeps its groups in memory)")
+    if args.live:
+        _check_aws_session("--live calls the real Incident Manager API")
     handler = _load_handler(config=args.config, live=args.live, verbose=args.verbose, state_table=args.state_table)
     results = [(path, _invoke_one(handler, path, index)) for index, path in enumerate(args.events)]
     if args.json:
@@ -165,7 +337,30 @@ def _invoke(args: argparse.Namespace) -> int:
             print(json.dumps(outcome_json(str(path), outcome), default=_json_default, ensure_ascii=False))
     else:
         print_table(results, sys.stdout)
-    return 0
+    rejected = any(outcome.kind is OutcomeKind.REJECTED for _, outcome in results)
+    return EXIT_REJECTED if rejected else EXIT_OK
+
+
+def _check_aws_session(why: str) -> None:
+    """Credentials and a region, found the way boto3 finds them; what is missing and how to set it otherwise."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        session = boto3.Session()
+        credentials = session.get_credentials()
+    except BotoCoreError as error:
+        raise EnvironmentProblem(f"cannot read the AWS configuration: {error}") from None
+    if credentials is None:
+        raise EnvironmentProblem(
+            f"no AWS credentials found; {why}. Set AWS_PROFILE to a profile of ~/.aws/config (after 'aws configure' "
+            "or 'aws sso login'), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+        )
+    if session.region_name is None:
+        raise EnvironmentProblem(
+            f"no AWS region set; {why}. Set AWS_REGION (for example AWS_REGION=eu-west-1), or 'region' in your "
+            "AWS profile: the region of your Incident Manager replication set."
+        )
 
 
 def _load_handler(*, config: Path | None, live: bool, verbose: bool, state_table: str | None = None) -> ModuleType:
@@ -180,7 +375,9 @@ def _load_handler(*, config: Path | None, live: bool, verbose: bool, state_table
         os.environ["BRIDGE_CONFIG_FILE"] = str(config)
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "incident-bridge")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "IncidentBridge")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    if not live:
+        # A dry run calls nothing; the sample ARNs' region. A live run uses the caller's (checked above).
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     if not verbose:
@@ -275,6 +472,7 @@ _QUEUE_URL_REGION = re.compile(r"^https?://(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.qu
 def _redrive(args: argparse.Namespace) -> int:
     from incident_bridge.adapters.redrive import DeadLetterRedrive, RedriveError, RedrivenMessage
 
+    _check_aws_session("redrive reads and writes the SQS queues")
     moved = failed = listed = 0
     try:
         redrive = DeadLetterRedrive(_sqs_client(args.queue_url), args.queue_url)
@@ -295,10 +493,10 @@ def _redrive(args: argparse.Namespace) -> int:
         print(f"incident-bridge: redrive: {error}", file=sys.stderr)
         if listed:
             print(f"moved: {moved}, failed: {failed}")
-        return 2
+        return EXIT_USAGE
     summary = f"moved: {moved}, failed: {failed}"
     print(f"{summary}, would move: {listed}" if args.dry_run else summary)
-    return 1 if failed else 0
+    return EXIT_REJECTED if failed else EXIT_OK
 
 
 def _sqs_client(queue_url: str) -> SQSClient:
