@@ -119,7 +119,11 @@ def _add(args: argparse.Namespace) -> int:
         return 2
     from incident_bridge.adapters.silence_table import SilenceError
 
-    silence = new_silence(args, datetime.now(UTC))
+    try:
+        silence = new_silence(args, datetime.now(UTC))
+    except ConfigError as error:  # a bad --match, --duration or --start: a usage error
+        print(f"incident-bridge: silence add: {error}", file=sys.stderr)
+        return 2
     try:
         store.add(silence)
     except (SilenceError, TransientApiError) as error:
@@ -202,10 +206,16 @@ def _store(args: argparse.Namespace, action: str) -> DynamoSilenceStore | None:
         )
         return None
     import boto3
+    from botocore.exceptions import BotoCoreError
 
     from incident_bridge.adapters.silence_table import DynamoSilenceStore
 
-    return DynamoSilenceStore(boto3.client("dynamodb"), table)
+    try:
+        client = boto3.client("dynamodb")
+    except BotoCoreError as error:  # no region configured
+        print(f"incident-bridge: silence {action}: cannot create a DynamoDB client: {error}", file=sys.stderr)
+        return None
+    return DynamoSilenceStore(client, table)
 
 
 def _user() -> str:
