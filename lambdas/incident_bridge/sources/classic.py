@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from incident_bridge.alarm import AlarmMetric, AlarmState, Delivery, NormalizedAlarm
-from incident_bridge.arns import alarm_arn, is_account, is_region, parse_alarm_arn, partition_of_region
+from incident_bridge.aws import alarm_arn, is_account, is_region, parse_alarm_arn, partition_of_region
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.sources.cloudwatch import alarm_kind
 from incident_bridge.sources.payloads import MalformedPayload, is_classic_alarm, parse_aws_timestamp
