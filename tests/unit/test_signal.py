@@ -124,7 +124,8 @@ def test_an_alarm_carries_typed_related_items_in_order() -> None:
 
     # Then its related items are typed: its console page, its metric query, then the instance
     origin, query, instance = signal.related
-    assert isinstance(origin, Link) and origin.role is LinkRole.ORIGIN
+    assert isinstance(origin, Link)
+    assert origin.role is LinkRole.ORIGIN
     assert origin.url.endswith("#alarmsV2:alarm/ServerCpuTooHigh")
     assert isinstance(query, MetricQuery)
     assert query.families() == frozenset({"family:AWS/EC2/CPUUtilization"})
@@ -142,7 +143,8 @@ def test_an_ok_alarm_is_a_recovering_signal_and_a_suppressed_one_is_not_actionab
     recovering, suppressed = parse_event(raw), parse_event(load_event(SUPPRESSED))
 
     # Then the first recovers, the second is ignored by the source with the suppressor named
-    assert isinstance(recovering, Signal) and recovering.status is SignalStatus.RECOVERING
+    assert isinstance(recovering, Signal)
+    assert recovering.status is SignalStatus.RECOVERING
     assert isinstance(suppressed, NotActionable)
     assert "suppressed by WaitPeriod" in suppressed.reason
 
