@@ -14,7 +14,7 @@ from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, parse_config
-from incident_bridge.incident import StartIncidentRequest
+from incident_bridge.incident import StartIncidentRequest, build_start_incident
 from incident_bridge.lifecycle import group_key
 from incident_bridge.outcome import OutcomeKind
 from incident_bridge.routing import RouteDecision, RouteTable, label_for, route
@@ -219,13 +219,13 @@ def test_the_start_request_is_built_only_for_the_signal_that_starts_the_incident
 ) -> None:
     # Given a count of start requests built, and three ALARMs of one group arriving one after the other
     built: list[StartIncidentRequest] = []
-    real_build = lifecycle.build_start_incident
+    real_build = build_start_incident
 
     def counting(signal: Signal, decision: RouteDecision) -> StartIncidentRequest:
         built.append(real_build(signal, decision))
         return built[-1]
 
-    monkeypatch.setattr(lifecycle, "build_start_incident", counting)
+    monkeypatch.setattr(lifecycle, "build_start_incident", counting)  # where the lifecycle looks it up
     bridge = Bridge(
         bridge_config({"default": {"response_plan_arn": PLAN_ARN, "group_by": ["namespace"]}}),
         DryRunIncidentManager(),
