@@ -43,11 +43,13 @@ PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 _REGION_PATTERN = r"[a-z]{2}(?:-[a-z]+)+-\d+"
 _REGION = re.compile(rf"^{_REGION_PATTERN}\Z")
 _ACCOUNT = re.compile(r"^[0-9]{12}\Z")
+_ARN_SHOWN = 256  # characters of a refused ARN a message quotes (an alarm ARN is well within it)
 _ALARM_ARN = re.compile(rf"^arn:(aws|aws-cn|aws-us-gov):cloudwatch:({_REGION_PATTERN}):(\d{{12}}):alarm:(.+)\Z")
 #: The pattern botocore's ssm-incidents model puts on every Arn member (RelatedItem, eventReferences, triggerArn).
 INCIDENT_MANAGER_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+\Z")
 #: Response plan ARNs: `arn:${Partition}:ssm-incidents::${Account}:response-plan/${ResponsePlan}` (Service
 #: Authorization Reference, Incident Manager resource types); names are 1-200 of [A-Za-z0-9_-] (CreateResponsePlan).
+RESPONSE_PLAN_ARN_SHAPE = "arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME"
 RESPONSE_PLAN_ARN_PATTERN = r"^arn:aws(-cn|-us-gov)?:ssm-incidents::[0-9]{12}:response-plan/[A-Za-z0-9_-]{1,200}\Z"
 _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
 #: `arn:${Partition}:sns:${Region}:${Account}:${TopicName}`; names are 1-256 of [A-Za-z0-9_-], `.fifo` for FIFO.
@@ -73,6 +75,24 @@ def parse_alarm_arn(arn: str) -> AlarmArn | None:
         return None
     partition, region, account, name = match.groups()
     return AlarmArn(partition, region, account, name)
+
+
+def alarm_arn_problem(arn: str) -> str:
+    """Why `arn` is not a CloudWatch alarm ARN, naming the part that is wrong (for a message)."""
+    quoted = repr(arn) if len(arn) <= _ARN_SHOWN else repr(arn[:_ARN_SHOWN]) + "..."
+    parts = arn.split(":", 6)
+    if len(parts) < 7 or parts[0] != "arn" or parts[2] != "cloudwatch" or parts[5] != "alarm" or not parts[6]:
+        return f"not a CloudWatch alarm ARN: {quoted} (expected arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME)"
+    _, partition, _, region, account, _, name = parts
+    if partition not in PARTITIONS:
+        return (
+            f"alarm ARN {quoted}: partition {partition!r} is not one Incident Manager serves ({', '.join(PARTITIONS)})"
+        )
+    if not is_account(account):
+        return f"alarm ARN {quoted}: account {account!r} is not 12 digits"
+    if not is_region(region):
+        return f"alarm ARN {quoted}: region {region!r} is not an AWS region code (like us-east-1)"
+    return f"alarm ARN {quoted}: the alarm name {name!r} holds a line break, which CloudWatch alarm names cannot"
 
 
 def is_region(value: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from incident_bridge.config import BridgeConfig
@@ -31,7 +32,7 @@ class Bridge:
         tags: AlarmTags | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        self._routes = config.route_table
+        self._config = config
         self._tags = tags if config.lookup_alarm_tags else None
         self._lifecycle = Lifecycle(
             incidents,
@@ -57,11 +58,14 @@ class Bridge:
         results: dict[str, Outcome | TransientApiError] = {}
         pending: dict[str, list[tuple[str, Signal, Firing]]] = {}
         for key, raw in events:
-            prepared = self._prepare(raw)
-            if isinstance(prepared, Outcome):
-                results[key] = prepared
+            decided = self.decide(raw)
+            if isinstance(decided, Outcome):
+                results[key] = decided
                 continue
-            signal, routing = prepared
+            if decided.stopped is not None:
+                results[key] = decided.stopped
+                continue
+            signal, routing = decided.signal, decided.routing
             if _coalescible(signal, routing):
                 firing = Firing(signal, routing.decisions[0])
                 pending.setdefault(group_key(signal, firing.decision), []).append((key, signal, firing))
@@ -72,26 +76,11 @@ class Bridge:
         self._flush(pending, results)
         return results
 
-    # ---- preparing ----
+    # ---- deciding ----
 
-    def _prepare(self, raw: object) -> Outcome | tuple[Signal, Routing]:
-        try:
-            parsed = parse_event(raw)
-        except InvalidEvent as error:
-            return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
-        if isinstance(parsed, NotActionable):
-            return Outcome(OutcomeKind.IGNORED, parsed.reason, alarm_name=parsed.name)
-        signal = self._with_tags(parsed)
-        routing = route(signal, self._routes)
-        if not routing.decisions:
-            return Outcome(OutcomeKind.IGNORED, f"{signal.name}: dropped by route {routing.dropped_by}",
-                           alarm_name=signal.name, route_name=routing.dropped_by)  # fmt: skip
-        return signal, routing
-
-    def _with_tags(self, signal: Signal) -> Signal:
-        if self._tags is None or signal.tags_of is None or signal.has_tags():
-            return signal
-        return signal.with_tags(self._tags.tags_for(signal.tags_of))
+    def decide(self, raw: object) -> Outcome | Routed:
+        """`decide` with this bridge's configuration and tag lookup: what `invoke --explain` shows."""
+        return decide(raw, self._config, self._tags)
 
     # ---- acting ----
 
@@ -136,6 +125,50 @@ class Bridge:
             alarm_name=signal.name,
             error_class=type(error).__name__,
         )
+
+
+@dataclass(frozen=True)
+class Routed:
+    """An event the lifecycle acts on: the signal, and where routing sends it."""
+
+    signal: Signal
+    routing: Routing
+
+    @property
+    def stopped(self) -> Outcome | None:
+        """The outcome of an event a `drop` route stopped before any route decided: ignored, naming the route."""
+        if self.routing.decisions:
+            return None
+        name = self.signal.name
+        return Outcome(OutcomeKind.IGNORED, f"{name}: dropped by route {self.routing.dropped_by}",
+                       alarm_name=name, route_name=self.routing.dropped_by)  # fmt: skip
+
+    @property
+    def recovering(self) -> bool:
+        """A recovery notes itself on its group's open incident; everything else fires."""
+        return self.signal.status is SignalStatus.RECOVERING
+
+
+def not_json(error: ValueError) -> Outcome:
+    """The outcome of a message whose body is not JSON at all (the runtime's and the CLI's reading alike)."""
+    return Outcome(OutcomeKind.REJECTED, f"message body is not JSON: {error}", error_class=InvalidEvent.__name__)
+
+
+def decide(raw: object, config: BridgeConfig, tags: AlarmTags | None = None) -> Outcome | Routed:
+    """Everything before the lifecycle, for the handler and every CLI command alike: read the payload into a signal
+    (sources/ leave out what is not actionable: configuration changes, INSUFFICIENT_DATA, suppressed composites),
+    route it. Returns the outcome of an event that stops before routing (ignored or rejected), or where routing
+    sends it; a `drop` route's event is `stopped` there too."""
+    try:
+        parsed = parse_event(raw)
+    except InvalidEvent as error:
+        return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
+    if isinstance(parsed, NotActionable):
+        return Outcome(OutcomeKind.IGNORED, parsed.reason, alarm_name=parsed.name)
+    signal = parsed
+    if tags is not None and signal.tags_of is not None and not signal.has_tags():
+        signal = signal.with_tags(tags.tags_for(signal.tags_of))
+    return Routed(signal, route(signal, config.route_table))
 
 
 def _coalescible(signal: Signal, routing: Routing) -> bool:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from incident_bridge.alarm import AlarmKind, AlarmMetric, AlarmState, Delivery, NormalizedAlarm
 from incident_bridge.aws import (
     alarm_arn,
+    alarm_arn_problem,
     alarm_console_url,
     console_url,
     is_account,
@@ -75,10 +76,7 @@ def _normalize(
 ) -> NormalizedAlarm:
     parsed_arn = parse_alarm_arn(arn)
     if parsed_arn is None:
-        raise InvalidEvent(
-            f"alarm ARN is not a CloudWatch alarm ARN: {arn[:120]!r} "
-            "(expected arn:<aws|aws-cn|aws-us-gov>:cloudwatch:<region>:<12-digit account>:alarm:<name>)"
-        )
+        raise InvalidEvent(alarm_arn_problem(arn))
     return NormalizedAlarm(
         alarm_name=detail.alarm_name,
         alarm_arn=arn,
