@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from incident_bridge.config import BridgeConfig
+from incident_bridge.quiet.intervals import zone_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "lambdas" / "incident_bridge"
@@ -50,11 +51,25 @@ def stage_function_code(config: BridgeConfig) -> Path:
     # CDK copies the asset into the cloud assembly during synth; the staging copy is not needed after.
     atexit.register(shutil.rmtree, staging, ignore_errors=True)
     shutil.copytree(PACKAGE_DIR, staging / "incident_bridge", ignore=_LEFT_OUT)
+    stage_zones(config, staging / "incident_bridge" / "zoneinfo")
     (staging / CONFIG_FILE_NAME).write_text(json.dumps(config.to_document(), separators=(",", ":")), encoding="utf-8")
     interpreter = bytecode_interpreter()
     if interpreter is not None:
         compile_bytecode(staging, interpreter)
     return staging
+
+
+def stage_zones(config: BridgeConfig, target: Path) -> None:
+    """Copies the TZif file of every zone the time intervals name (UTC needs none), so the function reads them
+    whether or not the runtime's image carries the IANA database. Synth validated that each exists here."""
+    locations = {entry.location for named in config.time_intervals for entry in named.time_intervals}
+    for name in sorted(locations - {"UTC"}):
+        source = zone_file(name)
+        if source is None:
+            raise FileNotFoundError(f"time zone {name} is not on this machine (install the tzdata package)")
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
 
 
 def compile_bytecode(staging: Path, interpreter: Path) -> None:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from incident_bridge.alarm import AlarmMetric
+from incident_bridge.quiet.mute import MuteWindow
 
 #: label name -> its values, most significant first. Most labels have one value; an alarm with several metrics
 #: has several `namespace`, `metric_name` and `dimension:<name>` values.
@@ -138,6 +139,10 @@ class Signal:
     references: tuple[str, ...] = ()
     #: When set and the signal carries no `tag:` labels, the tags of this ARN may be looked up (alarms).
     tags_of: str | None = None
+    #: The CloudWatch alarm mute rule window the event was sent in (`detail.muteDetail`), if any.
+    mute_window: MuteWindow | None = None
+    #: When the event was sent (EventBridge `time`): a mute window is judged at this time.
+    sent_at: datetime | None = None
     #: The payload as received, for `triggerDetails.rawData`. Not part of equality or logs.
     raw_event: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

@@ -78,3 +78,28 @@ def test_operator_tools_stay_out_of_the_asset(left_out: str) -> None:
         deploy_settings({"responsePlanArn": "arn:aws:ssm-incidents::123456789012:response-plan/MyPlan"}).config
     )
     assert not (staged / "incident_bridge" / left_out).exists()
+
+
+def test_the_asset_carries_the_time_zones_its_intervals_name() -> None:
+    # Given a configuration whose time intervals name Berlin, New York and UTC
+    from incident_bridge.config import parse_config
+
+    config = parse_config(
+        {
+            "default": {"response_plan_arn": "arn:aws:ssm-incidents::123456789012:response-plan/MyPlan"},
+            "time_intervals": [
+                {"name": "a", "time_intervals": [{"location": "Europe/Berlin"}, {"location": "UTC"}]},
+                {"name": "b", "time_intervals": [{"location": "America/New_York"}, {}]},
+            ],
+        },
+        origin="test",
+    )
+
+    # When the asset is staged
+    staging = stage_function_code(config)
+
+    # Then it holds exactly those zones' TZif files (UTC needs none), where the Lambda looks for them
+    zones = staging / "incident_bridge" / "zoneinfo"
+    shipped = sorted(str(path.relative_to(zones)) for path in zones.rglob("*") if path.is_file())
+    assert shipped == ["America/New_York", "Europe/Berlin"]
+    assert (zones / "Europe" / "Berlin").read_bytes().startswith(b"TZif")

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from incident_bridge.alarm import NormalizedAlarm
 from incident_bridge.config import Match, load_config, parse_config
 from incident_bridge.quiet.mute import MuteWindow
+from incident_bridge.signal import Signal
 from incident_bridge.sources import parse_event
 from tests.conftest import PLAN_ARN, load_event
 
@@ -90,8 +90,8 @@ def test_mute_detail_becomes_the_alarms_mute_window() -> None:
     # When parsed
     alarm = parse_event(event)
 
-    # Then the alarm carries the window and the time the event was sent
-    assert isinstance(alarm, NormalizedAlarm)
+    # Then the alarm's signal carries the window and the time the event was sent
+    assert isinstance(alarm, Signal)
     assert alarm.mute_window == MuteWindow(
         muted_by_arn="arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:nightly",
         starts_at=datetime(2019, 10, 2, 17, tzinfo=UTC),
@@ -106,11 +106,11 @@ def test_an_unreadable_mute_detail_mutes_nothing() -> None:
 
     # When parsed, Then the alarm has no mute window (it will page: the safe side of a doubt)
     alarm = parse_event(event)
-    assert isinstance(alarm, NormalizedAlarm)
+    assert isinstance(alarm, Signal)
     assert alarm.mute_window is None
 
 
 def test_an_event_without_mute_detail_has_no_window() -> None:
     alarm = parse_event(load_event("eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"))
-    assert isinstance(alarm, NormalizedAlarm)
+    assert isinstance(alarm, Signal)
     assert alarm.mute_window is None

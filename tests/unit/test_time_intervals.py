@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import shutil
+import sys
+import zoneinfo
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from incident_bridge.quiet import intervals
 from incident_bridge.quiet.intervals import NamedTimeInterval, read_named_intervals
 from incident_bridge.reader import FieldError, Reader
 
@@ -217,3 +223,29 @@ def test_numbers_read_by_yaml_are_accepted_as_months_and_years() -> None:
     # Then they mean what the strings would
     assert window.contains(utc("2026-12-24T00:00:00"))
     assert not window.contains(utc("2027-12-24T00:00:00"))
+
+
+def test_a_zone_the_runtime_lacks_is_read_from_the_asset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a machine with no time zone database (as the Lambda image may be), and the asset's copy of Berlin
+    shipped = tmp_path / "zoneinfo"
+    (shipped / "Europe").mkdir(parents=True)
+    berlin = intervals.zone_file("Europe/Berlin")
+    assert berlin is not None
+    shutil.copyfile(berlin, shipped / "Europe" / "Berlin")
+    monkeypatch.setattr(intervals, "SHIPPED_ZONES", shipped)
+    monkeypatch.setitem(sys.modules, "tzdata", None)  # the PyPI fallback is absent too
+    zoneinfo.reset_tzpath(to=[])
+    ZoneInfo.clear_cache()
+    intervals.load_zone.cache_clear()
+    try:
+        # When Berlin and Paris are loaded
+        zone = intervals.load_zone("Europe/Berlin")
+        with pytest.raises(ValueError, match="unknown time zone 'Europe/Paris'"):
+            intervals.load_zone("Europe/Paris")
+    finally:
+        zoneinfo.reset_tzpath()
+        ZoneInfo.clear_cache()
+        intervals.load_zone.cache_clear()
+
+    # Then Berlin comes from the asset with its rules (CET in winter), and Paris, not shipped, is refused
+    assert datetime(2026, 12, 1, 12, tzinfo=UTC).astimezone(zone).utcoffset() == timedelta(hours=1)

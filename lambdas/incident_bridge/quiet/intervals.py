@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -128,14 +129,43 @@ class NamedTimeInterval:
 # ---- time zones ----
 
 
+#: Where `cdk synth` puts the zones the configuration names (infra/asset.py): the Lambda runtime's image is not
+#: documented to carry the IANA database, so the asset brings what it needs.
+SHIPPED_ZONES = Path(__file__).resolve().parent.parent / "zoneinfo"
+
+
 @functools.cache
 def load_zone(name: str) -> tzinfo:
-    """The IANA zone `name`. ValueError naming it when this machine (or the Lambda runtime) does not know it."""
+    """The IANA zone `name`. ValueError naming it when neither this machine nor the asset knows it."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
+    except ZoneInfoNotFoundError:
+        shipped = SHIPPED_ZONES / name
+        if shipped.is_file():  # `name` passed ZoneInfo's own check: no absolute path, no `..`
+            with shipped.open("rb") as data:
+                return ZoneInfo.from_file(data, key=name)
+    except (ValueError, OSError):
         # ValueError: a key zoneinfo refuses outright (an absolute path, `..`); OSError: an unreadable file.
-        raise ValueError(f"unknown time zone {name!r} (expected an IANA name such as Europe/Berlin)") from None
+        pass
+    raise ValueError(f"unknown time zone {name!r} (expected an IANA name such as Europe/Berlin)")
+
+
+def zone_file(name: str) -> Path | None:
+    """The TZif file of zone `name` on this machine (system database or the tzdata package), for the asset."""
+    import zoneinfo
+
+    for root in zoneinfo.TZPATH:
+        candidate = Path(root) / name
+        if candidate.is_file():
+            return candidate
+    try:
+        import importlib.resources
+
+        *areas, city = name.split("/")
+        found = importlib.resources.files(".".join(["tzdata", "zoneinfo", *areas])).joinpath(city)
+        return Path(str(found)) if found.is_file() else None
+    except (ModuleNotFoundError, ValueError, TypeError):
+        return None
 
 
 # ---- parsing the document's spellings ----

@@ -197,6 +197,8 @@ def alarm_signal(alarm: NormalizedAlarm) -> Signal | NotActionable:
         related=_related(alarm),
         references=(alarm.alarm_arn,),
         tags_of=alarm.alarm_arn,
+        mute_window=alarm.mute_window,
+        sent_at=alarm.sent_at,
         raw_event=alarm.raw_event,
     )
 
