@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 
+from incident_bridge.quieting import QUIET_CHECK_EVENT
 from incident_bridge.runtime import Runtime
 from incident_bridge.settings import Settings
 from incident_bridge.tracing import build_tracer
@@ -46,6 +47,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str
         # The whole batch at once, so alarms of one group share one update; only the records that failed
         # transiently are named for redelivery (partial batch response).
         return RUNTIME.process_batch(event["Records"])
+    if event == QUIET_CHECK_EVENT:
+        return RUNTIME.recheck()
     RUNTIME.process_event(event, context.aws_request_id)
     return {}
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from incident_bridge.quiet import Quiet
 
 
 class OutcomeKind(StrEnum):
@@ -36,3 +39,5 @@ class Outcome:
     incident_arn: str | None = None
     #: For rejections: the error class the handler and the dead-letter message carry.
     error_class: str | None = None
+    #: For firing events kept quiet (mute rule, silence, time interval, inhibition): which, and why.
+    quiet: Quiet | None = None

@@ -43,6 +43,9 @@ class RouteDecision:
     auto_resolve: bool = False
     #: Why this route caught the event, one line per matcher (for `routes test` and the logs).
     reasons: tuple[str, ...] = ()
+    #: The route's time intervals: muted inside `mute_time_intervals`, and outside `active_time_intervals`.
+    mute_time_intervals: tuple[str, ...] = ()
+    active_time_intervals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,9 @@ class TableRoute:
     auto_resolve: bool
     continue_: bool
     drop: bool
+    #: Names of the time intervals inside which (mute) or outside which (active) the route pages nobody.
+    mute_time_intervals: tuple[str, ...] = ()
+    active_time_intervals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -261,6 +267,9 @@ def _resolve(own: Route, default: DefaultRoute, name: str) -> TableRoute:
         auto_resolve=bool(inherited(own.auto_resolve, default.auto_resolve, False)),
         continue_=own.continue_,
         drop=own.drop,
+        # Not inherited, as in Alertmanager: each route says when it is quiet.
+        mute_time_intervals=own.mute_time_intervals,
+        active_time_intervals=own.active_time_intervals,
     )
 
 
@@ -298,6 +307,8 @@ def decide(signal: Signal, chosen: TableRoute, reasons: tuple[str, ...]) -> Rout
         group_by=chosen.group_by,
         auto_resolve=chosen.auto_resolve,
         reasons=reasons,
+        mute_time_intervals=chosen.mute_time_intervals,
+        active_time_intervals=chosen.active_time_intervals,
     )
 
 

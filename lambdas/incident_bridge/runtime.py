@@ -12,10 +12,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from incident_bridge.bridge import Bridge, not_json
-from incident_bridge.config import load_config
+from incident_bridge.config import BridgeConfig, load_config
 from incident_bridge.errors import ConfigError, TransientApiError
 from incident_bridge.outcome import Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore
+from incident_bridge.quiet import QuietReason
+from incident_bridge.quieting import Quieting
 from incident_bridge.settings import IncidentManagerMode, Settings
 
 logger = Logger(child=True)
@@ -61,7 +63,7 @@ class Runtime:
             from incident_bridge.adapters.dry_run import DryRunIncidentManager
             from incident_bridge.adapters.memory_groups import MemoryGroupStore
 
-            bridge = Bridge(config, DryRunIncidentManager(), MemoryGroupStore())
+            bridge = Bridge(config, DryRunIncidentManager(), MemoryGroupStore(), quieting=_memory_quieting(config))
             return cls(bridge, MemoryDeadLetters(), emit_metrics=not settings.metrics_disabled)
         from incident_bridge.adapters.incident_manager import Boto3IncidentManager, create_client
 
@@ -70,6 +72,7 @@ class Runtime:
             Boto3IncidentManager(create_client()),
             _group_store(settings),
             _alarm_tags() if config.lookup_alarm_tags else None,
+            quieting=_quieting(config, settings),
         )
         return cls(bridge, _sqs_dead_letters(settings), emit_metrics=not settings.metrics_disabled)
 
@@ -97,6 +100,7 @@ class Runtime:
             except ValueError as error:
                 results[message_id] = not_json(error)
         results.update(self.bridge.handle_batch(events))
+        self._log_forgotten()
         for message_id, _ in messages:
             result = results[message_id]
             if isinstance(result, Exception):
@@ -108,15 +112,48 @@ class Runtime:
                 self._finish(result, bodies[message_id], message_id)
         return {message_id: results[message_id] for message_id, _ in messages}
 
+    def recheck(self) -> dict[str, int]:
+        """The scheduled check (every minute): alarms that fired while quiet are decided again, and page if the
+        quiet has ended. One log line per alarm; returns how many paged, stayed quiet, left, or will be retried."""
+        counts = {"paged": 0, "quiet": 0, "dropped": 0, "retry": 0}
+        for entry, result in self.bridge.recheck():
+            fields = {"alarm_name": entry.name, "member": entry.member, "quiet_reason": entry.reason.value,
+                      "quiet_applied": entry.applied}  # fmt: skip
+            if isinstance(result, Exception):
+                counts["retry"] += 1
+                logger.warning("quiet check: will try again", extra={**fields, "error": str(result)})
+                continue
+            if result.kind is OutcomeKind.IGNORED and result.quiet is not None:
+                counts["quiet"] += 1
+                logger.info("quiet check: still quiet", extra={**fields, "reason": result.reason})
+                continue
+            paged = result.kind in (OutcomeKind.STARTED, OutcomeKind.UPDATED)
+            counts["paged" if paged else "dropped"] += 1
+            message = "quiet check: the quiet ended, alarm still firing" if paged else "quiet check: dropped"
+            self._finish(result, json.dumps(entry.raw_event) if result.kind is OutcomeKind.REJECTED else "",
+                         f"quiet-check:{entry.member}", message=message)  # fmt: skip
+        logger.info("quiet check done", extra=counts)
+        return counts
+
+    def _log_forgotten(self) -> None:
+        for entry in self.bridge.forgotten:
+            logger.info(
+                "quiet ledger: alarm recovered while quiet, dropped",
+                extra={"alarm_name": entry.name, "member": entry.member, "quiet_reason": entry.reason.value,
+                       "quiet_applied": entry.applied},
+            )  # fmt: skip
+        self.bridge.forgotten.clear()
+
     def process_event(self, event: object, request_id: str) -> Outcome:
         """A direct invocation (an alarm action calling the function)."""
         outcome = self.bridge.handle(event)
         body = json.dumps(event, default=str) if outcome.kind is OutcomeKind.REJECTED else ""
         return self._finish(outcome, body, request_id)
 
-    def _finish(self, outcome: Outcome, body: str, message_id: str) -> Outcome:
+    def _finish(self, outcome: Outcome, body: str, message_id: str, message: str = "event processed") -> Outcome:
+        quiet = outcome.quiet
         logger.info(
-            "event processed",
+            message,
             extra={
                 "message_id": message_id,
                 "outcome": outcome.kind.value,
@@ -124,6 +161,7 @@ class Runtime:
                 "alarm_name": outcome.alarm_name,
                 "route": outcome.route_name,
                 "incident_arn": outcome.incident_arn,
+                **({"quiet_reason": quiet.reason.value, "quiet_applied": quiet.applied} if quiet else {}),
             },
         )
         if outcome.kind is OutcomeKind.REJECTED:
@@ -149,9 +187,44 @@ _METRIC_NAMES = {
 }
 
 
+#: Quiet events are also counted by why: a silence, a mute (CloudWatch mute rule or time interval), an inhibition.
+QUIET_METRIC_NAMES = {
+    QuietReason.SILENCE: "EventSilenced",
+    QuietReason.MUTE_RULE: "EventMuted",
+    QuietReason.MUTE_TIME_INTERVAL: "EventMuted",
+    QuietReason.ACTIVE_TIME_INTERVAL: "EventMuted",
+    QuietReason.INHIBITION: "EventInhibited",
+}
+
+
 def _count(outcome: Outcome) -> None:
-    with single_metric(name=_METRIC_NAMES[outcome.kind], unit=MetricUnit.Count, value=1) as metric:
-        metric.add_dimension(name="route", value=outcome.route_name or "none")
+    names = [_METRIC_NAMES[outcome.kind]]
+    if outcome.quiet is not None:
+        names.append(QUIET_METRIC_NAMES[outcome.quiet.reason])
+    for name in names:
+        with single_metric(name=name, unit=MetricUnit.Count, value=1) as metric:
+            metric.add_dimension(name="route", value=outcome.route_name or "none")
+
+
+def _memory_quieting(config: BridgeConfig) -> Quieting:
+    from incident_bridge.adapters.memory_quiet import MemoryInhibitionSources, MemoryQuietLedger
+
+    return Quieting(config, sources=MemoryInhibitionSources(), ledger=MemoryQuietLedger())
+
+
+def _quieting(config: BridgeConfig, settings: Settings) -> Quieting:
+    """Live silences, inhibition sources and the quiet ledger share the group table (in memory when groups are)."""
+    if settings.groups_in_memory or not settings.state_table_name:
+        return _memory_quieting(config)
+    import boto3
+
+    from incident_bridge.adapters.quiet_table import DynamoInhibitionSources, DynamoQuietLedger
+    from incident_bridge.adapters.silence_table import DynamoSilenceStore
+
+    client = boto3.client("dynamodb")
+    table = settings.state_table_name
+    return Quieting(config, silences=DynamoSilenceStore(client, table), sources=DynamoInhibitionSources(client, table),
+                    ledger=DynamoQuietLedger(client, table))  # fmt: skip
 
 
 def _group_store(settings: Settings) -> GroupStore:
