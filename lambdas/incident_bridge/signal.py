@@ -92,6 +92,8 @@ class NotActionable:
     reason: str
     #: What it was called, when it has a name (the alarm's), for the outcome.
     name: str | None = None
+    #: What the payload was, for people (`invoke --explain`), when it was recognized.
+    payload: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,6 +145,8 @@ class Signal:
     mute_window: MuteWindow | None = None
     #: When the event was sent (EventBridge `time`): a mute window is judged at this time.
     sent_at: datetime | None = None
+    #: What the payload was, for people (`invoke --explain`): "EventBridge event (...), metric alarm, state ALARM".
+    payload: str = ""
     #: The payload as received, for `triggerDetails.rawData`. Not part of equality or logs.
     raw_event: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
