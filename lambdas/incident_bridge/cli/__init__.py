@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from incident_bridge.bridge import Routed
     from incident_bridge.config import BridgeConfig
+    from incident_bridge.quiet import Quiet
 
 #: Exit codes, as `--help` documents them.
 EXIT_OK = 0
@@ -144,6 +145,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     routes_test.add_argument("event", type=Path, metavar="EVENT_FILE")
     routes_test.add_argument("--config", type=Path, help="bridge configuration; default: the bundled one")
+    routes_test.add_argument(
+        "--at",
+        metavar="TIME",
+        help="judge silences and time intervals at this ISO-8601 time (with offset); default: now",
+    )
     routes_test.set_defaults(command=_routes_test)
 
     routes_show = _subcommand(
@@ -291,20 +297,34 @@ def _routes_test(args: argparse.Namespace) -> int:
 
     _readable_file(args, args.event, "event file")
     config = _load_config_for(args)
+    at = _moment_argument(args, args.at)
     try:
         raw = json.loads(args.event.read_text(encoding="utf-8", errors="replace"))
     except ValueError as error:
         decided: Outcome | Routed = not_json(error)
     else:
-        decided = decide(raw, config)
+        decided = decide(raw, config, now=at)
     if not isinstance(decided, Outcome):
         _print_routing(decided, sys.stdout)
     outcome = decided if isinstance(decided, Outcome) else decided.stopped
     if outcome is None:
         # What `invoke` does with this event alone: the same bridge, on a fresh dry-run Incident Manager and groups.
-        outcome = Bridge(config, DryRunIncidentManager(), MemoryGroupStore()).handle(raw)
+        outcome = Bridge(config, DryRunIncidentManager(), MemoryGroupStore(), clock=lambda: at).handle(raw)
     print(f"outcome: {outcome.kind.value}: {outcome.reason}")
     return EXIT_REJECTED if outcome.kind is OutcomeKind.REJECTED else EXIT_OK
+
+
+def _moment_argument(args: argparse.Namespace, text: str | None) -> datetime:
+    from datetime import UTC
+
+    from incident_bridge.quiet.silences import parse_moment
+
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        return parse_moment(text)
+    except ValueError as error:
+        raise UsageError(args.parser, f"--at: {error}") from None
 
 
 def _routes_show(args: argparse.Namespace) -> int:
@@ -336,6 +356,9 @@ def _print_routing(routed: Routed, out: TextIO) -> None:
         for url in decision.related_urls:
             out.write(f"   related: {url.title} <{url.url}>\n")
         out.write(f"   group: {group}\n")
+    for found in routed.quiet:
+        quiet = found.quiet
+        out.write(f"=> quiet on route {found.route_name} ({quiet.reason.value} {quiet.applied}): {quiet.message}\n")
     if routing.dropped_by:
         after = "routing stops; the incidents above still open" if routing.decisions else "no incident"
         out.write(f"=> dropped by route {routing.dropped_by}: {after}\n")
@@ -503,7 +526,14 @@ def outcome_json(event: str, outcome: Outcome) -> dict[str, Any]:
         "outcome": outcome.kind.value,
         "reason": outcome.reason,
         "calls": [{"operation": call.operation, "params": call.params} for call in outcome.calls],
+        **({"quiet": quiet_json(outcome.quiet)} if outcome.quiet is not None else {}),
     }
+
+
+def quiet_json(quiet: Quiet) -> dict[str, Any]:
+    """Which silence, mute rule, interval or inhibition kept the event quiet, and until when if known."""
+    until = quiet.until.isoformat() if quiet.until else None
+    return {"reason": quiet.reason.value, "applied": quiet.applied, "message": quiet.message, "until": until}
 
 
 def _json_default(value: object) -> str:
