@@ -126,7 +126,8 @@ def test_exit_2_for_a_missing_event_file_in_routes_test(tmp_path: Path, capsys: 
     # Then it is a usage error with routes test's usage
     assert exit_code == 2
     assert capsys.readouterr().err.splitlines() == [
-        "usage: incident-bridge routes test [-h] [--config CONFIG] EVENT_FILE",
+        "usage: incident-bridge routes test [-h] [--config CONFIG] [--at TIME]",
+        "                                   EVENT_FILE",
         f"incident-bridge routes test: error: event file {missing}: no such file",
     ]
 
