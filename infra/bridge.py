@@ -8,6 +8,7 @@ from incident_bridge.config import BridgeConfig
 from infra.bridge_function import TIMEOUT, BridgeFunction
 from infra.ingest import AlarmIngest
 from infra.monitoring import BridgeMonitoring
+from infra.quiet_check import QuietCheckSchedule
 from infra.settings import TracingMode
 from infra.state_table import GroupStateTable
 
@@ -35,6 +36,7 @@ class IncidentBridge(Construct):
             powertools_layer_arn=powertools_layer_arn,
             tracing=tracing,
         )
+        self.quiet_check = QuietCheckSchedule(self, "QuietCheck", function=self.bridge_function.function)
         self.monitoring = BridgeMonitoring(
             self,
             "Monitoring",

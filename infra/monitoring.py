@@ -20,6 +20,9 @@ SERVICE_NAME = "incident-bridge"
 #: The business outcomes the function counts, one metric each, dimensioned by `route` (see runtime._METRIC_NAMES).
 INCIDENT_METRICS = ("IncidentStarted", "IncidentUpdated", "IncidentResolved")
 EVENT_METRICS = ("EventIgnored", "EventRejected")
+#: Ignored events that were quiet, by why (see runtime.QUIET_METRIC_NAMES): silences, mutes (CloudWatch mute rules
+#: and time intervals), inhibitions.
+QUIET_METRICS = ("EventSilenced", "EventMuted", "EventInhibited")
 
 # SQS publishes its queue metrics once a minute; a minute is the shortest period that always has a datapoint.
 QUEUE_PERIOD = Duration.minutes(1)
@@ -183,6 +186,23 @@ class BridgeMonitoring(Construct):
                     count(function.metric_errors(), "Errors"),
                     count(function.metric_throttles(), "Throttles"),
                 ],
+                width=8,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Silenced, muted and inhibited (all routes)",
+                left=[self.outcome_total(name) for name in QUIET_METRICS],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Silenced by route",
+                left=[self.outcome_by_route("EventSilenced")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Inhibited by route",
+                left=[self.outcome_by_route("EventInhibited")],
                 width=8,
             ),
         )

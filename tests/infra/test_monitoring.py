@@ -330,3 +330,31 @@ def test_cdk_nag_reports_no_errors_and_no_warnings_with_a_fallback_plan(fallback
     # Then there are none
     assert [error.entry.data for error in errors] == []
     assert [warning.entry.data for warning in warnings] == []
+
+
+def test_the_dashboard_shows_silenced_muted_and_inhibited_counts(default_stack: SynthesizedStack) -> None:
+    # Given the dashboard body
+    body = dashboard_body(default_stack)
+
+    # When we read the quiet widgets
+    totals = widget(body, "Silenced, muted and inhibited (all routes)")["metrics"]
+    silenced = widget(body, "Silenced by route")["metrics"]
+    inhibited = widget(body, "Inhibited by route")["metrics"]
+
+    # Then the totals sum each quiet metric the function publishes over every route, and the by-route graphs search
+    # the silenced and inhibited counts by route
+    assert [line[0] for line in totals] == [
+        {"label": name, "expression": f"SUM({search(name)})"}
+        for name in ("EventSilenced", "EventMuted", "EventInhibited")
+    ]
+    assert silenced == [[{"expression": search("EventSilenced")}]]
+    assert inhibited == [[{"expression": search("EventInhibited")}]]
+
+
+def test_the_quiet_metric_names_are_the_ones_the_runtime_counts() -> None:
+    # Given the metric names the function emits for quiet events and the names the dashboard shows
+    from incident_bridge.runtime import QUIET_METRIC_NAMES
+    from infra.monitoring import QUIET_METRICS
+
+    # Then they are the same names
+    assert set(QUIET_METRIC_NAMES.values()) == set(QUIET_METRICS)
