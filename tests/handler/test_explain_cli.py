@@ -44,18 +44,23 @@ def test_explain_shows_the_whole_decision_for_an_alarm(run_cli: RunCli) -> None:
     assert result.exit_code == 0
     assert lines[0] == f"== {METRIC_ALARM}"
     assert section(lines, "payload") == ["EventBridge event (CloudWatch Alarm State Change), metric alarm, state ALARM"]
-    assert section(lines, "labels") == [
+    labels = section(lines, "labels")
+    assert labels[:8] == [
         "alarm_name=ServerCpuTooHigh",
         f"alarm_arn={ALARM_ARN}",
         "account=123456789012",
         "region=us-east-1",
         "state=ALARM",
-        "namespace=AWS/EC2",
-        "metric_name=CPUUtilization",
-        "dimension:InstanceId=i-12345678901234567",
+        "kind=metric",
         "source=aws.cloudwatch",
-        "detail-type=CloudWatch Alarm State Change",
+        "detail_type=CloudWatch Alarm State Change",
     ]
+    assert {"namespace=AWS/EC2", "metric_name=CPUUtilization", "dimension:InstanceId=i-12345678901234567"} <= set(
+        labels
+    )
+    # And the event's own detail fields after them, long values cut with a pointer to --json
+    assert labels[labels.index("dimension:InstanceId=i-12345678901234567") + 1] == "detail:alarmName=ServerCpuTooHigh"
+    assert any(label.endswith("characters; --json shows it whole)") for label in labels)
     routes = section(lines, "routes")
     assert len(routes) == 6
     assert routes[0] == "no     test-alarms: alarm name 'ServerCpuTooHigh' matches none of ['test-*', '*-canary']"

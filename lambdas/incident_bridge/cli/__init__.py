@@ -75,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EnvironmentProblem as error:
         print(f"{args.parser.prog}: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as Unix tools do, without a traceback at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except ConfigSyntaxError as error:
         print(error, file=sys.stderr)
         return EXIT_REJECTED
@@ -323,7 +327,7 @@ def _print_routing(routed: Routed, out: TextIO) -> None:
     for trace in routing.trace:
         out.write(f"{'MATCH' if trace.matched else 'no   '}  {trace.route_name}: {'; '.join(trace.reasons)}\n")
     for decision in routing.decisions:
-        group = group_key(routed.subject, decision)
+        group = group_key(routed.signal, decision)
         if routed.recovering:
             then = "resolved once every alarm of the group is OK" if decision.auto_resolve else "left open for humans"
             out.write(f"=> route {decision.route_name}: recovery noted on the group's open incident, {then}\n")

@@ -13,9 +13,9 @@ from typing import Any, TextIO
 from incident_bridge.alarm import Delivery, NormalizedAlarm
 from incident_bridge.bridge import Routed
 from incident_bridge.cli.style import Style
-from incident_bridge.custom import CustomIncident
 from incident_bridge.outcome import ApiCall, Outcome
-from incident_bridge.routing import RouteTrace, Routing, facts_of
+from incident_bridge.routing import RouteTrace
+from incident_bridge.signal import NotActionable, Signal
 
 #: Characters of a long value (the trigger's rawData) shown in the text view; --json shows everything.
 LONG_VALUE_SHOWN = 160
@@ -53,84 +53,45 @@ class Explanation:
 
 def explain(event: str, raw: object, decided: Outcome | Routed, outcome: Outcome) -> Explanation:
     if isinstance(decided, Outcome):
-        return _stopped_before_routing(event, raw, outcome)
+        return Explanation(event, payload_kind(raw, None), (), (), (), None, outcome)
     from incident_bridge.lifecycle import group_key
 
-    subject, routing = decided.subject, decided.routing
+    signal, routing = decided.signal, decided.routing
     decisions = tuple(
         DecisionView(
             route=decision.route_name,
             plan=decision.response_plan_arn,
             impact=decision.impact,
             title=None if decided.recovering else decision.title,
-            group=group_key(subject, decision),
+            group=group_key(signal, decision),
             related_urls=tuple((url.title, url.url) for url in decision.related_urls),
             recovering=decided.recovering,
             auto_resolve=decision.auto_resolve,
         )
         for decision in routing.decisions
     )
-    return Explanation(
-        event, payload_kind(decided), tuple(labels_of(decided)), routing.trace, decisions, routing.dropped_by, outcome
-    )
+    # The labels routes mostly match on first; the event's own `detail:` fields after them.
+    names = sorted(signal.labels, key=lambda name: name.startswith("detail:"))
+    labels = tuple((name, value) for name in names for value in signal.labels[name])
+    return Explanation(event, payload_kind(raw, signal), labels, routing.trace, decisions, routing.dropped_by, outcome)
 
 
-def _stopped_before_routing(event: str, raw: object, outcome: Outcome) -> Explanation:
-    """What the payload was, when the bridge recognized it before it stopped it (a suppressed composite)."""
+def payload_kind(raw: object, signal: Signal | None) -> str:
+    """How the payload arrived and what it is, as sources/ read it (for an event stopped before routing too)."""
     from incident_bridge.errors import InvalidEvent
-    from incident_bridge.sources import NotActionable, parse_event
+    from incident_bridge.sources import parse_payload
 
     try:
-        parsed = parse_event(raw)
+        parsed = parse_payload(raw)
     except InvalidEvent:
-        return Explanation(event, "not recognized: see the outcome", (), (), (), None, outcome)
-    if isinstance(parsed, NotActionable):
-        return Explanation(event, "recognized, not actionable", (), (), (), None, outcome)
-    routed = Routed(parsed, Routing(()))
-    return Explanation(event, payload_kind(routed), tuple(labels_of(routed)), (), (), None, outcome)
-
-
-def payload_kind(routed: Routed) -> str:
-    subject = routed.subject
-    if isinstance(subject, CustomIncident):
-        return f"custom application event (EventBridge, source {subject.source}, detail-type {subject.detail_type})"
-    return f"{_DELIVERIES[subject.delivery]}, {subject.kind.value} alarm, state {subject.state.value}"
-
-
-def labels_of(routed: Routed) -> Iterator[tuple[str, str]]:
-    """What the matchers see of the event, one label per value (routing.facts_of)."""
-    facts = facts_of(routed.subject)
-    if facts.alarm_name is not None:
-        yield "alarm_name", facts.alarm_name
-    if isinstance(routed.subject, NormalizedAlarm):
-        yield "alarm_arn", routed.subject.alarm_arn
-    yield "account", facts.account
-    yield "region", facts.region
-    if facts.state is not None:
-        yield "state", facts.state
-    for namespace in dict.fromkeys(facts.namespaces):
-        yield "namespace", namespace
-    for metric in dict.fromkeys(facts.metric_names):
-        yield "metric_name", metric
-    for name, value in dict.fromkeys((n, v) for dimensions in facts.dimensions for n, v in dimensions.items()):
-        yield f"dimension:{name}", value
-    for key, value in sorted(facts.tags.items()):
-        yield f"tag:{key}", value
-    yield "source", facts.source
-    yield "detail-type", facts.detail_type
-    if isinstance(routed.subject, CustomIncident):
-        for path, value in _leaves(facts.detail, "$"):
-            yield f"detail:{path}", value
-
-
-def _leaves(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _leaves(item, f"{path}.{key}")
-    elif isinstance(value, bool):
-        yield path, str(value).lower()
-    elif isinstance(value, str | int | float):
-        yield path, str(value)
+        return "not recognized: see the outcome"
+    if isinstance(parsed, NormalizedAlarm):
+        return f"{_DELIVERIES[parsed.delivery]}, {parsed.kind.value} alarm, state {parsed.state.value}"
+    if isinstance(parsed, NotActionable) or signal is None:
+        return "recognized, not actionable: see the outcome"
+    what = f"{signal.noun}, {signal.status.value} (state {signal.state})"
+    source, detail_type = signal.label("source"), signal.label("detail_type")
+    return f"{what}, source {source}, detail-type {detail_type}" if source and detail_type else what
 
 
 # ---- JSON ----
@@ -177,7 +138,7 @@ def print_explanation(explanation: Explanation, out: TextIO, style: Style) -> No
     out.write(style(f"== {explanation.event}", "bold", "cyan") + "\n")
     line("payload", explanation.payload)
     for index, (name, value) in enumerate(explanation.labels):
-        line("labels" if index == 0 else "", f"{style(name, 'blue')}={value}")
+        line("labels" if index == 0 else "", f"{style(name, 'blue')}={_shown(value)}")
     for index, trace in enumerate(explanation.routes):
         verdict = style("MATCH", "green", "bold") if trace.matched else style("no   ", "dim")
         line("routes" if index == 0 else "", f"{verdict}  {trace.route_name}: {'; '.join(trace.reasons)}")
