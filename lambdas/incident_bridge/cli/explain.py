@@ -10,20 +10,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from incident_bridge.alarm import Delivery, NormalizedAlarm
 from incident_bridge.bridge import Routed
 from incident_bridge.cli.style import Style
 from incident_bridge.outcome import ApiCall, Outcome
-from incident_bridge.routing import RouteTrace
-from incident_bridge.signal import NotActionable, Signal
+from incident_bridge.routing import RouteTrace, Routing
 
 #: Characters of a long value (the trigger's rawData) shown in the text view; --json shows everything.
 LONG_VALUE_SHOWN = 160
-_DELIVERIES = {
-    Delivery.EVENTBRIDGE: "EventBridge event (CloudWatch Alarm State Change)",
-    Delivery.ALARM_ACTION: "alarm action (CloudWatch invoking the function directly)",
-    Delivery.SNS: "SNS notification (classic alarm JSON)",
-}
 
 
 @dataclass(frozen=True)
@@ -53,7 +46,7 @@ class Explanation:
 
 def explain(event: str, raw: object, decided: Outcome | Routed, outcome: Outcome) -> Explanation:
     if isinstance(decided, Outcome):
-        return Explanation(event, payload_kind(raw, None), (), (), (), None, outcome)
+        return _stopped_before_routing(event, raw, outcome)
     from incident_bridge.lifecycle import group_key
 
     signal, routing = decided.signal, decided.routing
@@ -70,28 +63,35 @@ def explain(event: str, raw: object, decided: Outcome | Routed, outcome: Outcome
         )
         for decision in routing.decisions
     )
-    # The labels routes mostly match on first; the event's own `detail:` fields after them.
-    names = sorted(signal.labels, key=lambda name: name.startswith("detail:"))
-    labels = tuple((name, value) for name in names for value in signal.labels[name])
-    return Explanation(event, payload_kind(raw, signal), labels, routing.trace, decisions, routing.dropped_by, outcome)
+    return Explanation(
+        event, payload_kind(decided), tuple(labels_of(decided)), routing.trace, decisions, routing.dropped_by, outcome
+    )
 
 
-def payload_kind(raw: object, signal: Signal | None) -> str:
-    """How the payload arrived and what it is, as sources/ read it (for an event stopped before routing too)."""
+def _stopped_before_routing(event: str, raw: object, outcome: Outcome) -> Explanation:
+    """What the payload was, when the bridge recognized it before it stopped it (a suppressed composite)."""
     from incident_bridge.errors import InvalidEvent
-    from incident_bridge.sources import parse_payload
+    from incident_bridge.sources import NotActionable, parse_event
 
     try:
-        parsed = parse_payload(raw)
+        parsed = parse_event(raw)
     except InvalidEvent:
-        return "not recognized: see the outcome"
-    if isinstance(parsed, NormalizedAlarm):
-        return f"{_DELIVERIES[parsed.delivery]}, {parsed.kind.value} alarm, state {parsed.state.value}"
-    if isinstance(parsed, NotActionable) or signal is None:
-        return "recognized, not actionable: see the outcome"
-    what = f"{signal.noun}, {signal.status.value} (state {signal.state})"
-    source, detail_type = signal.label("source"), signal.label("detail_type")
-    return f"{what}, source {source}, detail-type {detail_type}" if source and detail_type else what
+        return Explanation(event, "not recognized: see the outcome", (), (), (), None, outcome)
+    if isinstance(parsed, NotActionable):
+        return Explanation(event, parsed.payload or "recognized, not actionable", (), (), (), None, outcome)
+    routed = Routed(parsed, Routing(()))
+    return Explanation(event, payload_kind(routed), tuple(labels_of(routed)), (), (), None, outcome)
+
+
+def payload_kind(routed: Routed) -> str:
+    return routed.signal.payload
+
+
+def labels_of(routed: Routed) -> Iterator[tuple[str, str]]:
+    """What routing, grouping and titles read of the event: its labels, one line per value."""
+    for name, found in routed.signal.labels.items():
+        for value in found:
+            yield name, value
 
 
 # ---- JSON ----
@@ -138,7 +138,7 @@ def print_explanation(explanation: Explanation, out: TextIO, style: Style) -> No
     out.write(style(f"== {explanation.event}", "bold", "cyan") + "\n")
     line("payload", explanation.payload)
     for index, (name, value) in enumerate(explanation.labels):
-        line("labels" if index == 0 else "", f"{style(name, 'blue')}={_shown(value)}")
+        line("labels" if index == 0 else "", f"{style(name, 'blue')}={value}")
     for index, trace in enumerate(explanation.routes):
         verdict = style("MATCH", "green", "bold") if trace.matched else style("no   ", "dim")
         line("routes" if index == 0 else "", f"{verdict}  {trace.route_name}: {'; '.join(trace.reasons)}")
