@@ -62,5 +62,5 @@ def test_the_scheduled_check_pages_a_silenced_alarm_still_firing_when_its_silenc
     assert during == {"paged": 0, "quiet": 1, "dropped": 0, "retry": 0}
     assert after == {"paged": 1, "quiet": 0, "dropped": 0, "retry": 0}
     assert len(incidents.incidents) == 1
-    assert runtime.outcomes[-1].kind is OutcomeKind.STARTED
-    assert runtime.outcomes[-1].alarm_name == "ServerCpuTooHigh"
+    paged = runtime.outcomes[-1]
+    assert (paged.kind, paged.alarm_name) == (OutcomeKind.STARTED, "ServerCpuTooHigh")
