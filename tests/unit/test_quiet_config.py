@@ -114,3 +114,22 @@ def test_an_event_without_mute_detail_has_no_window() -> None:
     alarm = parse_event(load_event("eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"))
     assert isinstance(alarm, Signal)
     assert alarm.mute_window is None
+
+
+def test_the_readmes_quiet_hours_example_is_a_valid_configuration() -> None:
+    # Given the YAML example of the README's "Quiet hours and maintenance" section
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quiet hours and maintenance", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+    # When it is read with a default route added
+    config = parse_config({"default": {"response_plan_arn": PLAN_ARN}, **yaml.safe_load(example)}, origin="README")
+
+    # Then every quiet section is there as the text describes it
+    assert [interval.name for interval in config.time_intervals] == ["weekend", "office-hours", "month-end-batch"]
+    assert config.routes[0].active_time_intervals == ("office-hours",)
+    assert config.routes[1].mute_time_intervals == ("weekend", "month-end-batch")
+    assert config.silences[0].id == "db-upgrade-2026-12"
+    assert config.inhibit_rules[0].equal == ("region",)

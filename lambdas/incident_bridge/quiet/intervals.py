@@ -24,15 +24,13 @@ Pure: parsing raises `FieldError` naming the field; `contains` takes the moment 
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from incident_bridge.reader import FieldError, Reader, kind_of
 
@@ -137,6 +135,10 @@ SHIPPED_ZONES = Path(__file__).resolve().parent.parent / "zoneinfo"
 @functools.cache
 def load_zone(name: str) -> tzinfo:
     """The IANA zone `name`. ValueError naming it when neither this machine nor the asset knows it."""
+    if name == UTC_LOCATION:
+        return UTC  # Alertmanager's default, and most configurations': no zoneinfo import on the cold start
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         return ZoneInfo(name)
     except ZoneInfoNotFoundError:
@@ -236,8 +238,13 @@ def _in_any(value: int, ranges: Iterable[Range]) -> bool:
     return any(start <= value <= end for start, end in ranges)
 
 
+def _days_in_month(year: int, month: int) -> int:
+    first_of_next = date(year + month // 12, month % 12 + 1, 1)
+    return (first_of_next - timedelta(days=1)).day
+
+
 def _day_of_month_matches(local: datetime, ranges: Iterable[Range]) -> bool:
-    days_in_month = calendar.monthrange(local.year, local.month)[1]
+    days_in_month = _days_in_month(local.year, local.month)
     for start, end in ranges:
         # As Alertmanager: negative days count back from the month's last day; a start past the month's end never
         # matches (day 31 in April), and the end is clamped to the month.
