@@ -43,8 +43,11 @@ ALARM_SAMPLES = {
 def synthesized_pattern(default_stack: SynthesizedStack) -> dict[str, Any]:
     """The EventPattern of the rule on the default bus, exactly as synthesized."""
     rules = default_stack.template.find_resources("AWS::Events::Rule")
+    # The scheduled quiet check is a rule on the default bus too, with a schedule and no pattern.
     patterns = [
-        rule["Properties"]["EventPattern"] for rule in rules.values() if "EventBusName" not in rule["Properties"]
+        rule["Properties"]["EventPattern"]
+        for rule in rules.values()
+        if "EventBusName" not in rule["Properties"] and "EventPattern" in rule["Properties"]
     ]
     assert len(patterns) == 1, patterns
     pattern: dict[str, Any] = patterns[0]

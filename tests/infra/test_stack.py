@@ -35,9 +35,14 @@ def incident_manager_statements(template: Template) -> list[dict[str, Any]]:
 
 
 def alarm_rule(synthesized: SynthesizedStack) -> tuple[str, dict[str, Any]]:
-    """The rule on the default bus (no EventBusName); the other rule listens on the application bus."""
+    """The pattern rule on the default bus (no EventBusName); the other pattern rule listens on the application bus,
+    and the scheduled quiet check (no EventPattern) listens for nothing."""
     rules = synthesized.resources("AWS::Events::Rule")
-    return only({k: v for k, v in rules.items() if "EventBusName" not in v["Properties"]})
+    return only({k: v for k, v in rules.items() if "EventBusName" not in v["Properties"] and _listens(v)})
+
+
+def _listens(rule: dict[str, Any]) -> bool:
+    return "EventPattern" in rule["Properties"]
 
 
 def application_rule(synthesized: SynthesizedStack) -> tuple[str, dict[str, Any]]:
@@ -61,8 +66,9 @@ def test_alarm_rule_matches_exactly_alarm_state_changes_on_the_default_bus(defau
     # Given the stack synthesized from the default context
     rules = default_stack.resources("AWS::Events::Rule")
 
-    # When we look at the rules listening on the default bus (no EventBusName means the default bus)
-    default_bus_rules = {k: v for k, v in rules.items() if "EventBusName" not in v["Properties"]}
+    # When we look at the rules listening on the default bus (no EventBusName means the default bus; the scheduled
+    # quiet check has no pattern and listens for nothing)
+    default_bus_rules = {k: v for k, v in rules.items() if "EventBusName" not in v["Properties"] and _listens(v)}
 
     # Then there is one, enabled, and its pattern is exactly the alarm state change (not config changes)
     _, rule = only(default_bus_rules)
