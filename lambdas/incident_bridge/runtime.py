@@ -12,9 +12,9 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from incident_bridge.bridge import Bridge
+from incident_bridge.bridge import Bridge, not_json
 from incident_bridge.config import load_config
-from incident_bridge.errors import ConfigError, InvalidEvent, TransientApiError
+from incident_bridge.errors import ConfigError, TransientApiError
 from incident_bridge.outcome import BatchResult, Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore
 from incident_bridge.settings import IncidentManagerMode, Settings
@@ -154,10 +154,10 @@ class Runtime:
         for record in records:
             try:
                 events.append((record.message_id, json.loads(record.body)))
-            except (ValueError, RecursionError) as error:
-                results[record.message_id] = Outcome(
-                    OutcomeKind.REJECTED, f"message body is not JSON: {error}", error_class=InvalidEvent.__name__
-                )
+            except ValueError as error:
+                results[record.message_id] = not_json(error)
+            except RecursionError as error:  # nested deeper than the parser goes: as unreadable as bad JSON
+                results[record.message_id] = not_json(ValueError(f"nested too deeply ({error})"))
         time_left = None if remaining_millis is None else (lambda: remaining_millis() / 1000)
         results.update(self.bridge.handle_batch(events, time_left).outcomes)
         final: dict[str, Outcome] = {}

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.infra.conftest import SynthesizedStack
-from tests.infra.test_stack import only, queues
+from tests.infra.conftest import SynthesizedStack, as_list, only
+from tests.infra.test_stack import queues
 
 
 def statements(synthesized: SynthesizedStack) -> list[dict[str, Any]]:
@@ -18,8 +18,7 @@ def statements(synthesized: SynthesizedStack) -> list[dict[str, Any]]:
 
 
 def actions(statement: dict[str, Any]) -> list[str]:
-    action = statement["Action"]
-    return [action] if isinstance(action, str) else list(action)
+    return as_list(statement["Action"])
 
 
 def test_the_function_knows_its_queue_and_the_redrive_policys_receive_count(default_stack: SynthesizedStack) -> None:
