@@ -278,6 +278,19 @@ def recovered(
     return stamped(updated, now)
 
 
+def resolving(record: GroupRecord, note: str, now: datetime) -> GroupRecord:
+    """Commits a resolve with its note (every alarm is OK already: they recovered while the incident was opening)."""
+    assert record.incident_arn is not None
+    version = record.version + 1
+    pending = PendingNote(_note_token(record.incident_arn, record.group_key, version, 0), now, note)
+    resolve = PendingStatus("RESOLVED", token("resolve", record.incident_arn, record.group_key, str(version)))
+    return stamped(
+        replace(record, status=GroupStatus.RESOLVING, pending_notes=(*record.pending_notes, pending),
+                pending_status=resolve),
+        now,
+    )  # fmt: skip
+
+
 def marked(record: GroupRecord, marks: Mapping[str, AlarmMark], event_ids: Sequence[str], now: datetime) -> GroupRecord:
     """Records transitions without acting on them (stale ones, or OKs of a group without an open incident)."""
     return stamped(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -261,27 +261,58 @@ class Lifecycle:
                                                                        str(claim.version)), now)  # fmt: skip
                 written = self._write(renewed, claim.version)
                 return self._open(renewed, fresh) if written else _Changed(written.current)
-            recovered = groups.opened(claim, incident_arn, {}, (), (), now)
-            written = self._write(recovered, claim.version)
-            if not written:
-                return _Changed(written.current)
+            recovered = self._write_opened(claim, incident_arn, {}, (), ())
             self._seen_open[incident_arn] = now
-            return self._join(recovered, recovered.version, fresh, "fired")
+            joined = self._join(recovered, recovered.version, fresh, "fired")
+            if not isinstance(joined, _Changed):
+                current = self._known.get(claim.group_key)
+                if isinstance(current, GroupRecord):
+                    self._resolve_if_recovered(current, fresh[0].decision, "while the incident was opening")
+            return joined
         marks = dict([first.mark] if first.mark else [])
         attached = {item_identity(item) for item in start.related_items} | {
             family for item in start.related_items for family in metric_families(item)
         }
-        opened = groups.opened(claim, incident_arn, marks, sorted(attached), [first.event_id], now)
-        written = self._write(opened, claim.version)
-        if not written:
-            raise TransientApiError(f"lost the claim on group {claim.group_key} while opening; will retry")
+        opened = self._write_opened(claim, incident_arn, marks, sorted(attached), [first.event_id])
         self._seen_open[incident_arn] = now
         reason = f"incident started in {start.response_plan_arn} at impact {start.impact}"
+        if self._resolve_if_recovered(opened, first.decision, "before the incident opened") is not None:
+            reason += "; resolved: its alarms recovered while it was opening"
         steps = {first.event_id: Step(OutcomeKind.STARTED, reason, incident_arn)}
         if rest:
             # Per event: a refusal while joining the rest does not undo the start.
             steps.update(self._fire_guarded(claim.group_key, rest, opened, verified=True))
         return steps
+
+    def _write_opened(
+        self, claim: GroupRecord, incident_arn: str, marks: Mapping[str, AlarmMark], attached: Sequence[str],
+        event_ids: Sequence[str],
+    ) -> GroupRecord:  # fmt: skip
+        """OPEN with the incident; if OKs were recorded on the claim meanwhile, on top of them (same claim token)."""
+        for _ in range(_WRITE_ATTEMPTS):
+            opened = groups.opened(claim, incident_arn, marks, attached, event_ids, self._clock())
+            written = self._write(opened, claim.version)
+            if written:
+                return opened
+            current = written.current
+            if (
+                current is None
+                or current.status is not GroupStatus.PENDING
+                or current.client_token != claim.client_token
+            ):
+                break
+            claim = current
+        raise TransientApiError(f"lost the claim on group {claim.group_key} while opening; will retry")
+
+    def _resolve_if_recovered(self, record: GroupRecord, decision: RouteDecision, when: str) -> GroupRecord | None:
+        """Every alarm of a just-opened group recovered meanwhile (their OKs were recorded on the claim): resolve it
+        as the last OK would have. Returns the record after, or None when there was nothing to resolve."""
+        if not (decision.auto_resolve and groups.all_recovered(record) and not record.overflowed):
+            return None
+        assert record.incident_arn is not None
+        resolving = groups.resolving(record, f"All alarms of this incident recovered {when}.", self._clock())
+        done = self._commit(resolving, record.version)
+        return None if isinstance(done, _Changed) else done
 
     def _reopen(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | _Changed:
         """Within the flap window after the bridge resolved it: reopen the same incident (if it still exists)."""
@@ -320,10 +351,9 @@ class Lifecycle:
         committed = groups.joined(
             record, marks, new_items, identities, notes, [firing.event_id for firing in fresh], self._clock()
         )
-        written = self._write(committed, expected_version)
-        if not written:
-            return _Changed(written.current)
-        done = self._flush(committed)
+        done = self._commit(committed, expected_version)
+        if isinstance(done, _Changed):
+            return done
         if done.incident_arn != record.incident_arn:
             return _Changed(done)  # the incident is gone: the group forgot it; start afresh
         first, others = fresh[0], fresh[1:]
@@ -358,11 +388,7 @@ class Lifecycle:
             if record is not None and record.has_pending_calls:
                 record = self._flush(record)
             arrival = groups.transition(record, alarm.alarm_arn, AlarmState.OK, alarm.changed_at)
-            writes_nothing = (
-                groups.processed(record, event_id)
-                or arrival is not Transition.NEW
-                or (record is not None and record.status is GroupStatus.PENDING)
-            )
+            writes_nothing = groups.processed(record, event_id) or arrival is not Transition.NEW
             if writes_nothing and not verified and hint is not _UNKNOWN:
                 hint, verified = self._groups.load(key), True  # decide on the stored record, not on memory
                 continue
@@ -372,9 +398,15 @@ class Lifecycle:
             if arrival is Transition.STALE:
                 return Step(OutcomeKind.IGNORED, f"alarm {alarm.alarm_name}: OK older than its last transition "
                             "(recorded, not applied)", ignore_reason=IgnoreReason.OUT_OF_ORDER)  # fmt: skip
-            if record is not None and record.status is GroupStatus.PENDING:
-                return _retry(TransientApiError(f"an incident for group {key} is being opened; will apply the OK"))
             now = self._clock()
+            if record is not None and record.status is GroupStatus.PENDING:
+                # Recorded on the claim: whoever finishes opening resolves the incident if every alarm is OK by then.
+                written = self._write(groups.marked(record, {alarm.alarm_arn: mark}, [event_id], now), record.version)
+                if not written:
+                    hint, verified = written.current, True
+                    continue
+                return Step(OutcomeKind.IGNORED, f"alarm {alarm.alarm_name} is OK while its group's incident is being "
+                            "opened (recorded for it)", ignore_reason=IgnoreReason.NO_OPEN_INCIDENT)  # fmt: skip
             if record is None or record.status is not GroupStatus.OPEN or record.incident_arn is None:
                 # Remembered, so an older ALARM arriving later is not applied.
                 candidate = (
@@ -398,11 +430,10 @@ class Lifecycle:
             elif pending_left == 0 and record.overflowed:
                 text += f" Left open: the group outgrew {groups.MAX_ALARM_STATES} alarm states."
             candidate = groups.recovered(record, alarm.alarm_arn, mark, event_id, text, resolve, now)
-            written = self._write(candidate, record.version)
-            if not written:
-                hint, verified = written.current, True
+            done = self._commit(candidate, record.version)
+            if isinstance(done, _Changed):
+                hint, verified = done.current, True
                 continue
-            done = self._flush(candidate)
             if done.incident_arn is None:
                 return Step(OutcomeKind.IGNORED, f"alarm {alarm.alarm_name} is OK; its incident no longer exists",
                             ignore_reason=IgnoreReason.INCIDENT_GONE)  # fmt: skip
@@ -414,6 +445,15 @@ class Lifecycle:
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
     # ---- committed calls ----
+
+    def _commit(self, record: GroupRecord, expected_version: int) -> GroupRecord | _Changed:
+        """The commit point: the record with its pending calls (and their tokens) is written first; only then are
+        the calls made. Returns the record as stored after them, or _Changed when the write found the group changed
+        (nothing was called). tests/faults shows that making the calls before this write breaks the invariants."""
+        written = self._write(record, expected_version)
+        if not written:
+            return _Changed(written.current)
+        return self._flush(record)
 
     def _flush(self, record: GroupRecord) -> GroupRecord:
         """Makes the calls committed to the record, with their tokens, then confirms them. Returns the record as
@@ -526,7 +566,8 @@ def _classified(record: GroupRecord | None, firings: Sequence[Firing]) -> tuple[
         if firing.event_id in fresh or firing.event_id in steps:
             continue  # a second copy in one batch: the bridge reports it with the first (see Bridge)
         arrival = Transition.NEW
-        if isinstance(firing.subject, NormalizedAlarm):
+        # A claim is finished whatever OKs it collected meanwhile: its StartIncident may have taken effect.
+        if isinstance(firing.subject, NormalizedAlarm) and (record is None or record.status is not GroupStatus.PENDING):
             arrival = groups.transition(record, firing.subject.alarm_arn, AlarmState.ALARM, firing.subject.changed_at)
         if groups.processed(record, firing.event_id) or arrival is Transition.REPEATED:
             steps[firing.event_id] = Step(OutcomeKind.IGNORED, f"event {firing.event_id} already processed "

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.errors import PermanentApiError, TransientApiError
 from incident_bridge.groups import GroupRecord, GroupStatus, WriteResult
@@ -302,3 +304,43 @@ def test_an_event_nested_too_deeply_is_rejected_alone() -> None:
     # Then only the deep one is rejected
     assert batch["m-deep"].kind is OutcomeKind.REJECTED
     assert batch["m-good"].kind is OutcomeKind.STARTED
+
+
+class CrashesAfterStart(DryRunIncidentManager):
+    """StartIncident takes effect, then the process dies before the group is written OPEN (once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crashed = False
+
+    def start_incident(self, request: Any) -> str:
+        arn = super().start_incident(request)
+        if not self.crashed:
+            self.crashed = True
+            raise KeyboardInterrupt  # a BaseException: nothing in the bridge may absorb it
+        return arn
+
+
+def test_an_ok_arriving_while_the_incident_is_being_opened_is_kept_and_resolves_it_once_open() -> None:
+    # Given an ALARM whose invocation died right after StartIncident took effect (the group is left PENDING)
+    incidents = CrashesAfterStart()
+    harness = Harness(config(auto_resolve=True), incidents=incidents)
+    first = alarm_event()
+    with pytest.raises(KeyboardInterrupt):
+        harness.bridge.handle(first)
+    key = key_of(first, harness.bridge_config)
+    assert harness.groups.records[key].status is GroupStatus.PENDING
+
+    # When its OK arrives before the ALARM is redelivered, and then the ALARM is redelivered
+    ok = harness.handle(ok_event(first, "ok-1"))
+    redelivered = harness.handle(first)
+
+    # Then the OK is recorded on the claim (not retried until it is dead-lettered), and finishing the opening
+    # resolves the incident at once: its only alarm is OK
+    assert ok.kind is OutcomeKind.IGNORED
+    assert ok.ignore_reason is IgnoreReason.NO_OPEN_INCIDENT
+    assert redelivered.kind is OutcomeKind.STARTED
+    assert "resolved" in redelivered.reason
+    [incident] = incidents.incidents.values()
+    assert incident.status == "RESOLVED"
+    assert harness.groups.records[key].status is GroupStatus.RESOLVED
