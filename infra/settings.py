@@ -10,7 +10,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from incident_bridge.config import BridgeConfig, is_response_plan_arn, parse_config
+from incident_bridge.aws import is_response_plan_arn
+from incident_bridge.config import BridgeConfig, parse_config
 from incident_bridge.errors import ConfigError
 
 RESPONSE_PLAN_ARN_KEY = "responsePlanArn"

@@ -1,4 +1,4 @@
-"""One event in, one outcome out: parse -> route -> build -> lifecycle. The handler and the CLI both call this.
+"""One event in, one outcome out: parse -> route -> lifecycle. The handler and the CLI both call this.
 
 Results are values: a batch gives a `BatchResult` with one outcome per event, RETRY for what the queue should
 redeliver. Nothing here raises for one bad event: an unexpected error touches only its own event (a group that
@@ -8,20 +8,18 @@ fails as a whole is retried one event at a time), so the rest of the batch goes 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from incident_bridge.alarm import AlarmState, NormalizedAlarm
 from incident_bridge.config import BridgeConfig
-from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import InvalidEvent, TransientApiError
-from incident_bridge.incident import build_start_incident
 from incident_bridge.lifecycle import Firing, Lifecycle, Step, group_key
 from incident_bridge.outcome import ApiCall, BatchResult, IgnoreReason, Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore, IncidentManager
 from incident_bridge.recording import RecordingIncidentManager
-from incident_bridge.routing import RouteDecision, Routing, Subject, route
-from incident_bridge.sources import NotActionable, parse_event
+from incident_bridge.routing import Routing, route
+from incident_bridge.signal import NotActionable, Signal, SignalStatus
+from incident_bridge.sources import parse_event
 
 # When one event opens several incidents (routes with `continue`), the outcome reports the weightiest step.
 _WEIGHT = {
@@ -75,7 +73,7 @@ class Bridge:
         if time_left is not None:
             time_left = _Deadline(time_left, time_left() * STOP_STARTING_SHARE)
         results: dict[str, Outcome] = {}
-        pending: dict[str, list[tuple[str, Subject, Firing]]] = {}
+        pending: dict[str, list[tuple[str, Signal, Firing]]] = {}
         for key, raw in events:
             if _out_of_time(time_left):
                 results[key] = _not_started()
@@ -87,15 +85,14 @@ class Bridge:
             if decided.stopped is not None:
                 results[key] = decided.stopped
                 continue
-            subject, routing = decided.subject, decided.routing
-            if _coalescible(subject, routing):
-                firing = self._firing(subject, routing.decisions[0])
-                group = group_key(subject, routing.decisions[0])
-                pending.setdefault(group, []).append((key, subject, firing))
+            signal, routing = decided.signal, decided.routing
+            if _coalescible(signal, routing):
+                firing = Firing(signal, routing.decisions[0])
+                pending.setdefault(group_key(signal, firing.decision), []).append((key, signal, firing))
                 continue
             # Recoveries and multi-route events keep their place in the order: what came before goes first.
             self._flush(pending, results, time_left)
-            results[key] = _not_started() if _out_of_time(time_left) else self._guarded(subject, routing)
+            results[key] = _not_started() if _out_of_time(time_left) else self._guarded(signal, routing)
         self._flush(pending, results, time_left)
         return BatchResult({key: results[key] for key, _ in events})
 
@@ -115,15 +112,11 @@ class Bridge:
         except Exception as error:
             return _unexpected(error, "preparing the event")
 
-    @staticmethod
-    def _firing(subject: Subject, decision: RouteDecision) -> Firing:
-        return Firing(subject, decision, build_start_incident(subject, decision), subject.event_id)
-
     # ---- acting ----
 
     def _flush(
         self,
-        pending: dict[str, list[tuple[str, Subject, Firing]]],
+        pending: dict[str, list[tuple[str, Signal, Firing]]],
         results: dict[str, Outcome],
         time_left: TimeLeft | None,
     ) -> None:
@@ -139,7 +132,7 @@ class Bridge:
                     steps.update(self._fire_group([firing]))
             calls = self._calls.take()
             reported: set[str] = set()
-            for key, subject, firing in entries:
+            for key, signal, firing in entries:
                 step = steps.get(firing.event_id)
                 if step is None or firing.event_id in reported:
                     # A second copy of an event in one batch: the first one acted for both.
@@ -149,7 +142,7 @@ class Bridge:
                 # The group's calls go to the first event that did something; the others name it in their reason.
                 mine = calls if step.kind in _ACTED else ()
                 calls = () if mine else calls
-                results[key] = _outcome(subject, [(firing.decision.route_name, step)], mine)
+                results[key] = _outcome(signal, [(firing.decision.route_name, step)], mine)
         pending.clear()
 
     def _fire_group(self, firings: Sequence[Firing]) -> dict[str, Step | None]:
@@ -159,22 +152,22 @@ class Bridge:
             step = _unexpected_step(error)
             return {firing.event_id: step for firing in firings}
 
-    def _one(self, subject: Subject, routing: Routing) -> Outcome:
+    def _one(self, signal: Signal, routing: Routing) -> Outcome:
         steps: list[tuple[str, Step]] = []
         for decision in routing.decisions:
-            if isinstance(subject, NormalizedAlarm) and subject.state is AlarmState.OK:
-                step = self._lifecycle.recover(subject, decision, subject.event_id)
+            if signal.status is SignalStatus.RECOVERING:
+                step = self._lifecycle.recover(signal, decision)
             else:
-                step = self._lifecycle.fire(self._firing(subject, decision))
+                step = self._lifecycle.fire(Firing(signal, decision))
             steps.append((decision.route_name, step))
-        return _outcome(subject, steps, self._calls.take())
+        return _outcome(signal, steps, self._calls.take())
 
-    def _guarded(self, subject: Subject, routing: Routing) -> Outcome:
+    def _guarded(self, signal: Signal, routing: Routing) -> Outcome:
         try:
-            return self._one(subject, routing)
-        except Exception as error:
+            return self._one(signal, routing)
+        except Exception as error:  # one bad event must not fail the batch
             self._calls.take()
-            return _unexpected(error, f"handling {_name(subject)}")
+            return _unexpected(error, f"handling {signal.name}")
 
 
 _ACTED = frozenset({OutcomeKind.STARTED, OutcomeKind.UPDATED, OutcomeKind.RESOLVED})
@@ -215,9 +208,9 @@ def _unexpected(error: Exception, what: str) -> Outcome:
 
 @dataclass(frozen=True)
 class Routed:
-    """An event the lifecycle acts on: what it is, and where routing sends it."""
+    """An event the lifecycle acts on: the signal, and where routing sends it."""
 
-    subject: Subject
+    signal: Signal
     routing: Routing
 
     @property
@@ -225,15 +218,15 @@ class Routed:
         """The outcome of an event a `drop` route stopped before any route decided: ignored, naming the route."""
         if self.routing.decisions:
             return None
-        name = _name(self.subject)
+        name = self.signal.name
         return Outcome(OutcomeKind.IGNORED, f"{name}: dropped by route {self.routing.dropped_by}",
                        alarm_name=name, route_name=self.routing.dropped_by,
                        ignore_reason=IgnoreReason.DROPPED_BY_ROUTE)  # fmt: skip
 
     @property
     def recovering(self) -> bool:
-        """An OK notes a recovery on its group's open incident; everything else fires."""
-        return isinstance(self.subject, NormalizedAlarm) and self.subject.state is AlarmState.OK
+        """A recovery notes itself on its group's open incident; everything else fires."""
+        return self.signal.status is SignalStatus.RECOVERING
 
 
 def not_json(error: ValueError) -> Outcome:
@@ -242,33 +235,30 @@ def not_json(error: ValueError) -> Outcome:
 
 
 def decide(raw: object, config: BridgeConfig, tags: AlarmTags | None = None) -> Outcome | Routed:
-    """Everything before the lifecycle, for the handler and every CLI command alike: parse, drop what is not
-    actionable (configuration changes, INSUFFICIENT_DATA, suppressed composites), route. Returns the outcome
-    of an event that stops before routing (ignored or rejected), or where routing sends it; a `drop` route's
-    event is `stopped` there too."""
+    """Everything before the lifecycle, for the handler and every CLI command alike: read the payload into a signal
+    (sources/ leave out what is not actionable: configuration changes, INSUFFICIENT_DATA, suppressed composites),
+    route it. Returns the outcome of an event that stops before routing (ignored or rejected), or where routing
+    sends it; a `drop` route's event is `stopped` there too."""
     try:
         parsed = parse_event(raw)
     except InvalidEvent as error:
         return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
     if isinstance(parsed, NotActionable):
-        return Outcome(OutcomeKind.IGNORED, parsed.reason, ignore_reason=IgnoreReason.NOT_ACTIONABLE)
-    if isinstance(parsed, NormalizedAlarm):
-        ignored = _not_actionable(parsed)
-        if ignored is not None:
-            return ignored
-        if tags is not None and not parsed.tags:
-            parsed = replace(parsed, tags=dict(tags.tags_for(parsed.alarm_arn)))
-    return Routed(parsed, route(parsed, config))
+        return Outcome(OutcomeKind.IGNORED, parsed.reason, alarm_name=parsed.name,
+                       ignore_reason=IgnoreReason.NOT_ACTIONABLE)  # fmt: skip
+    signal = parsed
+    if tags is not None and signal.tags_of is not None and not signal.has_tags():
+        signal = signal.with_tags(tags.tags_for(signal.tags_of))
+    return Routed(signal, route(signal, config.route_table))
 
 
-def _coalescible(subject: Subject, routing: Routing) -> bool:
-    """ALARMs (and custom requests) that take one route can be merged with others of their group."""
-    firing = not (isinstance(subject, NormalizedAlarm) and subject.state is AlarmState.OK)
-    return firing and len(routing.decisions) == 1
+def _coalescible(signal: Signal, routing: Routing) -> bool:
+    """Firing signals that take one route can be merged with others of their group."""
+    return signal.status is SignalStatus.FIRING and len(routing.decisions) == 1
 
 
-def _outcome(subject: Subject, steps: Sequence[tuple[str, Step]], calls: Sequence[ApiCall]) -> Outcome:
-    name = _name(subject)
+def _outcome(signal: Signal, steps: Sequence[tuple[str, Step]], calls: Sequence[ApiCall]) -> Outcome:
+    name = signal.name
     weightiest = max((step for _, step in steps), key=lambda step: _WEIGHT.get(step.kind, 0))
     return Outcome(
         weightiest.kind,
@@ -280,28 +270,3 @@ def _outcome(subject: Subject, steps: Sequence[tuple[str, Step]], calls: Sequenc
         error_class=weightiest.error_class,
         ignore_reason=weightiest.ignore_reason,
     )
-
-
-def _not_actionable(alarm: NormalizedAlarm) -> Outcome | None:
-    if alarm.state is AlarmState.INSUFFICIENT_DATA:
-        return Outcome(
-            OutcomeKind.IGNORED,
-            f"alarm {alarm.alarm_name} is INSUFFICIENT_DATA: missing data neither opens nor resolves incidents",
-            alarm_name=alarm.alarm_name,
-            ignore_reason=IgnoreReason.INSUFFICIENT_DATA,
-        )
-    if alarm.state is AlarmState.ALARM and alarm.actions_suppressed_by:
-        # A composite alarm's suppressor (e.g. a maintenance alarm) silences its actions; so do we.
-        detail = f": {alarm.actions_suppressed_reason}" if alarm.actions_suppressed_reason else ""
-        return Outcome(
-            OutcomeKind.IGNORED,
-            f"alarm {alarm.alarm_name} is in ALARM but its actions are suppressed by "
-            f"{alarm.actions_suppressed_by}{detail}",
-            alarm_name=alarm.alarm_name,
-            ignore_reason=IgnoreReason.SUPPRESSED,
-        )
-    return None
-
-
-def _name(subject: Subject) -> str:
-    return subject.request.title if isinstance(subject, CustomIncident) else subject.alarm_name

@@ -16,15 +16,14 @@ Results are values: one `Step` per event, RETRY when a later delivery can finish
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from incident_bridge import groups
-from incident_bridge.alarm import AlarmState, NormalizedAlarm
-from incident_bridge.custom import CustomIncident
+from incident_bridge.alarm import AlarmState
+from incident_bridge.aws import EVENT_REFERENCES_MAX
 from incident_bridge.errors import (
     CorruptGroupRecord,
     GroupRecordRejected,
@@ -34,19 +33,20 @@ from incident_bridge.errors import (
 )
 from incident_bridge.groups import AlarmMark, GroupRecord, GroupStatus, Transition, item_identity
 from incident_bridge.incident import (
-    EVENT_REFERENCES_MAX,
     IncidentStatusRequest,
-    ItemType,
     RelatedItem,
-    StartIncidentRequest,
     TimelineEventRequest,
     UpdateRelatedItemsRequest,
+    build_start_incident,
     combined_metric_item,
+    related_item,
     token,
+    url_items,
 )
 from incident_bridge.outcome import IgnoreReason, OutcomeKind
 from incident_bridge.ports import GroupStore, IncidentManager
-from incident_bridge.routing import RouteDecision, Subject
+from incident_bridge.routing import RouteDecision, label_for
+from incident_bridge.signal import Link, LinkRole, MetricQuery, Signal
 
 logger = logging.getLogger(__name__)
 
@@ -59,36 +59,18 @@ _KNOWN_GROUPS = 1_000
 # ---- pure helpers ----
 
 
-def group_key(subject: Subject, decision: RouteDecision) -> str:
-    """The route's `group_by` fields (default: the alarm ARN), prefixed with the route so routes never share."""
-    if isinstance(subject, CustomIncident):
-        identity = subject.request.dedupe_key or subject.event_id
-        key = f"{decision.route_name}|custom|{subject.source}|{identity}"
+def group_key(signal: Signal, decision: RouteDecision) -> str:
+    """The route's `group_by` labels (default: the signal's own group, e.g. its alarm ARN), prefixed with the route
+    so routes never share a group. Always a key DynamoDB can store (groups.storable_key)."""
+    if decision.group_by:
+        # A missing label must not merge unrelated signals into one group: fall back to the member itself.
+        fields = (f"{name}={signal.label(label_for(name)) or f'?{signal.member}'}" for name in decision.group_by)
+        key = f"{decision.route_name}|" + "|".join(fields)
     else:
-        fields = decision.group_by or ("alarm_arn",)
-        key = f"{decision.route_name}|" + "|".join(f"{name}={_field(subject, name)}" for name in fields)
+        key = f"{decision.route_name}|{signal.default_group}"
     if len(key.encode("utf-8", "surrogatepass")) > _KEY_MAX:
         key = f"{decision.route_name}|sha256={hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
     return groups.storable_key(key)
-
-
-def _field(alarm: NormalizedAlarm, name: str) -> str:
-    metrics = alarm.resource_metrics
-    value: str | None
-    if name.startswith("tag:"):
-        value = alarm.tags.get(name.removeprefix("tag:"))
-    elif name.startswith("dimension:"):
-        dimension = name.removeprefix("dimension:")
-        value = next((m.dimensions[dimension] for m in metrics if dimension in m.dimensions), None)
-    else:
-        plain = {
-            "alarm_name": alarm.alarm_name, "alarm_arn": alarm.alarm_arn, "account": alarm.account,
-            "region": alarm.region, "namespace": metrics[0].namespace if metrics else None,
-            "metric_name": metrics[0].metric_name if metrics else None,
-        }  # fmt: skip
-        value = plain.get(name)
-    # A missing value must not merge unrelated alarms into one group: fall back to the alarm itself.
-    return value if value else f"?{alarm.alarm_arn}"
 
 
 # ---- the flow ----
@@ -107,26 +89,23 @@ class Step:
 
 @dataclass(frozen=True)
 class Firing:
-    """One ALARM (or custom incident request) for one route's group, with the request that would start it."""
+    """One firing signal for one route's group. Its start request is built only if it starts the incident."""
 
-    subject: Subject
+    signal: Signal
     decision: RouteDecision
-    request: StartIncidentRequest
-    event_id: str
+
+    @property
+    def event_id(self) -> str:
+        return self.signal.event_id
 
     @property
     def name(self) -> str:
-        return self.subject.alarm_name if isinstance(self.subject, NormalizedAlarm) else self.subject.request.title
+        return self.signal.name
 
     @property
-    def resource_arns(self) -> tuple[str, ...]:
-        return (self.subject.alarm_arn,) if isinstance(self.subject, NormalizedAlarm) else self.subject.resource_arns
-
-    @property
-    def mark(self) -> tuple[str, AlarmMark] | None:
-        if isinstance(self.subject, NormalizedAlarm):
-            return self.subject.alarm_arn, AlarmMark(AlarmState.ALARM, self.subject.changed_at)
-        return None
+    def mark(self) -> tuple[str, AlarmMark]:
+        """The member's transition to ALARM, by its state time."""
+        return self.signal.member, AlarmMark(AlarmState.ALARM, self.signal.state_time)
 
 
 @dataclass(frozen=True)
@@ -137,6 +116,10 @@ class _Changed:
 
 
 _UNKNOWN = object()
+
+
+def _ignored(reason: str, why: IgnoreReason) -> Step:
+    return Step(OutcomeKind.IGNORED, reason, ignore_reason=why)
 
 
 def _retry(error: Exception) -> Step:
@@ -175,7 +158,7 @@ class Lifecycle:
     def fire_many(self, firings: Sequence[Firing]) -> dict[str, Step]:
         """ALARMs of one group (from one batch): start, join or reopen the group's incident, in as few calls as
         the API allows. Returns one step per event id; never raises for an API, store or record failure."""
-        key = group_key(firings[0].subject, firings[0].decision)
+        key = group_key(firings[0].signal, firings[0].decision)
         return self._fire_guarded(key, firings, self._known.get(key, _UNKNOWN), verified=False)
 
     def _fire_guarded(self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool) -> dict[str, Step]:
@@ -245,7 +228,9 @@ class Lifecycle:
 
     def _open(self, claim: GroupRecord, fresh: list[Firing], *, takeover: bool = False) -> dict[str, Step] | _Changed:
         first, rest = fresh[0], fresh[1:]
-        start = replace(first.request, client_token=claim.client_token or first.request.client_token)
+        request = build_start_incident(first.signal, first.decision)
+        # Every claim carries its token; a record that somehow lacks one still starts with the firing's own.
+        start = replace(request, client_token=claim.client_token or request.client_token)
         try:
             incident_arn = self._incidents.start_incident(start)
         except PermanentApiError:
@@ -269,9 +254,9 @@ class Lifecycle:
                 if isinstance(current, GroupRecord):
                     self._resolve_if_recovered(current, fresh[0].decision, "while the incident was opening")
             return joined
-        marks = dict([first.mark] if first.mark else [])
+        marks = dict([first.mark])
         attached = {item_identity(item) for item in start.related_items} | {
-            family for item in start.related_items for family in metric_families(item)
+            family for query in _queries(first.signal) for family in metric_families(query)
         }
         opened = self._write_opened(claim, incident_arn, marks, sorted(attached), [first.event_id])
         self._seen_open[incident_arn] = now
@@ -343,10 +328,10 @@ class Lifecycle:
             chunk = fresh[chunk_start : chunk_start + EVENT_REFERENCES_MAX]
             names = ", ".join(firing.name for firing in chunk)
             text = f"{names} {verb}." if len(chunk) == 1 else f"{len(chunk)} alarms {verb}: {names}."
-            arns = tuple(arn for firing in chunk for arn in firing.resource_arns)
-            when = max(firing.request.trigger_timestamp for firing in chunk)
+            arns = tuple(arn for firing in chunk for arn in firing.signal.references)
+            when = max(firing.signal.state_time for firing in chunk)
             notes.append((when, text, arns))
-        marks = dict(mark for firing in fresh if (mark := firing.mark) is not None)
+        marks = dict(firing.mark for firing in fresh)
         identities = [*(item_identity(item) for item in new_items), *sorted(families)]
         committed = groups.joined(
             record, marks, new_items, identities, notes, [firing.event_id for firing in fresh], self._clock()
@@ -366,82 +351,85 @@ class Lifecycle:
 
     # ---- recovering ----
 
-    def recover(self, alarm: NormalizedAlarm, decision: RouteDecision, event_id: str) -> Step:
-        """An OK: note the recovery on the open incident; resolve it when every alarm is clear and the route says so.
+    def recover(self, signal: Signal, decision: RouteDecision) -> Step:
+        """A recovery: note it on the open incident; resolve it when every member is clear and the route says so.
         Never raises for an API, store or record failure."""
-        key = group_key(alarm, decision)
+        key = group_key(signal, decision)
         try:
-            return self._recover(key, alarm, decision, event_id)
+            return self._recover(key, signal, decision)
         except TransientApiError as error:
             return _retry(error)
         except (PermanentApiError, GroupRecordRejected, CorruptGroupRecord) as error:
             self._known.pop(key, None)
             return _rejected(error, f"group {key}")
 
-    def _recover(self, key: str, alarm: NormalizedAlarm, decision: RouteDecision, event_id: str) -> Step:
+    def _recover(self, key: str, signal: Signal, decision: RouteDecision) -> Step:
         hint = self._known.get(key, _UNKNOWN)
         verified = False
-        mark = AlarmMark(AlarmState.OK, alarm.changed_at)
+        event_id, member = signal.event_id, signal.member
+        mark = AlarmMark(AlarmState.OK, signal.state_time)
         for _ in range(_WRITE_ATTEMPTS):
             record = None if hint is _UNKNOWN else hint
             assert record is None or isinstance(record, GroupRecord)
             if record is not None and record.has_pending_calls:
                 record = self._flush(record)
-            arrival = groups.transition(record, alarm.alarm_arn, AlarmState.OK, alarm.changed_at)
+            arrival = groups.transition(record, member, AlarmState.OK, signal.state_time)
             writes_nothing = groups.processed(record, event_id) or arrival is not Transition.NEW
             if writes_nothing and not verified and hint is not _UNKNOWN:
                 hint, verified = self._groups.load(key), True  # decide on the stored record, not on memory
                 continue
             if groups.processed(record, event_id) or arrival is Transition.REPEATED:
-                return Step(OutcomeKind.IGNORED, f"event {event_id} already processed for group {key} (redelivery)",
-                            ignore_reason=IgnoreReason.REDELIVERY)  # fmt: skip
+                redelivery = f"event {event_id} already processed for group {key} (redelivery)"
+                return _ignored(redelivery, IgnoreReason.REDELIVERY)
             if arrival is Transition.STALE:
-                return Step(OutcomeKind.IGNORED, f"alarm {alarm.alarm_name}: OK older than its last transition "
-                            "(recorded, not applied)", ignore_reason=IgnoreReason.OUT_OF_ORDER)  # fmt: skip
+                older = f"{signal.noun} {signal.name}: {signal.state} older than its last transition"
+                return _ignored(f"{older} (recorded, not applied)", IgnoreReason.OUT_OF_ORDER)
             now = self._clock()
             if record is not None and record.status is GroupStatus.PENDING:
                 # Recorded on the claim: whoever finishes opening resolves the incident if every alarm is OK by then.
-                written = self._write(groups.marked(record, {alarm.alarm_arn: mark}, [event_id], now), record.version)
+                written = self._write(groups.marked(record, {member: mark}, [event_id], now), record.version)
                 if not written:
                     hint, verified = written.current, True
                     continue
-                return Step(OutcomeKind.IGNORED, f"alarm {alarm.alarm_name} is OK while its group's incident is being "
-                            "opened (recorded for it)", ignore_reason=IgnoreReason.NO_OPEN_INCIDENT)  # fmt: skip
+                what = f"{signal.noun} {signal.name} is {signal.state}"
+                return _ignored(f"{what} while its group's incident is being opened (recorded for it)",
+                                IgnoreReason.NO_OPEN_INCIDENT)  # fmt: skip
             if record is None or record.status is not GroupStatus.OPEN or record.incident_arn is None:
                 # Remembered, so an older ALARM arriving later is not applied.
                 candidate = (
-                    groups.first_marks(key, {alarm.alarm_arn: mark}, [event_id], now)
+                    groups.first_marks(key, {member: mark}, [event_id], now)
                     if record is None
-                    else groups.marked(record, {alarm.alarm_arn: mark}, [event_id], now)
+                    else groups.marked(record, {member: mark}, [event_id], now)
                 )
                 written = self._write(candidate, record.version if record else None)
                 if not written:
                     hint, verified = written.current, True
                     continue
-                return Step(OutcomeKind.IGNORED, f"alarm {alarm.alarm_name} is OK and its group has no open "
-                            "incident", ignore_reason=IgnoreReason.NO_OPEN_INCIDENT)  # fmt: skip
-            after = groups.merged(record.alarm_states, {alarm.alarm_arn: mark})
+                what = f"{signal.noun} {signal.name} is {signal.state}"
+                return _ignored(f"{what} and its group has no open incident", IgnoreReason.NO_OPEN_INCIDENT)
+            after = groups.merged(record.alarm_states, {member: mark})
             pending_left = sum(1 for state in after.values() if state.state is not AlarmState.OK)
             resolve = decision.auto_resolve and pending_left == 0 and not record.overflowed
-            text = f"Alarm {alarm.alarm_name} recovered (OK): {alarm.reason}".strip()
+            noun = signal.noun[:1].upper() + signal.noun[1:]
+            text = f"{noun} {signal.name} recovered ({signal.state}): {signal.reason}".strip()
             text += " All alarms of this incident are OK." if pending_left == 0 else f" {pending_left} still in ALARM."
             if pending_left == 0 and not decision.auto_resolve:
                 text += " Left open: the route does not auto-resolve."
             elif pending_left == 0 and record.overflowed:
                 text += f" Left open: the group outgrew {groups.MAX_ALARM_STATES} alarm states."
-            candidate = groups.recovered(record, alarm.alarm_arn, mark, event_id, text, resolve, now)
+            candidate = groups.recovered(record, member, mark, event_id, text, resolve, now)
             done = self._commit(candidate, record.version)
             if isinstance(done, _Changed):
                 hint, verified = done.current, True
                 continue
             if done.incident_arn is None:
-                return Step(OutcomeKind.IGNORED, f"alarm {alarm.alarm_name} is OK; its incident no longer exists",
-                            ignore_reason=IgnoreReason.INCIDENT_GONE)  # fmt: skip
+                what = f"{signal.noun} {signal.name} is {signal.state}"
+                return _ignored(f"{what}; its incident no longer exists", IgnoreReason.INCIDENT_GONE)
             if resolve:
                 self._seen_open.pop(record.incident_arn, None)
             kind = OutcomeKind.RESOLVED if resolve else OutcomeKind.UPDATED
             reason = "all alarms recovered: incident resolved" if resolve else "recovery recorded"
-            return Step(kind, f"{alarm.alarm_name}: {reason}", record.incident_arn)
+            return Step(kind, f"{signal.name}: {reason}", record.incident_arn)
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
     # ---- committed calls ----
@@ -567,8 +555,8 @@ def _classified(record: GroupRecord | None, firings: Sequence[Firing]) -> tuple[
             continue  # a second copy in one batch: the bridge reports it with the first (see Bridge)
         arrival = Transition.NEW
         # A claim is finished whatever OKs it collected meanwhile: its StartIncident may have taken effect.
-        if isinstance(firing.subject, NormalizedAlarm) and (record is None or record.status is not GroupStatus.PENDING):
-            arrival = groups.transition(record, firing.subject.alarm_arn, AlarmState.ALARM, firing.subject.changed_at)
+        if record is None or record.status is not GroupStatus.PENDING:
+            arrival = groups.transition(record, firing.signal.member, AlarmState.ALARM, firing.signal.state_time)
         if groups.processed(record, firing.event_id) or arrival is Transition.REPEATED:
             steps[firing.event_id] = Step(OutcomeKind.IGNORED, f"event {firing.event_id} already processed "
                                           "(redelivery)", arn, IgnoreReason.REDELIVERY)  # fmt: skip
@@ -581,42 +569,33 @@ def _classified(record: GroupRecord | None, firings: Sequence[Firing]) -> tuple[
 
 
 def _coalesced_items(fresh: Sequence[Firing], attached: set[str]) -> tuple[list[RelatedItem], set[str]]:
-    """What joining alarms add, in as few calls as the API allows (it takes one item per call): each new
-    resource; one METRIC item charting the metrics the incident does not chart yet (a storm of one metric over
-    many instances adds it once); not the alarms' console links, which their timeline note names instead.
+    """What joining signals add, in as few calls as the API allows (it takes one item per call): each new
+    resource and link; one METRIC item charting the metrics the incident does not chart yet (a storm of one metric
+    over many instances adds it once); not the signals' own pages (an alarm's console link), which their timeline
+    note names instead.
 
     Returns the items and the metric-family identities they bring."""
-    resources: list[RelatedItem] = []
-    metrics: list[RelatedItem] = []
+    others: list[RelatedItem] = []
+    queries: list[MetricQuery] = []
     families: set[str] = set()
     for firing in fresh:
-        for item in firing.request.related_items:
-            if item.item_type is ItemType.METRIC:
-                new_families = metric_families(item) - attached - families
+        others += url_items(firing.decision.related_urls)
+        for thing in firing.signal.related:
+            if isinstance(thing, MetricQuery):
+                new_families = metric_families(thing) - attached - families
                 if new_families:
-                    metrics.append(item)
+                    queries.append(thing)
                     families |= new_families
-            elif not _is_alarm_link(item):
-                resources.append(item)
-    if len(metrics) > 1:
-        metrics = [combined_metric_item(metrics)]
-    return [*resources, *metrics], families
+            elif not (isinstance(thing, Link) and thing.role is LinkRole.ORIGIN):
+                others.append(related_item(thing))
+    metrics = [combined_metric_item(queries)] if len(queries) > 1 else [related_item(query) for query in queries]
+    return [*others, *metrics], families
 
 
-def metric_families(item: RelatedItem) -> set[str]:
-    """Identities of the metrics (namespace + name, or expression) a METRIC item charts."""
-    try:
-        source = json.loads(item.metric_definition or "{}")
-    except ValueError:
-        return set()
-    families = set()
-    for row in source.get("metrics", []) if isinstance(source, dict) else []:
-        if isinstance(row, list) and len(row) > 1 and isinstance(row[0], str):
-            families.add(f"family:{row[0]}/{row[1]}")
-        elif isinstance(row, list) and row and isinstance(row[0], dict):
-            families.add(f"family:expression:{row[0].get('expression')}")
-    return {hashlib.sha256(family.encode("utf-8")).hexdigest()[:32] for family in families}
+def _queries(signal: Signal) -> list[MetricQuery]:
+    return [thing for thing in signal.related if isinstance(thing, MetricQuery)]
 
 
-def _is_alarm_link(item: RelatedItem) -> bool:
-    return item.item_type is ItemType.OTHER and "#alarmsV2:alarm/" in (item.url or "")
+def metric_families(query: MetricQuery) -> set[str]:
+    """Identities (hashes) of the metrics a query charts, as the group record keeps them."""
+    return {hashlib.sha256(family.encode("utf-8")).hexdigest()[:32] for family in query.families()}

@@ -22,9 +22,8 @@ class OutcomeKind(StrEnum):
 class IgnoreReason(StrEnum):
     """Why an event had nothing to do; logs and the EventIgnored metric carry it."""
 
+    #: Not something to act on (INSUFFICIENT_DATA, a suppressed composite, a configuration change): sources/ say.
     NOT_ACTIONABLE = "not-actionable"
-    INSUFFICIENT_DATA = "insufficient-data"
-    SUPPRESSED = "suppressed"
     DROPPED_BY_ROUTE = "dropped-by-route"
     #: The same event (or the same alarm transition by another delivery path) was already applied.
     REDELIVERY = "redelivery"

@@ -41,6 +41,8 @@ EXIT_CODES = """exit codes:
 EXAMPLES = """examples:
   incident-bridge invoke events/eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json
   incident-bridge routes test events/eventbridge-composite-alarm-ALARM-suppressed-waitperiod-awsdocs.json
+  incident-bridge invoke --explain events/eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json
+  incident-bridge routes show --config examples/bridge.teams.yaml
   incident-bridge config check examples/bridge.teams.yaml"""
 
 
@@ -100,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
         examples=[
             "incident-bridge invoke events/eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json",
             "incident-bridge invoke --json events/*.json",
+            "incident-bridge invoke --explain --config examples/bridge.teams.yaml "
+            "events/eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json",
             "AWS_PROFILE=ops AWS_REGION=eu-west-1 incident-bridge invoke --live --state-table NAME FILE",
         ],
     )
@@ -112,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
         help="with --live: the stack's DynamoDB group table; default: groups kept in memory for this run",
     )
     invoke.add_argument("--json", action="store_true", help="one JSON object per event per line")
+    invoke.add_argument(
+        "--explain",
+        action="store_true",
+        help="the whole decision per event: payload, labels, each route's verdict, group, lifecycle step, every "
+        "request (with --json: as JSON)",
+    )
     invoke.add_argument("--verbose", action="store_true", help="show the Lambda's own log lines on stderr")
     invoke.set_defaults(command=_invoke)
 
@@ -132,6 +142,22 @@ def _parser() -> argparse.ArgumentParser:
     routes_test.add_argument("event", type=Path, metavar="EVENT_FILE")
     routes_test.add_argument("--config", type=Path, help="bridge configuration; default: the bundled one")
     routes_test.set_defaults(command=_routes_test)
+
+    routes_show = _subcommand(
+        routes_actions,
+        "show",
+        help="the routing tree (Alertmanager style), or a Mermaid diagram",
+        description="Prints the routing tree as Alertmanager's amtool does: the default route at the root, the "
+        "routes below it in the order they are tried, each with its matchers and what it changes. With --mermaid, "
+        "a flowchart for a README or a wiki.",
+        examples=[
+            "incident-bridge routes show --config examples/bridge.teams.yaml",
+            "incident-bridge routes show --mermaid --config examples/bridge.teams.yaml > routes.mmd",
+        ],
+    )
+    routes_show.add_argument("--config", type=Path, help="bridge configuration; default: the bundled one")
+    routes_show.add_argument("--mermaid", action="store_true", help="a Mermaid flowchart instead of the tree")
+    routes_show.set_defaults(command=_routes_show)
 
     config = commands.add_parser("config", help="configuration tools", description="Configuration tools.")
     config.set_defaults(parser=config)
@@ -278,6 +304,17 @@ def _routes_test(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if outcome.kind is OutcomeKind.REJECTED else EXIT_OK
 
 
+def _routes_show(args: argparse.Namespace) -> int:
+    from incident_bridge.cli.style import Style
+    from incident_bridge.cli.tree import mermaid_lines, tree_lines
+
+    config = _load_config_for(args)
+    lines = mermaid_lines(config) if args.mermaid else tree_lines(config, Style.for_stream(sys.stdout))
+    for line in lines:
+        print(line)
+    return EXIT_OK
+
+
 def _print_routing(routed: Routed, out: TextIO) -> None:
     from incident_bridge.lifecycle import group_key
 
@@ -285,7 +322,7 @@ def _print_routing(routed: Routed, out: TextIO) -> None:
     for trace in routing.trace:
         out.write(f"{'MATCH' if trace.matched else 'no   '}  {trace.route_name}: {'; '.join(trace.reasons)}\n")
     for decision in routing.decisions:
-        group = group_key(routed.subject, decision)
+        group = group_key(routed.signal, decision)
         if routed.recovering:
             then = "resolved once every alarm of the group is OK" if decision.auto_resolve else "left open for humans"
             out.write(f"=> route {decision.route_name}: recovery noted on the group's open incident, {then}\n")
@@ -331,6 +368,8 @@ def _invoke(args: argparse.Namespace) -> int:
     if args.live:
         _check_aws_session("--live calls the real Incident Manager API")
     handler = _load_handler(config=args.config, live=args.live, verbose=args.verbose, state_table=args.state_table)
+    if args.explain:
+        return _explain(handler, args)
     results = [(path, _invoke_one(handler, path, index)) for index, path in enumerate(args.events)]
     if args.json:
         for path, outcome in results:
@@ -338,6 +377,31 @@ def _invoke(args: argparse.Namespace) -> int:
     else:
         print_table(results, sys.stdout)
     rejected = any(outcome.kind is OutcomeKind.REJECTED for _, outcome in results)
+    return EXIT_REJECTED if rejected else EXIT_OK
+
+
+def _explain(handler: ModuleType, args: argparse.Namespace) -> int:
+    from incident_bridge.bridge import not_json
+    from incident_bridge.cli.explain import explain, explanation_json, print_explanation
+    from incident_bridge.cli.style import Style
+
+    style = Style.for_stream(sys.stdout)
+    rejected = False
+    for index, path in enumerate(args.events):
+        raw: object = None
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as error:
+            decided: Outcome | Routed = not_json(error)
+        else:
+            decided = handler.RUNTIME.bridge.decide(raw)
+        outcome = _invoke_one(handler, path, index)
+        rejected = rejected or outcome.kind is OutcomeKind.REJECTED
+        explanation = explain(str(path), raw, decided, outcome)
+        if args.json:
+            print(json.dumps(explanation_json(explanation), default=_json_default, ensure_ascii=False))
+        else:
+            print_explanation(explanation, sys.stdout, style)
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
