@@ -91,6 +91,8 @@ class NotActionable:
     reason: str
     #: What it was called, when it has a name (the alarm's), for the outcome.
     name: str | None = None
+    #: What the payload was, for people (`invoke --explain`), when it was recognized.
+    payload: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +140,8 @@ class Signal:
     references: tuple[str, ...] = ()
     #: When set and the signal carries no `tag:` labels, the tags of this ARN may be looked up (alarms).
     tags_of: str | None = None
+    #: What the payload was, for people (`invoke --explain`): "EventBridge event (...), metric alarm, state ALARM".
+    payload: str = ""
     #: The payload as received, for `triggerDetails.rawData`. Not part of equality or logs.
     raw_event: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

@@ -70,6 +70,7 @@ def from_application_event(envelope: EventBridgeEnvelope, raw: Mapping[str, Any]
         ),
         related=tuple(related),
         references=resource_arns,
+        payload=f"custom application event (EventBridge, source {envelope.source}, detail-type {envelope.detail_type})",
         raw_event=dict(raw),
     )
 

@@ -46,6 +46,11 @@ TRIGGER_SOURCE = "incident-bridge.cloudwatch-alarm"
 #: What routes see as an alarm's `source` and `detail_type`, whichever way it arrived.
 ALARM_SOURCE = "aws.cloudwatch"
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
+_DELIVERIES = {
+    Delivery.EVENTBRIDGE: "EventBridge event (CloudWatch Alarm State Change)",
+    Delivery.ALARM_ACTION: "alarm action (CloudWatch invoking the function directly)",
+    Delivery.SNS: "SNS notification (classic alarm JSON)",
+}
 
 
 def from_eventbridge(event: AlarmStateChangeEvent, raw: Mapping[str, Any]) -> NormalizedAlarm:
@@ -134,10 +139,12 @@ def triggering_alarm_arns(reason_data: str | None) -> tuple[str, ...]:
 
 def alarm_signal(alarm: NormalizedAlarm) -> Signal | NotActionable:
     """The alarm as routing sees it; INSUFFICIENT_DATA and suppressed ALARMs are not actionable."""
+    payload = f"{_DELIVERIES[alarm.delivery]}, {alarm.kind.value} alarm, state {alarm.state.value}"
     if alarm.state is AlarmState.INSUFFICIENT_DATA:
         return NotActionable(
             f"alarm {alarm.alarm_name} is INSUFFICIENT_DATA: missing data neither opens nor resolves incidents",
             name=alarm.alarm_name,
+            payload=payload,
         )
     if alarm.state is AlarmState.ALARM and alarm.actions_suppressed_by:
         # A composite alarm's suppressor (e.g. a maintenance alarm) silences its actions; so do we.
@@ -146,34 +153,29 @@ def alarm_signal(alarm: NormalizedAlarm) -> Signal | NotActionable:
             f"alarm {alarm.alarm_name} is in ALARM but its actions are suppressed by "
             f"{alarm.actions_suppressed_by}{detail}",
             name=alarm.alarm_name,
+            payload=payload,
         )
     metrics = alarm.resource_metrics
-    labels: dict[str, tuple[str, ...]] = {}
-    raw_detail = alarm.raw_event.get("detail")
-    if alarm.delivery is Delivery.EVENTBRIDGE and isinstance(raw_detail, dict):
-        labels.update(detail_labels(raw_detail))
-    labels.update(
-        {
-            "alarm_name": (alarm.alarm_name,),
-            "alarm_arn": (alarm.alarm_arn,),
-            "account": (alarm.account,),
-            "region": (alarm.region,),
-            "state": (alarm.state.value,),
-            "kind": (alarm.kind.value,),
-            "source": (ALARM_SOURCE,),
-            "detail_type": (ALARM_DETAIL_TYPE,),
-        }
-    )
-    optional = {
+    found = {
+        "alarm_name": (alarm.alarm_name,),
+        "alarm_arn": (alarm.alarm_arn,),
+        "account": (alarm.account,),
+        "region": (alarm.region,),
+        "state": (alarm.state.value,),
+        "kind": (alarm.kind.value,),
         "reason": values([alarm.reason]),
         "description": values([alarm.description]),
         "namespace": values(metric.namespace for metric in metrics),
         "metric_name": values(metric.metric_name for metric in metrics),
     }
-    labels.update({name: found for name, found in optional.items() if found})
+    labels: dict[str, tuple[str, ...]] = {name: given for name, given in found.items() if given}
     for name in dict.fromkeys(name for metric in metrics for name in metric.dimensions):
         labels[f"dimension:{name}"] = values(metric.dimensions.get(name) for metric in metrics)
     labels.update(tag_labels(alarm.tags))
+    labels.update({"source": (ALARM_SOURCE,), "detail_type": (ALARM_DETAIL_TYPE,)})
+    raw_detail = alarm.raw_event.get("detail")
+    if alarm.delivery is Delivery.EVENTBRIDGE and isinstance(raw_detail, dict):
+        labels.update(detail_labels(raw_detail))  # `detail` matchers read an EventBridge alarm's detail too
     recovering = alarm.state is AlarmState.OK
     return Signal(
         name=alarm.alarm_name,
@@ -194,6 +196,7 @@ def alarm_signal(alarm: NormalizedAlarm) -> Signal | NotActionable:
         related=_related(alarm),
         references=(alarm.alarm_arn,),
         tags_of=alarm.alarm_arn,
+        payload=payload,
         raw_event=alarm.raw_event,
     )
 
