@@ -262,7 +262,8 @@ def _outcome(signal: Signal, steps: Sequence[tuple[str, Step]], calls: Sequence[
     weightiest = max((step for _, step in steps), key=lambda step: _WEIGHT.get(step.kind, 0))
     return Outcome(
         weightiest.kind,
-        "; ".join(f"{name}: {step.reason} (route {route_name})" for route_name, step in steps),
+        # The lifecycle's reason may name the alarm already ("web-1: recovery recorded"): never name it twice.
+        "; ".join(f"{_named(name, step.reason)} (route {route_name})" for route_name, step in steps),
         calls=tuple(calls),
         alarm_name=name,
         route_name=",".join(route_name for route_name, _ in steps),
@@ -270,3 +271,7 @@ def _outcome(signal: Signal, steps: Sequence[tuple[str, Step]], calls: Sequence[
         error_class=weightiest.error_class,
         ignore_reason=weightiest.ignore_reason,
     )
+
+
+def _named(name: str, reason: str) -> str:
+    return reason if name in reason else f"{name}: {reason}"

@@ -471,9 +471,7 @@ def test_ok_without_an_open_group_is_ignored() -> None:
     # that older ALARM is not applied when it arrives)
     assert outcome.kind is OutcomeKind.IGNORED
     assert outcome.ignore_reason is IgnoreReason.NO_OPEN_INCIDENT
-    assert outcome.reason == (
-        "ServerCpuTooHigh: alarm ServerCpuTooHigh is OK and its group has no open incident (route default)"
-    )
+    assert outcome.reason == "alarm ServerCpuTooHigh is OK and its group has no open incident (route default)"
     assert outcome.calls == ()
     [record] = harness.groups.records.values()
     assert (record.status, record.incident_arn) == (GroupStatus.RESOLVED, None)
