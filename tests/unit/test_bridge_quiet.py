@@ -13,7 +13,8 @@ from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.adapters.memory_quiet import MemoryInhibitionSources, MemoryQuietLedger, MemorySilences
 from incident_bridge.bridge import Bridge, Routed, decide
 from incident_bridge.config import BridgeConfig, Match, parse_config
-from incident_bridge.outcome import OutcomeKind
+from incident_bridge.errors import TransientApiError
+from incident_bridge.outcome import IgnoreReason, OutcomeKind
 from incident_bridge.quiet import QuietReason
 from incident_bridge.quiet.silences import Silence
 from incident_bridge.quieting import Quieting
@@ -127,8 +128,8 @@ def test_a_muted_alarm_still_firing_pages_when_the_window_ends() -> None:
     after = bridge.recheck()
 
     # Then it stays quiet during the window and pages at its end
-    assert [outcome.kind for _, outcome in during] == [OutcomeKind.IGNORED]  # type: ignore[union-attr]
-    assert [outcome.kind for _, outcome in after] == [OutcomeKind.STARTED]  # type: ignore[union-attr]
+    assert [outcome.kind for _, outcome in during] == [OutcomeKind.IGNORED]
+    assert [outcome.kind for _, outcome in after] == [OutcomeKind.STARTED]
     assert bridge.recheck() == []
 
 
@@ -161,8 +162,8 @@ def test_a_silenced_still_firing_alarm_pages_when_its_silence_ends() -> None:
     at_end = bridge.recheck()
 
     # Then it stays quiet until then, and pages when the silence ends, still firing
-    assert [outcome.kind for _, outcome in before_end] == [OutcomeKind.IGNORED]  # type: ignore[union-attr]
-    assert [outcome.kind for _, outcome in at_end] == [OutcomeKind.STARTED]  # type: ignore[union-attr]
+    assert [outcome.kind for _, outcome in before_end] == [OutcomeKind.IGNORED]
+    assert [outcome.kind for _, outcome in at_end] == [OutcomeKind.STARTED]
     assert len(incidents.incidents) == 1
     assert bridge.quieting.ledger is not None
     assert bridge.quieting.ledger.entries() == ()
@@ -242,7 +243,7 @@ def test_a_route_outside_its_active_intervals_is_muted_and_pages_when_they_begin
     # Then it is muted with the interval named, and pages when the route becomes active
     assert outside.quiet is not None
     assert outside.quiet.reason is QuietReason.ACTIVE_TIME_INTERVAL
-    assert [outcome.kind for _, outcome in checked] == [OutcomeKind.STARTED]  # type: ignore[union-attr]
+    assert [outcome.kind for _, outcome in checked] == [OutcomeKind.STARTED]
 
 
 def test_only_the_muted_route_is_quiet_when_an_event_takes_two() -> None:
@@ -298,7 +299,7 @@ def test_an_inhibited_alarm_pages_once_its_source_recovers() -> None:
     checked = bridge.recheck()
 
     # Then the service alarm, still firing, pages
-    assert [outcome.kind for _, outcome in checked] == [OutcomeKind.STARTED]  # type: ignore[union-attr]
+    assert [outcome.kind for _, outcome in checked] == [OutcomeKind.STARTED]
 
 
 def test_another_regions_alarm_is_not_inhibited() -> None:
@@ -326,3 +327,35 @@ def test_decide_without_ports_applies_the_configurations_silences() -> None:
     assert [(found.route_name, found.quiet.applied) for found in decided.quiet] == [("default", "deploy-web")]
     assert decided.stopped is not None
     assert decided.stopped.quiet is not None
+
+
+class UnreadableSilences:
+    """A silence store whose table cannot be read now (throttled)."""
+
+    def live(self) -> tuple[Silence, ...]:
+        raise TransientApiError("GetItem silences: ProvisionedThroughputExceededException")
+
+
+def test_an_unreadable_silence_store_retries_the_event_rather_than_paging_or_dropping_it() -> None:
+    # Given a bridge whose live silences cannot be read now
+    config = parse_config({"default": {"response_plan_arn": PLAN_ARN}}, origin="test")
+    incidents = DryRunIncidentManager()
+    bridge = Bridge(config, incidents, MemoryGroupStore(), clock=Clock(EVENT_TIME),
+                    quieting=Quieting(config, silences=UnreadableSilences()))  # fmt: skip
+
+    # When an alarm fires
+    outcome = bridge.handle(alarm())
+
+    # Then it is returned for retry (the queue redelivers it), and nothing was started
+    assert outcome.kind is OutcomeKind.RETRY
+    assert "ProvisionedThroughputExceededException" in outcome.reason
+    assert incidents.incidents == {}
+
+
+def test_quiet_outcomes_carry_the_ignore_reason_logs_and_metrics_use() -> None:
+    # Given a silenced alarm
+    bridge = bridge_for(silence_document(EVENT_TIME + timedelta(hours=1)), Clock(EVENT_TIME))
+
+    # When handled, Then the outcome's ignore reason is the quiet reason's
+    outcome = bridge.handle(alarm())
+    assert outcome.ignore_reason is IgnoreReason.SILENCE
