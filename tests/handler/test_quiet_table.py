@@ -135,3 +135,40 @@ def test_the_ledger_item_expires(dynamodb: DynamoDBClient) -> None:
     # Then the ledger item carries a TTL 30 days on
     item = dynamodb.get_item(TableName=TABLE, Key={"group_key": {"S": LEDGER_KEY}})["Item"]
     assert int(item["expires_at"]["N"]) == int((NOW + timedelta(days=30)).timestamp())
+
+
+def test_a_live_silence_in_the_table_quiets_and_the_check_pages_when_it_ends(dynamodb: DynamoDBClient) -> None:
+    # Given the bridge with its quiet state in the (moto) state table, and a live silence added as the CLI adds it
+    from incident_bridge.adapters.dry_run import DryRunIncidentManager
+    from incident_bridge.adapters.memory_groups import MemoryGroupStore
+    from incident_bridge.adapters.silence_table import DynamoSilenceStore
+    from incident_bridge.bridge import Bridge
+    from incident_bridge.config import Match, parse_config
+    from incident_bridge.outcome import OutcomeKind
+    from incident_bridge.quiet.silences import Silence
+    from incident_bridge.quieting import Quieting
+    from tests.conftest import PLAN_ARN, load_event
+
+    alarm_time = datetime(2019, 10, 2, 17, 4, 40, tzinfo=UTC)
+    clock = [alarm_time]
+    silences = DynamoSilenceStore(dynamodb, TABLE, clock=lambda: clock[0])
+    silences.add(Silence(id="deploy", match=Match(alarm_name=("ServerCpu*",)), starts_at=alarm_time,
+                         ends_at=alarm_time + timedelta(hours=1), created_by="alice", comment="deploy"))  # fmt: skip
+    config = parse_config({"default": {"response_plan_arn": PLAN_ARN}}, origin="test")
+    quieting = Quieting(config, silences=silences, sources=DynamoInhibitionSources(dynamodb, TABLE),
+                        ledger=DynamoQuietLedger(dynamodb, TABLE))  # fmt: skip
+    incidents = DryRunIncidentManager()
+    bridge = Bridge(config, incidents, MemoryGroupStore(), clock=lambda: clock[0], quieting=quieting)
+
+    # When the documented alarm fires during the silence, and the check runs after it ends
+    quiet = bridge.handle(load_event("eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"))
+    remembered = [entry.name for entry in DynamoQuietLedger(dynamodb, TABLE).entries()]
+    clock[0] = alarm_time + timedelta(hours=1, minutes=1)
+    checked = bridge.recheck()
+
+    # Then it was silenced and remembered in the table, and pages once the silence is over; the ledger is empty
+    assert quiet.kind is OutcomeKind.IGNORED
+    assert remembered == ["ServerCpuTooHigh"]
+    assert [outcome.kind for _, outcome in checked] == [OutcomeKind.STARTED]
+    assert len(incidents.incidents) == 1
+    assert DynamoQuietLedger(dynamodb, TABLE).entries() == ()
