@@ -43,7 +43,7 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 demo: $(STAMP)
-	$(VENV)/bin/incident-bridge invoke events/*.json
+	$(VENV)/bin/incident-bridge invoke --config examples/demo.yaml events/*.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
