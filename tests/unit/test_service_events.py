@@ -209,8 +209,12 @@ def test_a_repeat_of_a_finding_adds_a_timeline_note_to_its_incident() -> None:
     under_test = bridge()
     first = under_test.handle(load_event(GUARDDUTY))
 
-    # When GuardDuty sends the same finding again (an aggregated occurrence)
-    repeat = under_test.handle(redelivered(load_event(GUARDDUTY), "repeat"))
+    # When GuardDuty sends the same finding again: a later occurrence, aggregated into it (a later event time and
+    # `updatedAt`, a higher `service.count`)
+    again = redelivered(load_event(GUARDDUTY), "repeat", updatedAt="2017-10-31T23:46:23.824Z")
+    again["time"] = "1970-01-01T06:00:00Z"
+    again["detail"]["service"]["count"] = 2
+    repeat = under_test.handle(again)
 
     # Then the repeat joins the same incident with a timeline note, and opens nothing
     assert repeat.kind is OutcomeKind.UPDATED
