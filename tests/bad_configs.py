@@ -14,7 +14,7 @@ KNOWN_FIELDS = (
 )
 # What an unknown key's message lists as known, per object: both spellings of `continue` and `detail-type` are.
 CONFIG_KEYS = (
-    "default, fallback_response_plan_arn, flap_window_seconds, incident_check_seconds, inhibit_rules, "
+    "aws_events, default, fallback_response_plan_arn, flap_window_seconds, incident_check_seconds, inhibit_rules, "
     "lookup_alarm_tags, routes, silences, sns_topic_arns, time_intervals"
 )
 ROUTE_KEYS = (

@@ -342,7 +342,7 @@ def decide(
     sends it; a `drop` route's event is `stopped` there too, and so is a firing event quiet on every route it takes
     (`quieting`: without one, the configuration's silences and intervals, and CloudWatch mute rules)."""
     try:
-        parsed = parse_event(raw)
+        parsed = parse_event(raw, config.enabled_aws_events)
     except InvalidEvent as error:
         return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
     if isinstance(parsed, NotActionable):

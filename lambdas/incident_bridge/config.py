@@ -148,6 +148,16 @@ class BridgeConfig:
     #: While an alarm matching `source_matchers` fires, alarms matching `target_matchers` with the same `equal`
     #: labels stay quiet.
     inhibit_rules: tuple[InhibitRule, ...] = ()
+    #: AWS service-event profiles to open incidents from (sources/profiles.py), or `all`; none by default: alarms
+    #: (and custom events) only. The stack creates a default-bus rule for exactly these.
+    aws_events: tuple[str, ...] = ()
+
+    @cached_property
+    def enabled_aws_events(self) -> frozenset[str]:
+        """The profile names `aws_events` enables (`all` is every profile but the opt-in ones)."""
+        from incident_bridge.sources.profiles import enabled_profiles
+
+        return enabled_profiles(self.aws_events)
 
     @cached_property
     def route_table(self) -> RouteTable:
@@ -282,6 +292,7 @@ def _read_config(document: object, problems: _Problems) -> BridgeConfig | None:
             "time_intervals": intervals or None,
             "silences": tuple(_read_silences(config, problems)) or None,
             "inhibit_rules": tuple(_read_inhibit_rules(config, problems)) or None,
+            "aws_events": problems.read(None, _aws_events, config),
         }
     )
     return None if default_route is None else BridgeConfig(default=default_route, routes=routes, **given)
@@ -414,6 +425,22 @@ def _sns_topic_arns(config: Reader) -> tuple[str, ...]:
                 config.at(f"sns_topic_arns.{index}"), f"{shown(arn)} does not match {_SNS_TOPIC_ARN.pattern!r}"
             )
     return arns
+
+
+def _aws_events(config: Reader) -> tuple[str, ...] | None:
+    """`all`, or a list of profile names (which may include `all` and the opt-in ones)."""
+    from incident_bridge.sources.profiles import ALL, PROFILE_NAMES
+
+    value = config.raw("aws_events")
+    if value is None:
+        return None
+    names = (value,) if isinstance(value, str) else config.strings("aws_events")
+    known = (ALL, *PROFILE_NAMES)
+    for index, name in enumerate(names):
+        if name not in known:
+            where = config.at("aws_events") if isinstance(value, str) else config.at(f"aws_events.{index}")
+            raise FieldError(where, f"unknown profile {name!r} (known: {', '.join(known)})")
+    return tuple(names)
 
 
 def _check_unique_names(routes: tuple[Route, ...]) -> None:

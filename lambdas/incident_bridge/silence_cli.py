@@ -50,17 +50,17 @@ def add_silence_commands(commands: Any) -> None:
     add.add_argument("--created-by", default=None, metavar="NAME", help="who; default: your user name")
     add.add_argument("--start", default=None, metavar="TIME", help="ISO-8601 start with offset; default: now")
     add.add_argument("--state-table", metavar="NAME", help=STATE_TABLE_HELP)
-    add.set_defaults(command=_add)
+    add.set_defaults(command=_add, parser=add)
 
     listing = actions.add_parser("list", help="pending and active silences")
     listing.add_argument("--state-table", metavar="NAME", help=STATE_TABLE_HELP)
     listing.add_argument("--json", action="store_true", help="one JSON object per silence per line")
-    listing.set_defaults(command=_list)
+    listing.set_defaults(command=_list, parser=listing)
 
     expire = actions.add_parser("expire", help="end a silence now")
     expire.add_argument("silence_id", metavar="ID")
     expire.add_argument("--state-table", metavar="NAME", help=STATE_TABLE_HELP)
-    expire.set_defaults(command=_expire)
+    expire.set_defaults(command=_expire, parser=expire)
 
 
 def match_of(matchers: list[str]) -> Match:
@@ -209,6 +209,10 @@ def _store(args: argparse.Namespace, action: str) -> DynamoSilenceStore | None:
     from botocore.exceptions import BotoCoreError
 
     from incident_bridge.adapters.silence_table import DynamoSilenceStore
+    from incident_bridge.cli import _check_aws_session
+
+    # No credentials or region: say which and how to set them (exit 2), before any call.
+    _check_aws_session("live silences are kept in the deployed stack's state table")
 
     try:
         client = boto3.client("dynamodb")

@@ -233,3 +233,22 @@ def test_a_concurrent_writer_does_not_lose_a_silence(dynamodb: DynamoDBClient) -
     store.add(silence("third-again"))
     assert {s.id for s in store.live()} == {"first", "second", "third-again"}
     assert all(s.state(NOW) is SilenceState.ACTIVE for s in store.live())
+
+
+def test_without_credentials_the_cli_says_so_before_any_call(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    # Given no AWS credentials anywhere boto3 looks
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+    # When a silence is listed
+    code, out, err = run(capsys, "silence", "list", "--state-table", TABLE)
+
+    # Then it stops with the usage code, naming what is missing
+    assert (code, out) == (2, "")
+    assert "no AWS credentials found; live silences are kept in the deployed stack's state table" in err
