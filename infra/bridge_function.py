@@ -89,6 +89,8 @@ class BridgeFunction(Construct):
         plans = config.response_plan_arns()
         self.function.add_to_role_policy(start_incident_statement(plans))
         self.function.add_to_role_policy(incident_record_statement(plans))
+        for statement in start_incident_on_behalf_statements(plans):
+            self.function.add_to_role_policy(statement)
         if config.lookup_alarm_tags:
             self.function.add_to_role_policy(
                 iam.PolicyStatement(
@@ -137,6 +139,13 @@ INCIDENT_RECORD_ACTIONS = (
     "ssm-incidents:UpdateIncidentRecord",
 )
 
+#: What StartIncident does with the caller's credentials (forward access sessions): page the plan's contacts and
+#: create the parent OpsItem. Source: Incident Manager User Guide, "Incident creation" (required IAM permissions
+#: for starting incidents), and the managed policy AWSIncidentManagerResolverAccess.
+START_INCIDENT_ON_BEHALF_ACTIONS = ("ssm-contacts:StartEngagement", "ssm:CreateOpsItem")
+#: The only way these actions may be used: as part of a request the role sent to Incident Manager.
+CALLED_VIA_INCIDENT_MANAGER = {"StringEquals": {"aws:CalledViaFirst": "ssm-incidents.amazonaws.com"}}
+
 
 def incident_record_arns(response_plan_arns: Sequence[str]) -> list[str]:
     """Incident records live under their plan's name: arn:<p>:ssm-incidents::<account>:incident-record/<plan>/<id>."""
@@ -144,6 +153,31 @@ def incident_record_arns(response_plan_arns: Sequence[str]) -> list[str]:
 
 
 def incident_record_statement(response_plan_arns: Sequence[str]) -> iam.PolicyStatement:
+    """The incident-record actions require BOTH resource types, `incident-record` and `response-plan` (Service
+    Authorization Reference, Incident Manager), so the statement names the records and their plans, nothing else."""
     return iam.PolicyStatement(
-        actions=list(INCIDENT_RECORD_ACTIONS), resources=incident_record_arns(response_plan_arns)
+        actions=list(INCIDENT_RECORD_ACTIONS),
+        resources=[*incident_record_arns(response_plan_arns), *sorted(set(response_plan_arns))],
     )
+
+
+def contact_arns(response_plan_arns: Sequence[str]) -> list[str]:
+    """Every contact and escalation plan (both are the `contact` resource type) of the plans' accounts, in any
+    region: the plan names its contacts only at run time, and they live in the replication set's regions."""
+    owners = {tuple(arn.split(":")[1:5:3]) for arn in response_plan_arns}  # (partition, account)
+    return sorted(f"arn:{partition}:ssm-contacts:*:{account}:contact/*" for partition, account in owners)
+
+
+def start_incident_on_behalf_statements(response_plan_arns: Sequence[str]) -> list[iam.PolicyStatement]:
+    """ssm-contacts:StartEngagement on the plans' accounts' contacts; ssm:CreateOpsItem on `*`, as it supports no
+    resource type (Service Authorization Reference, Systems Manager). Both only through Incident Manager."""
+    return [
+        iam.PolicyStatement(
+            actions=[START_INCIDENT_ON_BEHALF_ACTIONS[0]],
+            resources=contact_arns(response_plan_arns),
+            conditions=CALLED_VIA_INCIDENT_MANAGER,
+        ),
+        iam.PolicyStatement(
+            actions=[START_INCIDENT_ON_BEHALF_ACTIONS[1]], resources=["*"], conditions=CALLED_VIA_INCIDENT_MANAGER
+        ),
+    ]

@@ -373,7 +373,8 @@ def test_start_incident_is_granted_on_exactly_the_plan_from_context(default_stac
     # When we collect every statement that mentions an Incident Manager action
     statements = incident_manager_statements(default_stack.template)
 
-    # Then StartIncident is allowed on that plan only, and the lifecycle actions on its incident records only
+    # Then StartIncident is allowed on that plan only, and the lifecycle actions on its incident records and the
+    # plan itself (the Service Authorization Reference requires both resource types for them), nothing else
     assert statements == [
         {"Action": "ssm-incidents:StartIncident", "Effect": "Allow", "Resource": PLAN_ARN},
         {
@@ -384,8 +385,35 @@ def test_start_incident_is_granted_on_exactly_the_plan_from_context(default_stac
                 "ssm-incidents:UpdateIncidentRecord",
             ],
             "Effect": "Allow",
-            "Resource": "arn:aws:ssm-incidents::123456789012:incident-record/MyPlan/*",
+            "Resource": ["arn:aws:ssm-incidents::123456789012:incident-record/MyPlan/*", PLAN_ARN],
         },
+    ]
+
+
+def test_start_incident_may_page_and_create_the_ops_item_only_through_incident_manager(
+    default_stack: SynthesizedStack,
+) -> None:
+    # Given the stack synthesized with responsePlanArn in the context
+    statements = list(iam_statements(default_stack.template.to_json()))
+
+    # When we keep the statements of the actions StartIncident performs with the caller's credentials
+    on_behalf = [
+        statement
+        for statement in statements
+        if set(as_list(statement["Action"])) & {"ssm-contacts:StartEngagement", "ssm:CreateOpsItem"}
+    ]
+
+    # Then the plan's account's contacts may be engaged and the OpsItem created, each only when Incident Manager
+    # makes the request (aws:CalledViaFirst); CreateOpsItem supports no resource type, so its resource is `*`
+    called_via = {"StringEquals": {"aws:CalledViaFirst": "ssm-incidents.amazonaws.com"}}
+    assert on_behalf == [
+        {
+            "Action": "ssm-contacts:StartEngagement",
+            "Condition": called_via,
+            "Effect": "Allow",
+            "Resource": "arn:aws:ssm-contacts:*:123456789012:contact/*",
+        },
+        {"Action": "ssm:CreateOpsItem", "Condition": called_via, "Effect": "Allow", "Resource": "*"},
     ]
 
 
@@ -408,7 +436,7 @@ def test_start_incident_is_granted_on_exactly_the_plan_from_the_config_file(tmp_
                 "ssm-incidents:CreateTimelineEvent",
                 "ssm-incidents:UpdateIncidentRecord",
             ],
-            "arn:aws:ssm-incidents::210987654321:incident-record/Payments-Sev2/*",
+            ["arn:aws:ssm-incidents::210987654321:incident-record/Payments-Sev2/*", OTHER_PLAN],
         ),
     ]
 

@@ -1,0 +1,69 @@
+"""A pytest plugin that records every AWS call the bridge makes in this test session.
+
+Two paths reach AWS's APIs in the tests: boto3 clients (the Incident Manager adapter behind botocore's Stubber,
+moto's SQS, DynamoDB and CloudWatch) and the dry-run Incident Manager stand-in, which validates each request it
+would send. Both are recorded here as (service, operation, params), so `tests/infra/test_authorization.py` can
+check the synthesized role against every call the handler and dry-run tests made. That test is moved to the end
+of the session, after the calls are made.
+
+Calls made by the tests themselves to set up or inspect moto (creating queues, reading the dead-letter queue) are
+recorded too; they are told apart by operation, as the authorization test keeps only the operations the Lambda's
+code makes (those in infra/iam_requirements.json).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from incident_bridge.adapters.dry_run import DryRunIncidentManager
+
+#: The marker of tests that read the recorded calls: they run after every other test of the session.
+AFTER_ALL_CALLS = "after_all_calls"
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    #: botocore's service name (`ssm-incidents`, `sqs`, `dynamodb`, `cloudwatch`).
+    service: str
+    operation: str
+    params: dict[str, Any]
+    #: Which path made it: `boto3` or `dry-run`.
+    path: str
+
+
+RECORDED_CALLS: list[RecordedCall] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{AFTER_ALL_CALLS}: runs after every other test, reading the recorded calls")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Puts the tests that read the recorded calls last (a stable sort keeps every other order as it was)."""
+    items.sort(key=lambda item: item.get_closest_marker(AFTER_ALL_CALLS) is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_aws_calls() -> Iterator[list[RecordedCall]]:
+    # botocore's one path for every API call of every client (the Stubber and moto hook in below it).
+    make_api_call = BaseClient._make_api_call  # type: ignore[attr-defined]
+    validated = DryRunIncidentManager._validated
+
+    def recording_api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        service = client.meta.service_model.service_name
+        RECORDED_CALLS.append(RecordedCall(service, operation_name, dict(api_params), "boto3"))
+        return make_api_call(client, operation_name, api_params)
+
+    def recording_validated(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        RECORDED_CALLS.append(RecordedCall("ssm-incidents", operation, dict(params), "dry-run"))
+        return validated(operation, params)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", recording_api_call)
+        patch.setattr(DryRunIncidentManager, "_validated", staticmethod(recording_validated))
+        yield RECORDED_CALLS
