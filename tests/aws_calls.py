@@ -6,7 +6,8 @@ would send. Both are recorded here as (service, operation, params), so `tests/in
 check the synthesized role against every call the handler and dry-run tests made. That test is moved to the end
 of the session, after the calls are made.
 
-Calls made by the tests themselves to set up or inspect moto (creating queues, reading the dead-letter queue) are
+Requests refused before they were sent (client-side validation) are not calls and are not recorded. Calls
+made by the tests themselves to set up or inspect moto (creating queues, reading the dead-letter queue) are
 recorded too; they are told apart by operation, as the authorization test keeps only the operations the Lambda's
 code makes (those in infra/iam_requirements.json).
 """
@@ -19,7 +20,9 @@ from typing import Any
 
 import pytest
 from botocore.client import BaseClient
+from botocore.exceptions import ParamValidationError
 
+from incident_bridge.adapters.api_model import RequestRejected
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 
 #: The marker of tests that read the recorded calls: they run after every other test of the session.
@@ -55,13 +58,21 @@ def record_aws_calls() -> Iterator[list[RecordedCall]]:
     validated = DryRunIncidentManager._validated
 
     def recording_api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        service = client.meta.service_model.service_name
-        RECORDED_CALLS.append(RecordedCall(service, operation_name, dict(api_params), "boto3"))
-        return make_api_call(client, operation_name, api_params)
+        call = RecordedCall(client.meta.service_model.service_name, operation_name, dict(api_params), "boto3")
+        try:
+            response = make_api_call(client, operation_name, api_params)
+        except (ParamValidationError, RequestRejected):
+            raise  # refused before it was sent: no request reached AWS
+        except Exception:
+            RECORDED_CALLS.append(call)  # sent, and AWS (the stub, moto) answered with an error
+            raise
+        RECORDED_CALLS.append(call)
+        return response
 
     def recording_validated(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        checked = validated(operation, params)  # the stand-in refuses what the service model refuses
         RECORDED_CALLS.append(RecordedCall("ssm-incidents", operation, dict(params), "dry-run"))
-        return validated(operation, params)
+        return checked
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(BaseClient, "_make_api_call", recording_api_call)

@@ -219,7 +219,13 @@ def _resources_for(
                 known.update(found.groupdict())
     wanted = [t for t in types if t["required"]] or [t for t in types if t["name"] in matched]
     assert wanted, f"{requirement['action']}: none of {arns} is of a resource type it takes"
+    unknown = [t["name"] for t in wanted if t["name"] not in matched and not _fillable(t["arn"], known)]
+    assert unknown == [], f"{requirement['action']}: cannot tell its {unknown} resource from {arns}"
     return [matched.get(t["name"]) or fill(t["arn"], known) for t in wanted]
+
+
+def _fillable(arn_format: str, values: Mapping[str, str]) -> bool:
+    return all(name in values for name in _PLACEHOLDER.findall(arn_format))
 
 
 def requests_for(call: RecordedCall, requirements: Mapping[str, Any], stack: ResolvedStack) -> list[IamRequest]:
