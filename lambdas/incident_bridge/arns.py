@@ -11,6 +11,7 @@ PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 _ALARM_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alarm:(.+)\Z")
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+\Z")
 _ACCOUNT = re.compile(r"^[0-9]{12}\Z")
+_ARN_SHOWN = 256  # characters of a refused ARN a message quotes (an alarm ARN is well within it)
 # The same pattern botocore's ssm-incidents model puts on every Arn member.
 # `\Z`, not `$`: Python's `$` also matches before a trailing newline, which AWS's (Smithy) patterns do not.
 INCIDENT_MANAGER_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+\Z")
@@ -35,6 +36,24 @@ def parse_alarm_arn(arn: str) -> AlarmArn | None:
         return None
     partition, region, account, name = match.groups()
     return AlarmArn(partition, region, account, name)
+
+
+def alarm_arn_problem(arn: str) -> str:
+    """Why `arn` is not a CloudWatch alarm ARN, naming the part that is wrong (for a message)."""
+    quoted = repr(arn) if len(arn) <= _ARN_SHOWN else repr(arn[:_ARN_SHOWN]) + "..."
+    parts = arn.split(":", 6)
+    if len(parts) < 7 or parts[0] != "arn" or parts[2] != "cloudwatch" or parts[5] != "alarm" or not parts[6]:
+        return f"not a CloudWatch alarm ARN: {quoted} (expected arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME)"
+    _, partition, _, region, account, _, name = parts
+    if partition not in PARTITIONS:
+        return (
+            f"alarm ARN {quoted}: partition {partition!r} is not one Incident Manager serves ({', '.join(PARTITIONS)})"
+        )
+    if not is_account(account):
+        return f"alarm ARN {quoted}: account {account!r} is not 12 digits"
+    if not is_region(region):
+        return f"alarm ARN {quoted}: region {region!r} is not an AWS region code (like us-east-1)"
+    return f"alarm ARN {quoted}: the alarm name {name!r} holds a line break, which CloudWatch alarm names cannot"
 
 
 def is_region(value: str) -> bool:

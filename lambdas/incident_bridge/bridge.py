@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from incident_bridge.alarm import AlarmState, NormalizedAlarm
@@ -60,11 +60,14 @@ class Bridge:
         results: dict[str, Outcome | TransientApiError] = {}
         pending: dict[str, list[tuple[str, Subject, Firing]]] = {}
         for key, raw in events:
-            prepared = self._prepare(raw)
-            if isinstance(prepared, Outcome):
-                results[key] = prepared
+            decided = self.decide(raw)
+            if isinstance(decided, Outcome):
+                results[key] = decided
                 continue
-            subject, routing = prepared
+            if decided.stopped is not None:
+                results[key] = decided.stopped
+                continue
+            subject, routing = decided.subject, decided.routing
             if _coalescible(subject, routing):
                 firing = self._firing(subject, routing.decisions[0])
                 group = group_key(subject, routing.decisions[0])
@@ -76,31 +79,11 @@ class Bridge:
         self._flush(pending, results)
         return results
 
-    # ---- preparing ----
+    # ---- deciding ----
 
-    def _prepare(self, raw: object) -> Outcome | tuple[Subject, Routing]:
-        try:
-            parsed = parse_event(raw)
-        except InvalidEvent as error:
-            return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
-        if isinstance(parsed, NotActionable):
-            return Outcome(OutcomeKind.IGNORED, parsed.reason)
-        if isinstance(parsed, NormalizedAlarm):
-            ignored = _not_actionable(parsed)
-            if ignored is not None:
-                return ignored
-            parsed = self._with_tags(parsed)
-        routing = route(parsed, self._config)
-        if not routing.decisions:
-            name = _name(parsed)
-            return Outcome(OutcomeKind.IGNORED, f"{name}: dropped by route {routing.dropped_by}",
-                           alarm_name=name, route_name=routing.dropped_by)  # fmt: skip
-        return parsed, routing
-
-    def _with_tags(self, alarm: NormalizedAlarm) -> NormalizedAlarm:
-        if self._tags is None or alarm.tags:
-            return alarm
-        return replace(alarm, tags=dict(self._tags.tags_for(alarm.alarm_arn)))
+    def decide(self, raw: object) -> Outcome | Routed:
+        """`decide` with this bridge's configuration and tag lookup: what `invoke --explain` shows."""
+        return decide(raw, self._config, self._tags)
 
     @staticmethod
     def _firing(subject: Subject, decision: RouteDecision) -> Firing:
@@ -149,6 +132,53 @@ class Bridge:
             alarm_name=_name(subject),
             error_class=type(error).__name__,
         )
+
+
+@dataclass(frozen=True)
+class Routed:
+    """An event the lifecycle acts on: what it is, and where routing sends it."""
+
+    subject: Subject
+    routing: Routing
+
+    @property
+    def stopped(self) -> Outcome | None:
+        """The outcome of an event a `drop` route stopped before any route decided: ignored, naming the route."""
+        if self.routing.decisions:
+            return None
+        name = _name(self.subject)
+        return Outcome(OutcomeKind.IGNORED, f"{name}: dropped by route {self.routing.dropped_by}",
+                       alarm_name=name, route_name=self.routing.dropped_by)  # fmt: skip
+
+    @property
+    def recovering(self) -> bool:
+        """An OK notes a recovery on its group's open incident; everything else fires."""
+        return isinstance(self.subject, NormalizedAlarm) and self.subject.state is AlarmState.OK
+
+
+def not_json(error: ValueError) -> Outcome:
+    """The outcome of a message whose body is not JSON at all (the runtime's and the CLI's reading alike)."""
+    return Outcome(OutcomeKind.REJECTED, f"message body is not JSON: {error}", error_class=InvalidEvent.__name__)
+
+
+def decide(raw: object, config: BridgeConfig, tags: AlarmTags | None = None) -> Outcome | Routed:
+    """Everything before the lifecycle, for the handler and every CLI command alike: parse, drop what is not
+    actionable (configuration changes, INSUFFICIENT_DATA, suppressed composites), route. Returns the outcome
+    of an event that stops before routing (ignored or rejected), or where routing sends it; a `drop` route's
+    event is `stopped` there too."""
+    try:
+        parsed = parse_event(raw)
+    except InvalidEvent as error:
+        return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
+    if isinstance(parsed, NotActionable):
+        return Outcome(OutcomeKind.IGNORED, parsed.reason)
+    if isinstance(parsed, NormalizedAlarm):
+        ignored = _not_actionable(parsed)
+        if ignored is not None:
+            return ignored
+        if tags is not None and not parsed.tags:
+            parsed = replace(parsed, tags=dict(tags.tags_for(parsed.alarm_arn)))
+    return Routed(parsed, route(parsed, config))
 
 
 def _coalescible(subject: Subject, routing: Routing) -> bool:

@@ -17,13 +17,14 @@ from dataclasses import Field, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from incident_bridge.errors import ConfigError
+from incident_bridge.errors import ConfigError, ConfigSyntaxError
 from incident_bridge.reader import FieldError, Reader, kind_of, shown
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 # `\Z`, not `$`: Python's `$` also matches before a final newline, which a YAML block scalar can leave behind.
+RESPONSE_PLAN_ARN_SHAPE = "arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME"
 RESPONSE_PLAN_ARN_PATTERN = r"^arn:aws(-cn|-us-gov)?:ssm-incidents::[0-9]{12}:response-plan/[A-Za-z0-9_-]{1,200}\Z"
 _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
 _SNS_TOPIC_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
@@ -159,11 +160,13 @@ def load_config(path: Path) -> BridgeConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the configuration file ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise ConfigSyntaxError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     if path.suffix == ".json":
         try:
             document = json.loads(text)
-        except ValueError as error:
-            raise ConfigError(f"{path}: not valid JSON ({error})") from None
+        except json.JSONDecodeError as error:
+            raise ConfigSyntaxError(f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from None
     else:
         document = _load_yaml(path, text)
     return parse_config(document, origin=str(path))
@@ -174,8 +177,14 @@ def _load_yaml(path: Path, text: str) -> Any:
 
     try:
         return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        # One line, where the parser stopped and why (PyYAML counts lines and columns from 0).
+        mark = error.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        context = f" ({error.context})" if error.context else ""
+        raise ConfigSyntaxError(f"{where}: not valid YAML: {error.problem}{context}") from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+        raise ConfigSyntaxError(f"{path}: not valid YAML: {error}") from None
 
 
 # ---- reading: each object's fields in order, every mistake noted ----
@@ -239,7 +248,7 @@ def _read_config(document: object, problems: _Problems) -> BridgeConfig | None:
                 None, config.optional_integer, "incident_check_seconds", ge=0, le=300
             ),
             "fallback_response_plan_arn": problems.read(
-                None, config.optional_string, "fallback_response_plan_arn", pattern=_RESPONSE_PLAN_ARN
+                None, _response_plan_arn, config, required=False, key="fallback_response_plan_arn"
             ),
         }
     )
@@ -284,10 +293,31 @@ def _read_route_fields(route: Reader, problems: _Problems, *, plan_required: boo
     )
 
 
-def _response_plan_arn(route: Reader, *, required: bool) -> str | None:
-    if required:
-        return route.string("response_plan_arn", pattern=_RESPONSE_PLAN_ARN)
-    return route.optional_string("response_plan_arn", pattern=_RESPONSE_PLAN_ARN)
+def _response_plan_arn(owner: Reader, *, required: bool, key: str = "response_plan_arn") -> str | None:
+    value = owner.string(key) if required else owner.optional_string(key)
+    if value is not None and not is_response_plan_arn(value):
+        raise FieldError(owner.at(key), response_plan_arn_problem(value))
+    return value
+
+
+def response_plan_arn_problem(value: str) -> str:
+    """What is wrong with a response plan ARN, with the shape it should have. The value is quoted whole: the part
+    that is wrong is often at its end."""
+    expected = f"expected {RESPONSE_PLAN_ARN_SHAPE}"
+    parts = value.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "ssm-incidents":
+        _, partition, _, region, account, resource = parts
+        if region:
+            return f"{value!r} names region {region!r}: response plan ARNs have none ({expected})"
+        if not re.fullmatch(r"[0-9]{12}", account):
+            return f"{value!r}: account {account!r} is not 12 digits ({expected})"
+        if partition not in {"aws", "aws-cn", "aws-us-gov"}:
+            return f"{value!r}: partition {partition!r} is not aws, aws-cn or aws-us-gov ({expected})"
+        if not re.fullmatch(r"response-plan/[A-Za-z0-9_-]{1,200}", resource):
+            return (
+                f"{value!r}: {resource!r} is not response-plan/NAME, NAME being 1-200 of A-Z a-z 0-9 _ - ({expected})"
+            )
+    return f"{value!r} is not a response plan ARN ({expected})"
 
 
 def _optional_boolean(owner: Reader, key: str) -> bool | None:

@@ -11,9 +11,9 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from incident_bridge.bridge import Bridge
+from incident_bridge.bridge import Bridge, not_json
 from incident_bridge.config import load_config
-from incident_bridge.errors import ConfigError, InvalidEvent, TransientApiError
+from incident_bridge.errors import ConfigError, TransientApiError
 from incident_bridge.outcome import Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore
 from incident_bridge.settings import IncidentManagerMode, Settings
@@ -95,9 +95,7 @@ class Runtime:
             try:
                 events.append((message_id, json.loads(body)))
             except ValueError as error:
-                results[message_id] = Outcome(
-                    OutcomeKind.REJECTED, f"message body is not JSON: {error}", error_class=InvalidEvent.__name__
-                )
+                results[message_id] = not_json(error)
         results.update(self.bridge.handle_batch(events))
         for message_id, _ in messages:
             result = results[message_id]

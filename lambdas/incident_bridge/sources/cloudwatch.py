@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from incident_bridge.alarm import AlarmKind, AlarmMetric, Delivery, NormalizedAlarm
-from incident_bridge.arns import alarm_arn, is_account, is_region, parse_alarm_arn, partition_of_region
+from incident_bridge.arns import (
+    alarm_arn,
+    alarm_arn_problem,
+    is_account,
+    is_region,
+    parse_alarm_arn,
+    partition_of_region,
+)
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.sources.payloads import AlarmActionEvent, AlarmDetailPayload, AlarmStateChangeEvent
 
@@ -43,10 +50,7 @@ def _normalize(
 ) -> NormalizedAlarm:
     parsed_arn = parse_alarm_arn(arn)
     if parsed_arn is None:
-        raise InvalidEvent(
-            f"alarm ARN is not a CloudWatch alarm ARN: {arn[:120]!r} "
-            "(expected arn:<aws|aws-cn|aws-us-gov>:cloudwatch:<region>:<12-digit account>:alarm:<name>)"
-        )
+        raise InvalidEvent(alarm_arn_problem(arn))
     return NormalizedAlarm(
         alarm_name=detail.alarm_name,
         alarm_arn=arn,
