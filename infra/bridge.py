@@ -6,10 +6,13 @@ Solutions pack sees no finding it would have to explain itself.
 
 from __future__ import annotations
 
+from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Fn, Stack, Token
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
+from incident_bridge.arns import INCIDENT_MANAGER_REGIONS
 from incident_bridge.config import BridgeConfig
+from incident_bridge.errors import ConfigError
 from infra.bridge_function import TIMEOUT, BridgeFunction, contact_arns, incident_record_arns
 from infra.ingest import AlarmIngest
 from infra.monitoring import BridgeMonitoring
@@ -28,6 +31,7 @@ class IncidentBridge(Construct):
         tracing: TracingMode = TracingMode.ACTIVE,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._require_a_supported_region()
         self.ingest = AlarmIngest(self, "Ingest", processing_timeout=TIMEOUT, sns_topic_arns=config.sns_topic_arns)
         self.state = GroupStateTable(self, "State")
         self.bridge_function = BridgeFunction(
@@ -49,6 +53,25 @@ class IncidentBridge(Construct):
             fallback_response_plan_arn=config.fallback_response_plan_arn,
         )
         self._explain_nag_findings(config)
+
+    def _require_a_supported_region(self) -> None:
+        """Incident Manager runs in some commercial regions only. A stack whose environment names another fails
+        here, at synth; an environment-agnostic stack carries a CloudFormation rule that fails the deploy."""
+        listed = ", ".join(INCIDENT_MANAGER_REGIONS)
+        message = f"AWS Systems Manager Incident Manager is available only in {listed}"
+        region = Stack.of(self).region
+        if not Token.is_unresolved(region) and region not in INCIDENT_MANAGER_REGIONS:
+            raise ConfigError(f"region {region}: {message}")
+        CfnRule(
+            self,
+            "SupportedRegion",
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=Fn.condition_contains(list(INCIDENT_MANAGER_REGIONS), Aws.REGION),
+                    assert_description=f"incident-bridge cannot be deployed in this region: {message}.",
+                )
+            ],
+        )
 
     def _explain_nag_findings(self, config: BridgeConfig) -> None:
         plans = config.response_plan_arns()

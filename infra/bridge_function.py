@@ -18,10 +18,11 @@ from infra.asset import CONFIG_FILE_NAME, bytecode_interpreter, stage_function_c
 from infra.settings import TracingMode, static_environment
 from infra.state_table import GroupStateTable
 
-# Powertools for AWS Lambda (Python) v3, public layer published by AWS (account 017000801446), for the
-# runtime below. Its version number is per layer, not the PyPI version; see the Powertools install docs.
-POWERTOOLS_LAYER_VERSION = 27
+#: The Powertools for AWS Lambda (Python) release the function runs: the one requirements-lambda.txt pins for the
+#: tests and `make bench` (tests/infra/test_powertools_layer.py fails when they differ).
+POWERTOOLS_RELEASE = "3.37.0"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.X86_64
 # A batch of 200 in a storm can need two or three minutes of API calls at Incident Manager's rate.
 TIMEOUT = Duration.seconds(300)
 # Two concurrent pollers (the minimum Lambda allows): a storm queues up instead of exceeding Incident Manager's
@@ -54,7 +55,7 @@ class BridgeFunction(Construct):
             self,
             "Function",
             runtime=RUNTIME,
-            architecture=lambda_.Architecture.X86_64,
+            architecture=ARCHITECTURE,
             handler="incident_bridge.handler.lambda_handler",
             code=lambda_.Code.from_asset(str(stage_function_code(config))),
             layers=[self._powertools_layer(powertools_layer_arn)],
@@ -119,11 +120,22 @@ class BridgeFunction(Construct):
         )
 
     def _powertools_layer(self, layer_arn: str | None) -> lambda_.ILayerVersion:
-        arn = layer_arn or (
-            f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:017000801446:layer:"
-            f"AWSLambdaPowertoolsPythonV3-python313-x86_64:{POWERTOOLS_LAYER_VERSION}"
-        )
+        arn = layer_arn or powertools_layer_reference()
         return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn)
+
+
+def powertools_layer_parameter(release: str = POWERTOOLS_RELEASE) -> str:
+    """The public SSM parameter holding the ARN of AWS's Powertools layer of `release`, for the function's runtime
+    and architecture, in the region being deployed to. Powertools publishes one per release
+    (`/aws/service/powertools/python/<arch>/<python>/<release>`, next to `latest`: Powertools install docs,
+    "Using SSM Parameter Store", and its repository's `.github/workflows/update_ssm.yml`)."""
+    return f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{release}"
+
+
+def powertools_layer_reference() -> str:
+    """A CloudFormation dynamic reference to that parameter: resolved at deploy time, so synth needs no lookup
+    and the layer is the exact release the tests ran, never whatever layer version number was current."""
+    return f"{{{{resolve:ssm:{powertools_layer_parameter()}}}}}"
 
 
 def start_incident_statement(response_plan_arns: Sequence[str]) -> iam.PolicyStatement:

@@ -13,16 +13,12 @@ from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from incident_bridge.errors import ConfigError
-from infra.bridge_function import POWERTOOLS_LAYER_VERSION
 from infra.settings import CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, RESPONSE_PLAN_ARN_KEY, TRACING_KEY, deploy_settings
 from tests.conftest import PLAN_ARN
 from tests.infra.conftest import SynthesizedStack, as_list, get_att_arn, iam_statements, only, synthesize
 
 # Written out here, not imported from infra/, so a typo there cannot make these tests pass.
 ALARM_STATE_CHANGE_PATTERN = {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}
-# Powertools for AWS Lambda (Python) v3 public layer: published by account 017000801446, one layer per
-# runtime and architecture (https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer).
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 OTHER_PLAN = "arn:aws:ssm-incidents::210987654321:response-plan/Payments-Sev2"
 
 
@@ -280,40 +276,9 @@ def test_unknown_tracing_mode_fails_naming_the_context_key() -> None:
     assert str(raised.value) == "tracing: 'xray' is not one of active, sdk, off"
 
 
-def test_function_uses_the_public_powertools_layer_for_its_runtime_and_architecture(
-    default_stack: SynthesizedStack,
-) -> None:
-    # Given the function synthesized without a powertoolsLayerArn context value
-    _, function = only(default_stack.resources("AWS::Lambda::Function"))
-    properties = function["Properties"]
-
-    # When we read its layers
-    layers = properties["Layers"]
-
-    # Then it has the Powertools v3 layer from AWS's account, in the stack's partition and region, built for
-    # the function's own runtime (python3.13 -> python313) and architecture
-    assert properties["Runtime"] == "python3.13"
-    assert properties["Architectures"] == ["x86_64"]
-    assert layers == [
-        {
-            "Fn::Join": [
-                "",
-                [
-                    "arn:",
-                    {"Ref": "AWS::Partition"},
-                    ":lambda:",
-                    {"Ref": "AWS::Region"},
-                    f":{POWERTOOLS_LAYER_ACCOUNT}:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:"
-                    f"{POWERTOOLS_LAYER_VERSION}",
-                ],
-            ]
-        }
-    ]
-
-
 def test_function_uses_the_powertools_layer_given_as_context(tmp_path: Path) -> None:
-    # Given a layer ARN in the context (e.g. a copy in a partition the public layer is not published to)
-    layer_arn = "arn:aws-cn:lambda:cn-north-1:498634801083:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:27"
+    # Given a layer version ARN in the context (e.g. the account's own copy of the Powertools layer)
+    layer_arn = "arn:aws:lambda:eu-west-1:123456789012:layer:powertools-python313-x86_64:3"
     context = {RESPONSE_PLAN_ARN_KEY: PLAN_ARN, POWERTOOLS_LAYER_KEY: layer_arn}
 
     # When the stack is synthesized
