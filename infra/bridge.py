@@ -6,7 +6,7 @@ Solutions pack sees no finding it would have to explain itself.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Fn, Stack, Token
+from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Fn, Names, Stack, Token
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
@@ -32,7 +32,16 @@ class IncidentBridge(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._require_a_supported_region()
-        self.ingest = AlarmIngest(self, "Ingest", processing_timeout=TIMEOUT, sns_topic_arns=config.sns_topic_arns)
+        #: The names of the bridge's own alarms start with this, unique to this construct in the app; the
+        #: default-bus rule leaves their state changes out.
+        self.self_alarm_name_prefix = f"{Names.unique_resource_name(self, max_length=64, separator='-')}-self-"
+        self.ingest = AlarmIngest(
+            self,
+            "Ingest",
+            processing_timeout=TIMEOUT,
+            self_alarm_name_prefix=self.self_alarm_name_prefix,
+            sns_topic_arns=config.sns_topic_arns,
+        )
         self.state = GroupStateTable(self, "State")
         self.bridge_function = BridgeFunction(
             self,
@@ -50,6 +59,7 @@ class IncidentBridge(Construct):
             function=self.bridge_function.function,
             queue=self.ingest.queue,
             dead_letter_queue=self.ingest.dead_letter_queue,
+            alarm_name_prefix=self.self_alarm_name_prefix,
             fallback_response_plan_arn=config.fallback_response_plan_arn,
         )
         self._explain_nag_findings(config)

@@ -28,6 +28,17 @@ TIMEOUT = Duration.seconds(300)
 # Two concurrent pollers (the minimum Lambda allows): a storm queues up instead of exceeding Incident Manager's
 # API rate; the SDK's adaptive retry mode (client-side rate limiting and backoff) absorbs the rest.
 MAX_CONCURRENCY = 2
+# Reserved concurrency does two things. The bridge always has this much, even when the rest of the account has run
+# out of concurrency (exactly when everything is on fire), so it is never throttled for lack of it. And it is a
+# ceiling: direct alarm-action invocations (asynchronous) can never run more than this many copies at once, so a
+# flood of them reaches Incident Manager at most at the rate of this many sequential callers, with the SDK's
+# adaptive rate limiting in each; the excess waits in Lambda's asynchronous queue (retried for up to
+# MAX_EVENT_AGE) instead of hammering the API. One more than the queue's pollers leaves room for one alarm action
+# while the queue is busy (Lambda Developer Guide: reserved concurrency should be at least the SQS event source's
+# maximum concurrency).
+RESERVED_CONCURRENCY = MAX_CONCURRENCY + 1
+# How long Lambda keeps retrying a direct alarm-action invocation that was throttled or failed (the maximum).
+MAX_EVENT_AGE = Duration.hours(6)
 # Large batches gathered over a few seconds put a storm's alarms of one group in the same batch, where they
 # share one status check, one timeline note and one metric item (see lifecycle.Lifecycle.fire_many).
 BATCH_SIZE = 200
@@ -61,6 +72,7 @@ class BridgeFunction(Construct):
             layers=[self._powertools_layer(powertools_layer_arn)],
             timeout=TIMEOUT,
             memory_size=256,
+            reserved_concurrent_executions=RESERVED_CONCURRENCY,
             tracing=lambda_.Tracing.DISABLED if tracing is TracingMode.OFF else lambda_.Tracing.ACTIVE,
             log_group=log_group,
             environment={
@@ -115,7 +127,7 @@ class BridgeFunction(Construct):
         )
         self.function.configure_async_invoke(
             retry_attempts=2,
-            max_event_age=Duration.hours(6),
+            max_event_age=MAX_EVENT_AGE,
             on_failure=destinations.SqsDestination(dead_letter_queue),
         )
 

@@ -13,10 +13,19 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-ALARM_STATE_CHANGE_PATTERN = events.EventPattern(
-    source=["aws.cloudwatch"],
-    detail_type=["CloudWatch Alarm State Change"],
-)
+
+def alarm_state_change_pattern(excluded_alarm_name_prefix: str) -> events.EventPattern:
+    """Every alarm state change but those of alarms named with the prefix: the bridge's own self-monitoring alarms,
+    which page through their native fallback action. Through the bridge, a broken bridge would page about itself
+    through itself, and with a fallback plan would open two incidents. (`anything-but` with `prefix`: EventBridge
+    User Guide, "Content filtering in Amazon EventBridge event patterns".)"""
+    return events.EventPattern(
+        source=["aws.cloudwatch"],
+        detail_type=["CloudWatch Alarm State Change"],
+        detail={"alarmName": [{"anything-but": {"prefix": excluded_alarm_name_prefix}}]},
+    )
+
+
 # A message that keeps failing (transient errors past every retry) lands in the dead-letter queue after this
 # many receives; permanent failures are dead-lettered by the function at once, with their reason.
 MAX_RECEIVE_COUNT = 5
@@ -27,7 +36,13 @@ class AlarmIngest(Construct):
     SNS topics, all into one queue."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, processing_timeout: Duration, sns_topic_arns: Sequence[str] = ()
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        processing_timeout: Duration,
+        self_alarm_name_prefix: str,
+        sns_topic_arns: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
@@ -52,7 +67,7 @@ class AlarmIngest(Construct):
             self,
             "AlarmStateChangeRule",
             description="CloudWatch alarm state changes to incident-bridge",
-            event_pattern=ALARM_STATE_CHANGE_PATTERN,
+            event_pattern=alarm_state_change_pattern(self_alarm_name_prefix),
         )
         # Events EventBridge cannot deliver to the queue are kept in the same dead-letter queue.
         self.alarm_rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))

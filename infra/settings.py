@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from incident_bridge import metric_names
 from incident_bridge.arns import LAYER_VERSION_ARN
 from incident_bridge.config import BridgeConfig, is_response_plan_arn, parse_config
 from incident_bridge.errors import ConfigError
@@ -41,8 +42,8 @@ class TracingMode(StrEnum):
 def static_environment(tracing: TracingMode) -> dict[str, str]:
     """The function's environment variables that do not depend on other resources (the benchmark uses them too)."""
     return {
-        "POWERTOOLS_SERVICE_NAME": "incident-bridge",
-        "POWERTOOLS_METRICS_NAMESPACE": "IncidentBridge",
+        "POWERTOOLS_SERVICE_NAME": metric_names.SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": metric_names.NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": "INFO",
         # Powertools' switch for its X-Ray SDK Tracer: on only for tracing=sdk (see incident_bridge/tracing.py).
         "POWERTOOLS_TRACE_DISABLED": "false" if tracing is TracingMode.SDK else "true",

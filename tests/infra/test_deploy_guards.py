@@ -195,3 +195,39 @@ def test_the_function_resolves_the_layer_of_that_release_at_deploy_time(default_
     parameter = f"/aws/service/powertools/python/x86_64/python3.13/{pinned_powertools('requirements-lambda.txt')}"
     assert powertools_layer_parameter() == parameter
     assert layers == [f"{{{{resolve:ssm:{parameter}}}}}"]
+
+
+# --- concurrency -------------------------------------------------------------------------------------------
+
+
+def test_the_function_reserves_a_small_concurrency_above_the_queues_pollers(default_stack: SynthesizedStack) -> None:
+    # Given the function and its SQS event source mapping
+    _, function = only(default_stack.resources("AWS::Lambda::Function"))
+    _, mapping = only(default_stack.resources("AWS::Lambda::EventSourceMapping"))
+
+    # When we read the reserved concurrency and the mapping's maximum concurrency
+    reserved = function["Properties"]["ReservedConcurrentExecutions"]
+    pollers = mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+
+    # Then the bridge keeps 3 executions for itself whatever the rest of the account does: the queue's 2 pollers
+    # and room for a direct alarm action (never fewer than the pollers, or the mapping would be throttled)
+    assert (reserved, pollers) == (3, 2)
+    assert reserved >= pollers
+
+
+def test_direct_alarm_actions_beyond_the_reserved_concurrency_wait_in_lambdas_queue(
+    default_stack: SynthesizedStack,
+) -> None:
+    # Given the function's asynchronous invocation settings (alarm actions invoke it asynchronously)
+    _, config = only(default_stack.resources("AWS::Lambda::EventInvokeConfig"))
+    _, function = only(default_stack.resources("AWS::Lambda::Function"))
+
+    # When we read how long a throttled or failed invocation is kept and retried
+    properties = config["Properties"]
+
+    # Then invocations over the reserved concurrency (3 at once at most, so Incident Manager sees at most 3
+    # sequential callers) are kept for the 6 hours Lambda allows, retried twice on error, then dead-lettered
+    assert function["Properties"]["ReservedConcurrentExecutions"] == 3
+    assert properties["MaximumEventAgeInSeconds"] == 6 * 3600
+    assert properties["MaximumRetryAttempts"] == 2
+    assert "OnFailure" in properties["DestinationConfig"]

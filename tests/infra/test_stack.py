@@ -60,10 +60,20 @@ def test_alarm_rule_matches_exactly_alarm_state_changes_on_the_default_bus(defau
     # When we look at the rules listening on the default bus (no EventBusName means the default bus)
     default_bus_rules = {k: v for k, v in rules.items() if "EventBusName" not in v["Properties"]}
 
-    # Then there is one, enabled, and its pattern is exactly the alarm state change (not config changes)
+    # Then there is one, enabled, and its pattern is exactly the alarm state change (not config changes) of any
+    # alarm but the stack's own, whose names all start with the excluded prefix
     _, rule = only(default_bus_rules)
     assert rule["Properties"]["State"] == "ENABLED"
-    assert rule["Properties"]["EventPattern"] == ALARM_STATE_CHANGE_PATTERN
+    prefix = default_stack.stack.bridge.self_alarm_name_prefix
+    assert rule["Properties"]["EventPattern"] == {
+        **ALARM_STATE_CHANGE_PATTERN,
+        "detail": {"alarmName": [{"anything-but": {"prefix": prefix}}]},
+    }
+    alarm_names = [
+        alarm["Properties"]["AlarmName"] for alarm in default_stack.resources("AWS::CloudWatch::Alarm").values()
+    ]
+    assert len(alarm_names) == 4
+    assert all(name.startswith(prefix) for name in alarm_names), alarm_names
 
 
 def test_alarm_rule_targets_the_event_queue_and_dead_letters_to_the_dlq(default_stack: SynthesizedStack) -> None:
