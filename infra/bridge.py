@@ -10,7 +10,7 @@ from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Fn, Names, Stack, Token
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
-from incident_bridge.arns import INCIDENT_MANAGER_REGIONS
+from incident_bridge.aws import INCIDENT_MANAGER_REGIONS
 from incident_bridge.config import BridgeConfig
 from incident_bridge.errors import ConfigError
 from infra.bridge_function import TIMEOUT, BridgeFunction, contact_arns, incident_record_arns

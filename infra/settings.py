@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from incident_bridge import metric_names
-from incident_bridge.arns import LAYER_VERSION_ARN
-from incident_bridge.config import BridgeConfig, is_response_plan_arn, parse_config
+from incident_bridge.aws import LAYER_VERSION_ARN, is_response_plan_arn
+from incident_bridge.config import BridgeConfig, parse_config
 from incident_bridge.errors import ConfigError
 
 RESPONSE_PLAN_ARN_KEY = "responsePlanArn"

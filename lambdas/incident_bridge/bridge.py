@@ -1,21 +1,19 @@
-"""One event in, one outcome out: parse -> route -> build -> lifecycle. The handler and the CLI both call this."""
+"""One event in, one outcome out: parse -> route -> lifecycle. The handler and the CLI both call this."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from incident_bridge.alarm import AlarmState, NormalizedAlarm
 from incident_bridge.config import BridgeConfig
-from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import InvalidEvent, PermanentApiError, TransientApiError
-from incident_bridge.incident import build_start_incident
 from incident_bridge.lifecycle import Firing, Lifecycle, Step, group_key
 from incident_bridge.outcome import Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore, IncidentManager
-from incident_bridge.routing import RouteDecision, Routing, Subject, route
-from incident_bridge.sources import NotActionable, parse_event
+from incident_bridge.routing import Routing, route
+from incident_bridge.signal import NotActionable, Signal, SignalStatus
+from incident_bridge.sources import parse_event
 
 # When one event opens several incidents (routes with `continue`), the outcome reports the weightiest step.
 _WEIGHT = {OutcomeKind.STARTED: 4, OutcomeKind.RESOLVED: 3, OutcomeKind.UPDATED: 2, OutcomeKind.IGNORED: 1}
@@ -58,7 +56,7 @@ class Bridge:
         make the queue redeliver it.
         """
         results: dict[str, Outcome | TransientApiError] = {}
-        pending: dict[str, list[tuple[str, Subject, Firing]]] = {}
+        pending: dict[str, list[tuple[str, Signal, Firing]]] = {}
         for key, raw in events:
             decided = self.decide(raw)
             if isinstance(decided, Outcome):
@@ -67,15 +65,14 @@ class Bridge:
             if decided.stopped is not None:
                 results[key] = decided.stopped
                 continue
-            subject, routing = decided.subject, decided.routing
-            if _coalescible(subject, routing):
-                firing = self._firing(subject, routing.decisions[0])
-                group = group_key(subject, routing.decisions[0])
-                pending.setdefault(group, []).append((key, subject, firing))
+            signal, routing = decided.signal, decided.routing
+            if _coalescible(signal, routing):
+                firing = Firing(signal, routing.decisions[0])
+                pending.setdefault(group_key(signal, firing.decision), []).append((key, signal, firing))
                 continue
             # Recoveries and multi-route events keep their place in the order: what came before goes first.
             self._flush(pending, results)
-            results[key] = self._guarded(subject, routing)
+            results[key] = self._guarded(signal, routing)
         self._flush(pending, results)
         return results
 
@@ -85,60 +82,56 @@ class Bridge:
         """`decide` with this bridge's configuration and tag lookup: what `invoke --explain` shows."""
         return decide(raw, self._config, self._tags)
 
-    @staticmethod
-    def _firing(subject: Subject, decision: RouteDecision) -> Firing:
-        return Firing(subject, decision, build_start_incident(subject, decision), subject.event_id)
-
     # ---- acting ----
 
     def _flush(
-        self, pending: dict[str, list[tuple[str, Subject, Firing]]], results: dict[str, Outcome | TransientApiError]
+        self, pending: dict[str, list[tuple[str, Signal, Firing]]], results: dict[str, Outcome | TransientApiError]
     ) -> None:
         for entries in pending.values():
-            subjects = {key: subject for key, subject, _ in entries}
+            signals = {key: signal for key, signal, _ in entries}
             try:
                 steps = self._lifecycle.fire_many([firing for _, _, firing in entries])
             except (PermanentApiError, TransientApiError) as error:
-                for key, subject in subjects.items():
-                    results[key] = self._failure(subject, error)
+                for key, signal in signals.items():
+                    results[key] = self._failure(signal, error)
                 continue
-            for (key, subject, firing), step in zip(entries, steps, strict=True):
-                results[key] = _outcome(subject, [(firing.decision.route_name, step)])
+            for (key, signal, firing), step in zip(entries, steps, strict=True):
+                results[key] = _outcome(signal, [(firing.decision.route_name, step)])
         pending.clear()
 
-    def _one(self, subject: Subject, routing: Routing) -> Outcome:
+    def _one(self, signal: Signal, routing: Routing) -> Outcome:
         steps: list[tuple[str, Step]] = []
         for decision in routing.decisions:
-            if isinstance(subject, NormalizedAlarm) and subject.state is AlarmState.OK:
-                step = self._lifecycle.recover(subject, decision, subject.event_id)
+            if signal.status is SignalStatus.RECOVERING:
+                step = self._lifecycle.recover(signal, decision)
             else:
-                step = self._lifecycle.fire(self._firing(subject, decision))
+                step = self._lifecycle.fire(Firing(signal, decision))
             steps.append((decision.route_name, step))
-        return _outcome(subject, steps)
+        return _outcome(signal, steps)
 
-    def _guarded(self, subject: Subject, routing: Routing) -> Outcome | TransientApiError:
+    def _guarded(self, signal: Signal, routing: Routing) -> Outcome | TransientApiError:
         try:
-            return self._one(subject, routing)
+            return self._one(signal, routing)
         except (PermanentApiError, TransientApiError) as error:
-            return self._failure(subject, error)
+            return self._failure(signal, error)
 
     @staticmethod
-    def _failure(subject: Subject, error: PermanentApiError | TransientApiError) -> Outcome | TransientApiError:
+    def _failure(signal: Signal, error: PermanentApiError | TransientApiError) -> Outcome | TransientApiError:
         if isinstance(error, TransientApiError):
             return error
         return Outcome(
             OutcomeKind.REJECTED,
-            f"Incident Manager refused a request for {_name(subject)}: {error}",
-            alarm_name=_name(subject),
+            f"Incident Manager refused a request for {signal.name}: {error}",
+            alarm_name=signal.name,
             error_class=type(error).__name__,
         )
 
 
 @dataclass(frozen=True)
 class Routed:
-    """An event the lifecycle acts on: what it is, and where routing sends it."""
+    """An event the lifecycle acts on: the signal, and where routing sends it."""
 
-    subject: Subject
+    signal: Signal
     routing: Routing
 
     @property
@@ -146,14 +139,14 @@ class Routed:
         """The outcome of an event a `drop` route stopped before any route decided: ignored, naming the route."""
         if self.routing.decisions:
             return None
-        name = _name(self.subject)
+        name = self.signal.name
         return Outcome(OutcomeKind.IGNORED, f"{name}: dropped by route {self.routing.dropped_by}",
                        alarm_name=name, route_name=self.routing.dropped_by)  # fmt: skip
 
     @property
     def recovering(self) -> bool:
-        """An OK notes a recovery on its group's open incident; everything else fires."""
-        return isinstance(self.subject, NormalizedAlarm) and self.subject.state is AlarmState.OK
+        """A recovery notes itself on its group's open incident; everything else fires."""
+        return self.signal.status is SignalStatus.RECOVERING
 
 
 def not_json(error: ValueError) -> Outcome:
@@ -162,33 +155,29 @@ def not_json(error: ValueError) -> Outcome:
 
 
 def decide(raw: object, config: BridgeConfig, tags: AlarmTags | None = None) -> Outcome | Routed:
-    """Everything before the lifecycle, for the handler and every CLI command alike: parse, drop what is not
-    actionable (configuration changes, INSUFFICIENT_DATA, suppressed composites), route. Returns the outcome
-    of an event that stops before routing (ignored or rejected), or where routing sends it; a `drop` route's
-    event is `stopped` there too."""
+    """Everything before the lifecycle, for the handler and every CLI command alike: read the payload into a signal
+    (sources/ leave out what is not actionable: configuration changes, INSUFFICIENT_DATA, suppressed composites),
+    route it. Returns the outcome of an event that stops before routing (ignored or rejected), or where routing
+    sends it; a `drop` route's event is `stopped` there too."""
     try:
         parsed = parse_event(raw)
     except InvalidEvent as error:
         return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
     if isinstance(parsed, NotActionable):
-        return Outcome(OutcomeKind.IGNORED, parsed.reason)
-    if isinstance(parsed, NormalizedAlarm):
-        ignored = _not_actionable(parsed)
-        if ignored is not None:
-            return ignored
-        if tags is not None and not parsed.tags:
-            parsed = replace(parsed, tags=dict(tags.tags_for(parsed.alarm_arn)))
-    return Routed(parsed, route(parsed, config))
+        return Outcome(OutcomeKind.IGNORED, parsed.reason, alarm_name=parsed.name)
+    signal = parsed
+    if tags is not None and signal.tags_of is not None and not signal.has_tags():
+        signal = signal.with_tags(tags.tags_for(signal.tags_of))
+    return Routed(signal, route(signal, config.route_table))
 
 
-def _coalescible(subject: Subject, routing: Routing) -> bool:
-    """ALARMs (and custom requests) that take one route can be merged with others of their group."""
-    firing = not (isinstance(subject, NormalizedAlarm) and subject.state is AlarmState.OK)
-    return firing and len(routing.decisions) == 1
+def _coalescible(signal: Signal, routing: Routing) -> bool:
+    """Firing signals that take one route can be merged with others of their group."""
+    return signal.status is SignalStatus.FIRING and len(routing.decisions) == 1
 
 
-def _outcome(subject: Subject, steps: Sequence[tuple[str, Step]]) -> Outcome:
-    name = _name(subject)
+def _outcome(signal: Signal, steps: Sequence[tuple[str, Step]]) -> Outcome:
+    name = signal.name
     weightiest = max((step for _, step in steps), key=lambda step: _WEIGHT.get(step.kind, 0))
     return Outcome(
         weightiest.kind,
@@ -198,26 +187,3 @@ def _outcome(subject: Subject, steps: Sequence[tuple[str, Step]]) -> Outcome:
         route_name=",".join(route_name for route_name, _ in steps),
         incident_arn=next((step.incident_arn for _, step in steps if step.incident_arn), None),
     )
-
-
-def _not_actionable(alarm: NormalizedAlarm) -> Outcome | None:
-    if alarm.state is AlarmState.INSUFFICIENT_DATA:
-        return Outcome(
-            OutcomeKind.IGNORED,
-            f"alarm {alarm.alarm_name} is INSUFFICIENT_DATA: missing data neither opens nor resolves incidents",
-            alarm_name=alarm.alarm_name,
-        )
-    if alarm.state is AlarmState.ALARM and alarm.actions_suppressed_by:
-        # A composite alarm's suppressor (e.g. a maintenance alarm) silences its actions; so do we.
-        detail = f": {alarm.actions_suppressed_reason}" if alarm.actions_suppressed_reason else ""
-        return Outcome(
-            OutcomeKind.IGNORED,
-            f"alarm {alarm.alarm_name} is in ALARM but its actions are suppressed by "
-            f"{alarm.actions_suppressed_by}{detail}",
-            alarm_name=alarm.alarm_name,
-        )
-    return None
-
-
-def _name(subject: Subject) -> str:
-    return subject.request.title if isinstance(subject, CustomIncident) else subject.alarm_name

@@ -14,20 +14,22 @@ import re
 import string
 from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields, is_dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from incident_bridge.aws import RESPONSE_PLAN_ARN_PATTERN, RESPONSE_PLAN_ARN_SHAPE, SNS_TOPIC_ARN, is_response_plan_arn
 from incident_bridge.errors import ConfigError, ConfigSyntaxError
 from incident_bridge.reader import FieldError, Reader, kind_of, shown
+
+if TYPE_CHECKING:
+    from incident_bridge.routing import RouteTable
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# `\Z`, not `$`: Python's `$` also matches before a final newline, which a YAML block scalar can leave behind.
-RESPONSE_PLAN_ARN_SHAPE = "arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME"
-RESPONSE_PLAN_ARN_PATTERN = r"^arn:aws(-cn|-us-gov)?:ssm-incidents::[0-9]{12}:response-plan/[A-Za-z0-9_-]{1,200}\Z"
 _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
-_SNS_TOPIC_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
+_SNS_TOPIC_ARN = SNS_TOPIC_ARN
 _HTTP_URL = re.compile(r"^https?://")
 _DETAIL_PATH = re.compile(r"\$(\.[A-Za-z0-9_-]+)+")
 DEFAULT_TITLE = "{alarm_name} is in ALARM ({account}, {region})"
@@ -131,6 +133,14 @@ class BridgeConfig:
     #: Plan that Incident Manager's native alarm action starts when the bridge itself is broken (self-monitoring).
     fallback_response_plan_arn: str | None = None
 
+    @cached_property
+    def route_table(self) -> RouteTable:
+        """The routes resolved for routing (inheritance filled in, matchers compiled); built when the configuration
+        is read (`parse_config`), then shared by every event."""
+        from incident_bridge.routing import RouteTable  # routing reads this module's types
+
+        return RouteTable.of(self)
+
     def response_plan_arns(self) -> tuple[str, ...]:
         """Every plan the bridge may start incidents in; IAM grants exactly these."""
         plans = [self.default.response_plan_arn]
@@ -142,15 +152,12 @@ class BridgeConfig:
         return _document_of(self)
 
 
-def is_response_plan_arn(value: str) -> bool:
-    return _RESPONSE_PLAN_ARN.match(value) is not None
-
-
 def parse_config(document: Any, *, origin: str) -> BridgeConfig:
     problems = _Problems()
     config = problems.read(None, _read_config, document, problems)
     if config is None or problems.found:
         raise ConfigError(f"{origin}: {problems}")
+    config.route_table  # noqa: B018 - resolved once, here, not on the first event
     return config
 
 

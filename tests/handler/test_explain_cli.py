@@ -44,18 +44,26 @@ def test_explain_shows_the_whole_decision_for_an_alarm(run_cli: RunCli) -> None:
     assert result.exit_code == 0
     assert lines[0] == f"== {METRIC_ALARM}"
     assert section(lines, "payload") == ["EventBridge event (CloudWatch Alarm State Change), metric alarm, state ALARM"]
-    assert section(lines, "labels") == [
+    # (the signal's labels, as routing, group_by and titles read them; the EventBridge detail's scalars last)
+    labels = section(lines, "labels")
+    assert labels[:14] == [
         "alarm_name=ServerCpuTooHigh",
         f"alarm_arn={ALARM_ARN}",
         "account=123456789012",
         "region=us-east-1",
         "state=ALARM",
+        "kind=metric",
+        "reason=Threshold Crossed: 1 out of the last 1 datapoints [99.50160229693434 (02/10/19 16:59:00)] was "
+        "greater than the threshold (50.0) (minimum 1 datapoint for OK -> ALARM transition).",
+        "description=Goes into alarm when server CPU utilization is too high!",
         "namespace=AWS/EC2",
         "metric_name=CPUUtilization",
         "dimension:InstanceId=i-12345678901234567",
         "source=aws.cloudwatch",
-        "detail-type=CloudWatch Alarm State Change",
+        "detail_type=CloudWatch Alarm State Change",
+        "detail:alarmName=ServerCpuTooHigh",
     ]
+    assert all(line.startswith("detail:") for line in labels[14:])
     routes = section(lines, "routes")
     assert len(routes) == 6
     assert routes[0] == "no     test-alarms: alarm name 'ServerCpuTooHigh' matches none of ['test-*', '*-canary']"

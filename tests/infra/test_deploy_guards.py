@@ -10,7 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from incident_bridge.arns import INCIDENT_MANAGER_REGIONS
+from incident_bridge.aws import INCIDENT_MANAGER_REGIONS
 from incident_bridge.errors import ConfigError
 from infra.bridge_function import POWERTOOLS_RELEASE, powertools_layer_parameter
 from infra.settings import (

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from incident_bridge.adapters.api_model import ensure_valid
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
+from incident_bridge.aws import RAW_DATA_MAX, RELATED_ITEMS_MAX
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, DefaultRoute
-from incident_bridge.incident import RAW_DATA_MAX, RELATED_ITEMS_MAX
 from incident_bridge.outcome import Outcome, OutcomeKind
 from incident_bridge.runtime import MemoryDeadLetters, Runtime
 from tests.conftest import PLAN_ARN, load_event

@@ -1,4 +1,4 @@
-"""The regions the bridge deploys to: one list (incident_bridge.arns), checked against botocore's endpoint data."""
+"""The regions the bridge deploys to: one list (incident_bridge.aws), checked against botocore's endpoint data."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import boto3
 
-from incident_bridge.arns import INCIDENT_MANAGER_REGIONS
+from incident_bridge.aws import INCIDENT_MANAGER_REGIONS
 
 README = Path(__file__).resolve().parent.parent.parent / "README.md"
 

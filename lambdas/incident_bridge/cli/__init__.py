@@ -322,7 +322,7 @@ def _print_routing(routed: Routed, out: TextIO) -> None:
     for trace in routing.trace:
         out.write(f"{'MATCH' if trace.matched else 'no   '}  {trace.route_name}: {'; '.join(trace.reasons)}\n")
     for decision in routing.decisions:
-        group = group_key(routed.subject, decision)
+        group = group_key(routed.signal, decision)
         if routed.recovering:
             then = "resolved once every alarm of the group is OK" if decision.auto_resolve else "left open for humans"
             out.write(f"=> route {decision.route_name}: recovery noted on the group's open incident, {then}\n")

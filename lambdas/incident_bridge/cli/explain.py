@@ -10,20 +10,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from incident_bridge.alarm import Delivery, NormalizedAlarm
 from incident_bridge.bridge import Routed
 from incident_bridge.cli.style import Style
-from incident_bridge.custom import CustomIncident
 from incident_bridge.outcome import ApiCall, Outcome
-from incident_bridge.routing import RouteTrace, Routing, facts_of
+from incident_bridge.routing import RouteTrace, Routing
 
 #: Characters of a long value (the trigger's rawData) shown in the text view; --json shows everything.
 LONG_VALUE_SHOWN = 160
-_DELIVERIES = {
-    Delivery.EVENTBRIDGE: "EventBridge event (CloudWatch Alarm State Change)",
-    Delivery.ALARM_ACTION: "alarm action (CloudWatch invoking the function directly)",
-    Delivery.SNS: "SNS notification (classic alarm JSON)",
-}
 
 
 @dataclass(frozen=True)
@@ -56,14 +49,14 @@ def explain(event: str, raw: object, decided: Outcome | Routed, outcome: Outcome
         return _stopped_before_routing(event, raw, outcome)
     from incident_bridge.lifecycle import group_key
 
-    subject, routing = decided.subject, decided.routing
+    signal, routing = decided.signal, decided.routing
     decisions = tuple(
         DecisionView(
             route=decision.route_name,
             plan=decision.response_plan_arn,
             impact=decision.impact,
             title=None if decided.recovering else decision.title,
-            group=group_key(subject, decision),
+            group=group_key(signal, decision),
             related_urls=tuple((url.title, url.url) for url in decision.related_urls),
             recovering=decided.recovering,
             auto_resolve=decision.auto_resolve,
@@ -85,52 +78,20 @@ def _stopped_before_routing(event: str, raw: object, outcome: Outcome) -> Explan
     except InvalidEvent:
         return Explanation(event, "not recognized: see the outcome", (), (), (), None, outcome)
     if isinstance(parsed, NotActionable):
-        return Explanation(event, "recognized, not actionable", (), (), (), None, outcome)
+        return Explanation(event, parsed.payload or "recognized, not actionable", (), (), (), None, outcome)
     routed = Routed(parsed, Routing(()))
     return Explanation(event, payload_kind(routed), tuple(labels_of(routed)), (), (), None, outcome)
 
 
 def payload_kind(routed: Routed) -> str:
-    subject = routed.subject
-    if isinstance(subject, CustomIncident):
-        return f"custom application event (EventBridge, source {subject.source}, detail-type {subject.detail_type})"
-    return f"{_DELIVERIES[subject.delivery]}, {subject.kind.value} alarm, state {subject.state.value}"
+    return routed.signal.payload
 
 
 def labels_of(routed: Routed) -> Iterator[tuple[str, str]]:
-    """What the matchers see of the event, one label per value (routing.facts_of)."""
-    facts = facts_of(routed.subject)
-    if facts.alarm_name is not None:
-        yield "alarm_name", facts.alarm_name
-    if isinstance(routed.subject, NormalizedAlarm):
-        yield "alarm_arn", routed.subject.alarm_arn
-    yield "account", facts.account
-    yield "region", facts.region
-    if facts.state is not None:
-        yield "state", facts.state
-    for namespace in dict.fromkeys(facts.namespaces):
-        yield "namespace", namespace
-    for metric in dict.fromkeys(facts.metric_names):
-        yield "metric_name", metric
-    for name, value in dict.fromkeys((n, v) for dimensions in facts.dimensions for n, v in dimensions.items()):
-        yield f"dimension:{name}", value
-    for key, value in sorted(facts.tags.items()):
-        yield f"tag:{key}", value
-    yield "source", facts.source
-    yield "detail-type", facts.detail_type
-    if isinstance(routed.subject, CustomIncident):
-        for path, value in _leaves(facts.detail, "$"):
-            yield f"detail:{path}", value
-
-
-def _leaves(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _leaves(item, f"{path}.{key}")
-    elif isinstance(value, bool):
-        yield path, str(value).lower()
-    elif isinstance(value, str | int | float):
-        yield path, str(value)
+    """What routing, grouping and titles read of the event: its labels, one line per value."""
+    for name, found in routed.signal.labels.items():
+        for value in found:
+            yield name, value
 
 
 # ---- JSON ----

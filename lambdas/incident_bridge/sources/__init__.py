@@ -1,15 +1,18 @@
-"""Recognizes each payload kind and parses it into a NormalizedAlarm, or says why it is not actionable."""
+"""Recognizes each payload kind and turns it into one Signal, or says why it is not actionable.
+
+`parse_payload` reads a payload into its kind's own value (a NormalizedAlarm, or already a Signal); `parse_event`
+is what the rest of the bridge calls, and all it ever gets back is a Signal or NotActionable.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from incident_bridge.alarm import NormalizedAlarm
-from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.reader import FieldError
+from incident_bridge.signal import NotActionable, Signal
 from incident_bridge.sources import cloudwatch
 from incident_bridge.sources.payloads import (
     AlarmActionEvent,
@@ -24,19 +27,21 @@ from incident_bridge.sources.payloads import (
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 ALARM_CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
 
+__all__ = ["NotActionable", "Signal", "parse_event", "parse_payload"]
 
-@dataclass(frozen=True)
-class NotActionable:
-    """A well-formed event the bridge deliberately does nothing with."""
-
-    reason: str
+ParsedEvent = NormalizedAlarm | Signal | NotActionable
 
 
-ParsedEvent = NormalizedAlarm | CustomIncident | NotActionable
-
-
-def parse_event(raw: object) -> ParsedEvent:
+def parse_event(raw: object) -> Signal | NotActionable:
     """Raises InvalidEvent with the failing field when the payload is not one the bridge understands."""
+    parsed = parse_payload(raw)
+    if isinstance(parsed, NormalizedAlarm):
+        return cloudwatch.alarm_signal(parsed)
+    return parsed
+
+
+def parse_payload(raw: object) -> ParsedEvent:
+    """The payload read as its kind's own value (alarms keep every detail of their payload here)."""
     if not isinstance(raw, Mapping):
         raise InvalidEvent(f"expected a JSON object, got {type(raw).__name__}")
     try:
@@ -65,7 +70,7 @@ def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
     raise _unrecognized(raw)
 
 
-def _dispatch_application(raw: Mapping[str, Any]) -> CustomIncident:
+def _dispatch_application(raw: Mapping[str, Any]) -> Signal:
     envelope = EventBridgeEnvelope.read(raw)
     # Imported on first use: the custom detail's schema is a pydantic model, which alarms need not load.
     from incident_bridge.sources import application

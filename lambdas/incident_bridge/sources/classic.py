@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from incident_bridge.alarm import AlarmMetric, AlarmState, Delivery, NormalizedAlarm
-from incident_bridge.arns import (
+from incident_bridge.aws import (
     alarm_arn,
     alarm_arn_problem,
     is_account,

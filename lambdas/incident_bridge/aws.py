@@ -1,4 +1,13 @@
-"""ARN and console-URL helpers shared by the sources and the incident builder (pure string work)."""
+"""AWS's rules the bridge obeys, in one place: API limits, ARN formats, regions, partitions, console hosts.
+
+Every number and pattern here carries its source. Builders (incident.py, resources.py), the configuration and the
+dry-run stand-in (adapters/api_model.py, which reads the same botocore model) all take them from this module.
+
+How lengths are counted: Incident Manager's API is a Smithy model, and Smithy's `length` trait constrains a string
+to "the number of Unicode scalar values" (Smithy 2.0 specification, constraint traits, `length` trait). That is
+what Python's `len()` counts for any text that can be sent (lone surrogates cannot be encoded as UTF-8 at all), so
+builders trim with `length()` below and the stand-in measures with `len()`: they refuse exactly the same strings.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,29 @@ import re
 from typing import NamedTuple
 from urllib.parse import quote
 
-# Incident Manager accepts only these partitions (its Arn pattern is ^arn:aws(-cn|-us-gov)?:...).
+# ---- Incident Manager limits (botocore's ssm-incidents service model, API Reference) ----
+
+#: StartIncident `title`, RelatedItem `title`.
+TITLE_MAX = 200
+ITEM_TITLE_MAX = 200
+#: TriggerDetails `rawData`.
+RAW_DATA_MAX = 10_000
+#: TriggerDetails `source`; sources starting with `aws.` are reserved for AWS services (ValidationException).
+SOURCE_MAX = 50
+RESERVED_SOURCE_PREFIX = "aws."
+#: StartIncident `relatedItems`.
+RELATED_ITEMS_MAX = 100
+#: ItemValue `metricDefinition`, `url`, `arn`.
+METRIC_DEFINITION_MAX = 4_000
+URL_MAX = 1_000
+ARN_MAX = 1_000
+#: CreateTimelineEvent `eventData` and `eventReferences`.
+EVENT_DATA_MAX = 12_000
+EVENT_REFERENCES_MAX = 10
+
+# ---- ARNs, accounts, regions, partitions ----
+
+#: Incident Manager serves only these partitions (its Arn pattern is ^arn:aws(-cn|-us-gov)?:...).
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 #: Where Incident Manager runs: botocore's endpoint data lists `ssm-incidents` in these commercial regions and in
 #: no region of aws-cn, aws-us-gov or the isolated partitions. tests/unit/test_regions.py compares this with
@@ -35,13 +66,21 @@ LAYER_VERSION_ARN = re.compile(
     r"^arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:"
     r"[a-zA-Z0-9-_]+:[0-9]+\Z"
 )
-_ALARM_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alarm:(.+)\Z")
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+\Z")
+# `\Z`, not `$`: Python's `$` also matches before a trailing newline, which AWS's (Smithy) patterns do not.
+_REGION_PATTERN = r"[a-z]{2}(?:-[a-z]+)+-\d+"
+_REGION = re.compile(rf"^{_REGION_PATTERN}\Z")
 _ACCOUNT = re.compile(r"^[0-9]{12}\Z")
 _ARN_SHOWN = 256  # characters of a refused ARN a message quotes (an alarm ARN is well within it)
-# The same pattern botocore's ssm-incidents model puts on every Arn member.
-# `\Z`, not `$`: Python's `$` also matches before a trailing newline, which AWS's (Smithy) patterns do not.
+_ALARM_ARN = re.compile(rf"^arn:(aws|aws-cn|aws-us-gov):cloudwatch:({_REGION_PATTERN}):(\d{{12}}):alarm:(.+)\Z")
+#: The pattern botocore's ssm-incidents model puts on every Arn member (RelatedItem, eventReferences, triggerArn).
 INCIDENT_MANAGER_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+\Z")
+#: Response plan ARNs: `arn:${Partition}:ssm-incidents::${Account}:response-plan/${ResponsePlan}` (Service
+#: Authorization Reference, Incident Manager resource types); names are 1-200 of [A-Za-z0-9_-] (CreateResponsePlan).
+RESPONSE_PLAN_ARN_SHAPE = "arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME"
+RESPONSE_PLAN_ARN_PATTERN = r"^arn:aws(-cn|-us-gov)?:ssm-incidents::[0-9]{12}:response-plan/[A-Za-z0-9_-]{1,200}\Z"
+_RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
+#: `arn:${Partition}:sns:${Region}:${Account}:${TopicName}`; names are 1-256 of [A-Za-z0-9_-], `.fifo` for FIFO.
+SNS_TOPIC_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
 
 _CONSOLE_HOST = {
     "aws": "console.aws.amazon.com",
@@ -91,6 +130,19 @@ def is_account(value: str) -> bool:
     return _ACCOUNT.match(value) is not None
 
 
+def is_response_plan_arn(value: str) -> bool:
+    return _RESPONSE_PLAN_ARN.match(value) is not None
+
+
+def is_incident_manager_arn(value: str) -> bool:
+    return length(value) <= ARN_MAX and INCIDENT_MANAGER_ARN.match(value) is not None
+
+
+def is_trigger_source(value: str) -> bool:
+    """A source Incident Manager accepts as `triggerDetails.source`."""
+    return 0 < length(value) <= SOURCE_MAX and not value.startswith(RESERVED_SOURCE_PREFIX)
+
+
 def partition_of_region(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
@@ -104,6 +156,8 @@ def partition_of_region(region: str) -> str:
 
 
 def alarm_arn(partition: str, region: str, account: str, alarm_name: str) -> str:
+    """`arn:${Partition}:cloudwatch:${Region}:${Account}:alarm:${AlarmName}` (Service Authorization Reference,
+    Amazon CloudWatch resource types)."""
     return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{alarm_name}"
 
 
@@ -116,5 +170,16 @@ def alarm_console_url(partition: str, region: str, alarm_name: str) -> str:
     return console_url(partition, region, "cloudwatch/home", f"alarmsV2:alarm/{quote(alarm_name, safe='')}")
 
 
-def is_incident_manager_arn(value: str) -> bool:
-    return len(value) <= 1000 and INCIDENT_MANAGER_ARN.match(value) is not None
+# ---- lengths ----
+
+
+def length(text: str) -> int:
+    """A string's length as Incident Manager counts it: Unicode scalar values (see the module docstring)."""
+    return len(text)
+
+
+def fit(text: str, limit: int) -> str:
+    """Trims to the limit with an ellipsis."""
+    if length(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
