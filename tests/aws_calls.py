@@ -6,22 +6,26 @@ would send. Both are recorded here as (service, operation, params), so `tests/in
 check the synthesized role against every call the handler and dry-run tests made. That test is moved to the end
 of the session, after the calls are made.
 
-Requests refused before they were sent (client-side validation) are not calls and are not recorded. Calls
-made by the tests themselves to set up or inspect moto (creating queues, reading the dead-letter queue) are
-recorded too; they are told apart by operation, as the authorization test keeps only the operations the Lambda's
-code makes (those in infra/iam_requirements.json).
+Requests refused before they were sent (client-side validation) are not calls and are not recorded. Calls made
+by the tests themselves to set up or inspect moto (creating queues, reading the dead-letter queue) and by the tools
+that never run in Lambda (the CLI's redrive) are recorded too, marked as not the Lambda's: a call is the Lambda's
+when the innermost `incident_bridge` module on the stack ships in the function's asset (infra/asset.py leaves the
+CLI, redrive and docs out).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ParamValidationError
 
+import incident_bridge
 from incident_bridge.adapters.api_model import RequestRejected
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 
@@ -37,6 +41,23 @@ class RecordedCall:
     params: dict[str, Any]
     #: Which path made it: `boto3` or `dry-run`.
     path: str
+    #: Made by code the function runs (not by a test's set-up or a local tool).
+    by_lambda: bool
+
+
+_PACKAGE = str(Path(incident_bridge.__file__).resolve().parent) + "/"
+# The modules infra/asset.py leaves out of the function's code asset: tools that never run in Lambda.
+_NOT_IN_THE_ASSET = ("cli/", "__main__.py", "docs.py", "adapters/redrive.py")
+
+
+def _made_by_the_lambda() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = str(Path(frame.f_code.co_filename).resolve())
+        if filename.startswith(_PACKAGE):
+            return not filename.removeprefix(_PACKAGE).startswith(_NOT_IN_THE_ASSET)
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 RECORDED_CALLS: list[RecordedCall] = []
@@ -58,7 +79,8 @@ def record_aws_calls() -> Iterator[list[RecordedCall]]:
     validated = DryRunIncidentManager._validated
 
     def recording_api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        call = RecordedCall(client.meta.service_model.service_name, operation_name, dict(api_params), "boto3")
+        service = client.meta.service_model.service_name
+        call = RecordedCall(service, operation_name, dict(api_params), "boto3", _made_by_the_lambda())
         try:
             response = make_api_call(client, operation_name, api_params)
         except (ParamValidationError, RequestRejected):
@@ -71,7 +93,7 @@ def record_aws_calls() -> Iterator[list[RecordedCall]]:
 
     def recording_validated(operation: str, params: dict[str, Any]) -> dict[str, Any]:
         checked = validated(operation, params)  # the stand-in refuses what the service model refuses
-        RECORDED_CALLS.append(RecordedCall("ssm-incidents", operation, dict(params), "dry-run"))
+        RECORDED_CALLS.append(RecordedCall("ssm-incidents", operation, dict(params), "dry-run", by_lambda=True))
         return checked
 
     with pytest.MonkeyPatch.context() as patch:
