@@ -181,9 +181,14 @@ def _outcome(signal: Signal, steps: Sequence[tuple[str, Step]]) -> Outcome:
     weightiest = max((step for _, step in steps), key=lambda step: _WEIGHT.get(step.kind, 0))
     return Outcome(
         weightiest.kind,
-        "; ".join(f"{name}: {step.reason} (route {route_name})" for route_name, step in steps),
+        # The lifecycle's reason may name the alarm already ("web-1: recovery recorded"): never name it twice.
+        "; ".join(f"{_named(name, step.reason)} (route {route_name})" for route_name, step in steps),
         calls=tuple(call for _, step in steps for call in step.calls),
         alarm_name=name,
         route_name=",".join(route_name for route_name, _ in steps),
         incident_arn=next((step.incident_arn for _, step in steps if step.incident_arn), None),
     )
+
+
+def _named(name: str, reason: str) -> str:
+    return reason if name in reason else f"{name}: {reason}"
