@@ -11,6 +11,8 @@ NAMESPACE = "IncidentBridge"
 SERVICE_NAME = "incident-bridge"
 #: The dimension every business-outcome metric carries.
 ROUTE_DIMENSION = "route"
+#: A second series of EventIgnored, by ignore reason (redeliveries, drops).
+REASON_DIMENSION = "reason"
 
 # One metric per business outcome (conventions: "Metrics: one per business outcome, dimension by route").
 INCIDENT_STARTED = "IncidentStarted"
@@ -18,6 +20,8 @@ INCIDENT_UPDATED = "IncidentUpdated"
 INCIDENT_RESOLVED = "IncidentResolved"
 EVENT_IGNORED = "EventIgnored"
 EVENT_REJECTED = "EventRejected"
+#: A record handed back to the queue for a later attempt.
+EVENT_RETRIED = "EventRetried"
 
 INCIDENT_METRICS = (INCIDENT_STARTED, INCIDENT_UPDATED, INCIDENT_RESOLVED)
 EVENT_METRICS = (EVENT_IGNORED, EVENT_REJECTED)

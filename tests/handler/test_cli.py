@@ -335,6 +335,7 @@ def test_live_runs_without_a_table_keep_groups_in_memory(monkeypatch: pytest.Mon
     # Given the environment `invoke --live` sets when no --state-table is given (no AWS call is made here)
     from incident_bridge.adapters.incident_manager import Boto3IncidentManager
     from incident_bridge.adapters.memory_groups import MemoryGroupStore
+    from incident_bridge.recording import RecordingIncidentManager
     from incident_bridge.runtime import Runtime
     from incident_bridge.settings import Settings
 
@@ -347,7 +348,9 @@ def test_live_runs_without_a_table_keep_groups_in_memory(monkeypatch: pytest.Mon
 
     # Then Incident Manager is the live client and the groups live in memory for this run
     lifecycle = runtime.bridge._lifecycle
-    assert isinstance(lifecycle._incidents, Boto3IncidentManager)
+    recorder = lifecycle._incidents
+    assert isinstance(recorder, RecordingIncidentManager)  # calls are recorded at the port
+    assert isinstance(recorder.inner, Boto3IncidentManager)
     assert isinstance(lifecycle._groups, MemoryGroupStore)
 
 
