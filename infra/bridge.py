@@ -41,6 +41,7 @@ class IncidentBridge(Construct):
             processing_timeout=TIMEOUT,
             self_alarm_name_prefix=self.self_alarm_name_prefix,
             sns_topic_arns=config.sns_topic_arns,
+            aws_events=config.enabled_aws_events,
         )
         self.state = GroupStateTable(self, "State")
         self.bridge_function = BridgeFunction(
