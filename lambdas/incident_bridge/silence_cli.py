@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from incident_bridge.errors import ConfigError, TransientApiError
 
 if TYPE_CHECKING:
-    from incident_bridge.adapters.silence_table import DynamoSilenceStore
+    from incident_bridge.adapters.silence_admin import DynamoSilenceAdmin
     from incident_bridge.config import Match
     from incident_bridge.quiet.silences import Silence
 
@@ -193,7 +193,7 @@ def _alternatives(globs: list[str]) -> str:
     return globs[0] if len(globs) == 1 else "{" + ",".join(globs) + "}"
 
 
-def _store(args: argparse.Namespace, action: str) -> DynamoSilenceStore | None:
+def _store(args: argparse.Namespace, action: str) -> DynamoSilenceAdmin | None:
     import os
 
     table = args.state_table or os.environ.get("INCIDENT_BRIDGE_STATE_TABLE")
@@ -208,7 +208,7 @@ def _store(args: argparse.Namespace, action: str) -> DynamoSilenceStore | None:
     import boto3
     from botocore.exceptions import BotoCoreError
 
-    from incident_bridge.adapters.silence_table import DynamoSilenceStore
+    from incident_bridge.adapters.silence_admin import DynamoSilenceAdmin
     from incident_bridge.cli import _check_aws_session
 
     # No credentials or region: say which and how to set them (exit 2), before any call.
@@ -219,7 +219,7 @@ def _store(args: argparse.Namespace, action: str) -> DynamoSilenceStore | None:
     except BotoCoreError as error:  # no region configured
         print(f"incident-bridge: silence {action}: cannot create a DynamoDB client: {error}", file=sys.stderr)
         return None
-    return DynamoSilenceStore(client, table)
+    return DynamoSilenceAdmin(client, table)
 
 
 def _user() -> str:

@@ -141,6 +141,7 @@ def test_a_live_silence_in_the_table_quiets_and_the_check_pages_when_it_ends(dyn
     # Given the bridge with its quiet state in the (moto) state table, and a live silence added as the CLI adds it
     from incident_bridge.adapters.dry_run import DryRunIncidentManager
     from incident_bridge.adapters.memory_groups import MemoryGroupStore
+    from incident_bridge.adapters.silence_admin import DynamoSilenceAdmin
     from incident_bridge.adapters.silence_table import DynamoSilenceStore
     from incident_bridge.bridge import Bridge
     from incident_bridge.config import Match, parse_config
@@ -151,10 +152,11 @@ def test_a_live_silence_in_the_table_quiets_and_the_check_pages_when_it_ends(dyn
 
     alarm_time = datetime(2019, 10, 2, 17, 4, 40, tzinfo=UTC)
     clock = [alarm_time]
-    silences = DynamoSilenceStore(dynamodb, TABLE, clock=lambda: clock[0])
-    silences.add(Silence(id="deploy", match=Match(alarm_name=("ServerCpu*",)), starts_at=alarm_time,
-                         ends_at=alarm_time + timedelta(hours=1), created_by="alice", comment="deploy"))  # fmt: skip
+    deploy = Silence(id="deploy", match=Match(alarm_name=("ServerCpu*",)), starts_at=alarm_time,
+                     ends_at=alarm_time + timedelta(hours=1), created_by="alice", comment="deploy")  # fmt: skip
+    DynamoSilenceAdmin(dynamodb, TABLE, clock=lambda: clock[0]).add(deploy)  # as the CLI adds it
     config = parse_config({"default": {"response_plan_arn": PLAN_ARN}}, origin="test")
+    silences = DynamoSilenceStore(dynamodb, TABLE, clock=lambda: clock[0])  # what the function reads
     quieting = Quieting(config, silences=silences, sources=DynamoInhibitionSources(dynamodb, TABLE),
                         ledger=DynamoQuietLedger(dynamodb, TABLE))  # fmt: skip
     incidents = DryRunIncidentManager()

@@ -13,7 +13,8 @@ from moto import mock_aws
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from incident_bridge import cli
-from incident_bridge.adapters.silence_table import INDEX_KEY, DynamoSilenceStore, SilenceError
+from incident_bridge.adapters.silence_admin import DynamoSilenceAdmin
+from incident_bridge.adapters.silence_table import INDEX_KEY, SilenceError
 from incident_bridge.config import Match
 from incident_bridge.quiet.silences import Silence, SilenceState
 
@@ -179,7 +180,7 @@ def silence(silence_id: str, lasts: timedelta = timedelta(hours=2)) -> Silence:
 def test_the_function_reads_live_silences_and_ignores_ended_ones(dynamodb: DynamoDBClient) -> None:
     # Given two silences, one ending in 10 minutes and one in 2 hours
     clock = [NOW]
-    store = DynamoSilenceStore(dynamodb, TABLE, clock=lambda: clock[0])
+    store = DynamoSilenceAdmin(dynamodb, TABLE, clock=lambda: clock[0])
     store.add(silence("short", timedelta(minutes=10)))
     store.add(silence("long"))
 
@@ -196,7 +197,7 @@ def test_the_function_reads_live_silences_and_ignores_ended_ones(dynamodb: Dynam
 def test_adding_prunes_ended_silences_from_the_index(dynamodb: DynamoDBClient) -> None:
     # Given a silence that has ended
     clock = [NOW]
-    store = DynamoSilenceStore(dynamodb, TABLE, clock=lambda: clock[0])
+    store = DynamoSilenceAdmin(dynamodb, TABLE, clock=lambda: clock[0])
     store.add(silence("old", timedelta(minutes=10)))
     clock[0] = NOW + timedelta(hours=1)
 
@@ -211,7 +212,7 @@ def test_adding_prunes_ended_silences_from_the_index(dynamodb: DynamoDBClient) -
 
 
 def test_a_duplicate_id_is_refused(dynamodb: DynamoDBClient) -> None:
-    store = DynamoSilenceStore(dynamodb, TABLE, clock=lambda: NOW)
+    store = DynamoSilenceAdmin(dynamodb, TABLE, clock=lambda: NOW)
     store.add(silence("deploy"))
     with pytest.raises(SilenceError, match="exists already"):
         store.add(silence("deploy"))
@@ -219,7 +220,7 @@ def test_a_duplicate_id_is_refused(dynamodb: DynamoDBClient) -> None:
 
 def test_a_concurrent_writer_does_not_lose_a_silence(dynamodb: DynamoDBClient) -> None:
     # Given a writer that read the index, then another writer added a silence before it wrote
-    store = DynamoSilenceStore(dynamodb, TABLE, clock=lambda: NOW)
+    store = DynamoSilenceAdmin(dynamodb, TABLE, clock=lambda: NOW)
     store.add(silence("first"))
     stale_version = int(item(dynamodb, INDEX_KEY)["version"]["N"])  # type: ignore[index]
     store.add(silence("second"))
