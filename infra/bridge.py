@@ -5,7 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from incident_bridge.config import BridgeConfig
-from infra.bridge_function import TIMEOUT, BridgeFunction
+from infra.bridge_function import INCIDENT_MANAGER_RATE, TIMEOUT, BridgeFunction
 from infra.ingest import AlarmIngest
 from infra.monitoring import BridgeMonitoring
 from infra.settings import TracingMode
@@ -21,7 +21,10 @@ class IncidentBridge(Construct):
         config: BridgeConfig,
         powertools_layer_arn: str | None = None,
         tracing: TracingMode = TracingMode.ACTIVE,
+        incident_manager_rate: float = INCIDENT_MANAGER_RATE,
     ) -> None:
+        """`incident_manager_rate`: the Incident Manager requests per second the bridge may spend in all; its
+        pollers share it in fixed parts (see incident_bridge/budget.py)."""
         super().__init__(scope, construct_id)
         self.ingest = AlarmIngest(self, "Ingest", processing_timeout=TIMEOUT, sns_topic_arns=config.sns_topic_arns)
         self.state = GroupStateTable(self, "State")
@@ -34,6 +37,7 @@ class IncidentBridge(Construct):
             state_table=self.state,
             powertools_layer_arn=powertools_layer_arn,
             tracing=tracing,
+            incident_manager_rate=incident_manager_rate,
         )
         self.monitoring = BridgeMonitoring(
             self,
