@@ -7,6 +7,7 @@ Manager, stacked by operation, with throttled requests drawn as a line of their 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,24 +42,27 @@ def draw(runs: Sequence[StormFigures], path: Path) -> None:
     pages.grid(True, which="both", alpha=0.3)
     for row, figures in enumerate(runs, start=1):
         panel = axes[row][0]
-        last = int(max((when for when, _, _ in figures.requests), default=0.0)) + 1
-        seconds = list(range(last))
-        bottom = [0] * last
+        last = max((when for when, _, _ in figures.requests), default=0.0)
+        # Bins wide enough to be seen (about 300 per panel), as average requests per second over each bin.
+        width = max(1, math.ceil(last / 300))
+        starts = list(range(0, int(last) + 1, width))
+        bottom = [0.0] * len(starts)
         for operation in _OPERATIONS:
-            per_second = Counter(int(when) for when, name, result in figures.requests
-                                 if name == operation and result != "throttled")  # fmt: skip
-            heights = [per_second.get(second, 0) for second in seconds]
+            per_bin = Counter(int(when) // width for when, name, result in figures.requests
+                              if name == operation and result != "throttled")  # fmt: skip
+            heights = [per_bin.get(index, 0) / width for index in range(len(starts))]
             if any(heights):
-                panel.bar(seconds, heights, width=1.0, bottom=bottom, label=operation, linewidth=0)
+                panel.bar(starts, heights, width=width, bottom=bottom, align="edge", label=operation, linewidth=0)
                 bottom = [low + high for low, high in zip(bottom, heights, strict=True)]
-        throttled = Counter(int(when) for when, _, result in figures.requests if result == "throttled")
+        throttled = Counter(int(when) // width for when, _, result in figures.requests if result == "throttled")
         if throttled:
-            panel.plot(seconds, [throttled.get(second, 0) for second in seconds], color="black", linewidth=0.8,
-                       label="throttled (429)")  # fmt: skip
+            panel.plot([start + width / 2 for start in starts],
+                       [throttled.get(index, 0) / width for index in range(len(starts))], color="black",
+                       linewidth=0.8, label="throttled (429)")  # fmt: skip
         panel.axhline(figures.rate, color="red", linestyle="--", linewidth=0.8, label="rate limit")
-        panel.set_xlim(0, last)
+        panel.set_xlim(0, max(last, 1.0))
         panel.set_ylim(0, max(figures.rate * 2, 1))
-        panel.set_ylabel("requests / s")
+        panel.set_ylabel(f"requests / s ({width} s bins)")
         panel.set_title(f"Requests per second by operation: {figures.scenario.title.removeprefix('scenario: ')}")
         panel.legend(loc="upper right", fontsize="x-small", ncol=3)
     axes[-1][0].set_xlabel("seconds after the burst")
