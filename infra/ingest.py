@@ -3,7 +3,7 @@ that feed the function."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_events as events
@@ -13,21 +13,48 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-ALARM_STATE_CHANGE_PATTERN = events.EventPattern(
-    source=["aws.cloudwatch"],
-    detail_type=["CloudWatch Alarm State Change"],
-)
+from incident_bridge.sources.profiles import PROFILES, EventProfile
+
+
+def alarm_state_change_pattern(excluded_alarm_name_prefix: str) -> events.EventPattern:
+    """Every alarm shape is understood without configuration: alarm state changes, and the per-contributor changes
+    of Metrics Insights alarms over several time series (CloudWatch User Guide, "Alarm events and EventBridge").
+
+    Except those of alarms named with the prefix: the bridge's own self-monitoring alarms, which page through their
+    native fallback action. Through the bridge, a broken bridge would page about itself through itself, and with a
+    fallback plan would open two incidents. (`anything-but` with `prefix`: EventBridge User Guide, "Content
+    filtering in Amazon EventBridge event patterns".)"""
+    return events.EventPattern(
+        source=["aws.cloudwatch"],
+        detail_type=["CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change"],
+        detail={"alarmName": [{"anything-but": {"prefix": excluded_alarm_name_prefix}}]},
+    )
+
+
+def service_event_pattern(profile: EventProfile) -> events.EventPattern:
+    """The events of one AWS service-event profile, as the profile names them."""
+    return events.EventPattern(source=[profile.source], detail_type=list(profile.detail_types))
+
+
 # A message that keeps failing (transient errors past every retry) lands in the dead-letter queue after this
 # many receives; permanent failures are dead-lettered by the function at once, with their reason.
 MAX_RECEIVE_COUNT = 5
 
 
 class AlarmIngest(Construct):
-    """Alarm state changes from the default bus, custom events from the application bus, and (when configured)
-    SNS topics, all into one queue."""
+    """Alarm state changes from the default bus, the AWS service events of exactly the enabled profiles (one rule
+    each, least intake), custom events from the application bus, and (when configured) SNS topics, all into one
+    queue."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, processing_timeout: Duration, sns_topic_arns: Sequence[str] = ()
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        processing_timeout: Duration,
+        self_alarm_name_prefix: str,
+        sns_topic_arns: Sequence[str] = (),
+        aws_events: Collection[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
@@ -52,10 +79,22 @@ class AlarmIngest(Construct):
             self,
             "AlarmStateChangeRule",
             description="CloudWatch alarm state changes to incident-bridge",
-            event_pattern=ALARM_STATE_CHANGE_PATTERN,
+            event_pattern=alarm_state_change_pattern(self_alarm_name_prefix),
         )
         # Events EventBridge cannot deliver to the queue are kept in the same dead-letter queue.
         self.alarm_rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))
+        self.service_rules: dict[str, events.Rule] = {}
+        for profile in PROFILES:
+            if profile.name not in aws_events:
+                continue
+            rule = events.Rule(
+                self,
+                f"ServiceEvents{profile.name.capitalize()}Rule",
+                description=f"{profile.service} events (profile {profile.name}) to incident-bridge",
+                event_pattern=service_event_pattern(profile),
+            )
+            rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))
+            self.service_rules[profile.name] = rule
         self.application_bus = events.EventBus(self, "ApplicationBus")
         # Every event this account puts on the application bus is a custom incident request; the function
         # validates it against the published schema and dead-letters what does not conform, with the field.

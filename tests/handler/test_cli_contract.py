@@ -18,7 +18,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 METRIC_ALARM = EVENTS_DIR / "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
 SUPPRESSED_COMPOSITE = EVENTS_DIR / "eventbridge-composite-alarm-ALARM-suppressed-waitperiod-awsdocs.json"
-STEP_FUNCTIONS_FAILED = EVENTS_DIR / "eventbridge-stepfunctions-execution-FAILED-awsdocs.json"
+NOT_UNDERSTOOD = EVENTS_DIR / "codestar-notification-codepipeline-pipeline-FAILED-processed-awsdocs-bracefix.json"
 #: No credentials and no region anywhere boto3 looks: environment, shared files, instance metadata.
 NO_AWS = {
     "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
@@ -62,7 +62,7 @@ def test_exit_0_when_every_event_is_processed_and_none_rejected(run_cli: RunCli)
 def test_exit_1_when_some_event_is_rejected(run_cli: RunCli) -> None:
     # Given an alarm and an event the bridge does not accept
     # When they are invoked
-    result = run_cli("invoke", "--json", METRIC_ALARM, STEP_FUNCTIONS_FAILED)
+    result = run_cli("invoke", "--json", METRIC_ALARM, NOT_UNDERSTOOD)
 
     # Then the alarm is still processed, and the exit code says one was rejected
     assert [line["outcome"] for line in result.json_lines()] == ["started", "rejected"]
@@ -216,6 +216,31 @@ def test_redrive_without_credentials_says_so(no_aws: pytest.MonkeyPatch, capsys:
     assert capsys.readouterr().err.startswith(
         "incident-bridge redrive: no AWS credentials found; redrive reads and writes the SQS queues. Set AWS_PROFILE"
     )
+
+
+def test_redrive_takes_the_region_from_the_queue_url(
+    no_aws: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given credentials but no configured region, and a queue URL naming its region
+    no_aws.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    no_aws.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    from incident_bridge.adapters.redrive import DeadLetterRedrive
+
+    def no_source_queue(self: DeadLetterRedrive) -> str:
+        from incident_bridge.adapters.redrive import RedriveError
+
+        raise RedriveError("stopped here by the test")
+
+    no_aws.setattr(DeadLetterRedrive, "source_queue_url", no_source_queue)
+
+    # When redrive runs
+    exit_code = cli.main(["redrive", "--queue-url", "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq"])
+
+    # Then it does not ask for a region: it gets as far as reading the queues
+    err = capsys.readouterr().err
+    assert "no AWS region" not in err
+    assert err == "incident-bridge: redrive: stopped here by the test\n"
+    assert exit_code == 2
 
 
 @pytest.mark.parametrize("command", [["config", "check"], ["routes", "test", str(METRIC_ALARM), "--config"]])
