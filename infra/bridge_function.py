@@ -20,7 +20,7 @@ from infra.settings import TracingMode, static_environment
 from infra.state_table import GroupStateTable
 
 #: The Powertools for AWS Lambda (Python) release the function runs: the one requirements-lambda.txt pins for the
-#: tests and `make bench` (tests/infra/test_powertools_layer.py fails when they differ).
+#: tests and `make bench` (tests/infra/test_deploy_guards.py fails when they differ).
 POWERTOOLS_RELEASE = "3.37.0"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.X86_64
