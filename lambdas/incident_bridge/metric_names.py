@@ -24,7 +24,7 @@ EVENT_REJECTED = "EventRejected"
 EVENT_RETRIED = "EventRetried"
 
 INCIDENT_METRICS = (INCIDENT_STARTED, INCIDENT_UPDATED, INCIDENT_RESOLVED)
-EVENT_METRICS = (EVENT_IGNORED, EVENT_REJECTED)
+EVENT_METRICS = (EVENT_IGNORED, EVENT_RETRIED, EVENT_REJECTED)
 #: Ignored events that were quiet, also counted by why (by route): a silence; a mute (a CloudWatch alarm mute rule,
 #: or the route's time intervals); an inhibition.
 EVENT_SILENCED = "EventSilenced"

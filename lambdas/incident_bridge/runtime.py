@@ -7,7 +7,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -21,6 +21,9 @@ from incident_bridge.ports import AlarmTags, GroupStore
 from incident_bridge.quiet import QuietReason
 from incident_bridge.quieting import Quieting
 from incident_bridge.settings import IncidentManagerMode, Settings
+
+if TYPE_CHECKING:
+    from incident_bridge.budget import RequestBudget
 
 logger = Logger(child=True)
 
@@ -118,9 +121,10 @@ class Runtime:
             return cls(bridge, MemoryDeadLetters(), emit_metrics=not settings.metrics_disabled)
         from incident_bridge.adapters.incident_manager import Boto3IncidentManager, create_client
 
+        budget = _request_budget(settings)
         bridge = Bridge(
             config,
-            Boto3IncidentManager(create_client()),
+            Boto3IncidentManager(create_client(budget)),
             _group_store(settings),
             _alarm_tags() if config.lookup_alarm_tags else None,
             quieting=_quieting(config, settings),
@@ -334,6 +338,14 @@ def _quieting(config: BridgeConfig, settings: Settings) -> Quieting:
     table = settings.state_table_name
     return Quieting(config, silences=DynamoSilenceStore(client, table), sources=DynamoInhibitionSources(client, table),
                     ledger=DynamoQuietLedger(client, table))  # fmt: skip
+
+
+def _request_budget(settings: Settings) -> RequestBudget | None:
+    if settings.request_budget_per_second is None:
+        return None
+    from incident_bridge.budget import RequestBudget
+
+    return RequestBudget(settings.request_budget_per_second)
 
 
 def _group_store(settings: Settings) -> GroupStore:
