@@ -55,6 +55,11 @@ class Settings:
     max_receive_count: int | None = field(
         default=None, metadata=_variable("MAX_RECEIVE_COUNT", lambda text: _positive(text))
     )
+    #: This container's share of Incident Manager's request rate, in requests per second (budget.py): the stack
+    #: sets it to the rate divided by the event source's maximum concurrency. None: no client-side budget.
+    request_budget_per_second: float | None = field(
+        default=None, metadata=_variable("REQUEST_BUDGET_PER_SECOND", lambda text: _rate(text))
+    )
     # Powertools' own switch; single_metric ignores it, so the runtime reads it too.
     metrics_disabled: bool = field(
         default=False, metadata=_variable("POWERTOOLS_METRICS_DISABLED", lambda text: _boolean(text))
@@ -82,6 +87,16 @@ def _mode(text: str) -> IncidentManagerMode:
     except ValueError:
         names = ", ".join(str(member.value) for member in IncidentManagerMode)
         raise ValueError(f"expected one of {names}, got {shown(text)}") from None
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise ValueError(f"expected a positive number of requests per second, got {shown(text)}")
+    return value
 
 
 def _boolean(text: str) -> bool:
