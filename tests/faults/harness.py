@@ -122,6 +122,8 @@ class SimulatedQueue:
     messages: dict[str, Message] = field(default_factory=dict)
     by_handle: dict[str, str] = field(default_factory=dict)
     moved_without_reason: list[Message] = field(default_factory=list)
+    #: Every message sent to the queue (the scenario's, and the bridge's requeued ones).
+    sent: list[Message] = field(default_factory=list)
 
     def visible(self) -> list[Message]:
         return [message for message in self.messages.values() if message.visible_at <= self.now]
@@ -142,10 +144,18 @@ class SimulatedQueue:
         return batch
 
     def retry_after(self, receipt_handle: str, seconds: int) -> None:
-        """The QueueVisibility port: ChangeMessageVisibility on a received message."""
+        """The SourceQueue port: ChangeMessageVisibility on a received message."""
         message = self.messages.get(self.by_handle.get(receipt_handle, ""))
         if message is not None:
             message.visible_at = self.now + seconds
+
+    def requeue(self, body: str, delay_seconds: int) -> None:
+        """The SourceQueue port: SendMessage of a record not started (a new message)."""
+        original = next(message for message in self.sent if message.body == body)
+        copy_ = Message(f"{original.message_id}/requeued-{len(self.sent)}", body, original.transition,
+                        visible_at=self.now + delay_seconds)  # fmt: skip
+        self.messages[copy_.message_id] = copy_
+        self.sent.append(copy_)
 
     def record(self, message: Message) -> dict[str, Any]:
         return {
@@ -258,7 +268,7 @@ class World:
             bridge,
             SqsDeadLetters(self.sqs, self.dead_letter_url),
             emit_metrics=False,
-            visibility=self.queue,
+            source_queue=self.queue,
             max_receive_count=MAX_RECEIVE_COUNT,
             jitter=lambda: 1.0,
         )
@@ -277,7 +287,7 @@ class World:
             self.rng.shuffle(sent)
         for message in sent:
             self.queue.messages[message.message_id] = message
-        self.sent = sent
+        self.queue.sent = self.sent = sent
         if self.scenario.corrupt_group is not None:
             shared = clients()
             shared.faults = Faults()  # the seeding is not a boundary of the run
@@ -328,7 +338,7 @@ class World:
             self.run.violations.append(f"6: batchItemFailures {named} != the records to retry {retried}")
         for message in batch:
             if message.message_id not in named:
-                del self.queue.messages[message.message_id]
+                del self.queue.messages[message.message_id]  # done, dead-lettered, or requeued as a new message
 
     def _check_one_open_incident_per_group(self) -> None:
         open_by_group = Counter(

@@ -83,7 +83,7 @@ from incident_bridge.adapters.incident_manager import CLIENT_CONFIG
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, parse_config
-from incident_bridge.errors import TransientApiError
+from incident_bridge.errors import Throttled, TransientApiError
 from incident_bridge.groups import GroupRecord, WriteResult
 from incident_bridge.incident import (
     IncidentStatusRequest,
@@ -91,8 +91,8 @@ from incident_bridge.incident import (
     TimelineEventRequest,
     UpdateRelatedItemsRequest,
 )
-from incident_bridge.outcome import Outcome
-from incident_bridge.runtime import MemoryDeadLetters, Runtime
+from incident_bridge.outcome import Outcome, OutcomeKind
+from incident_bridge.runtime import MemoryDeadLetters, Runtime, SourceQueue
 
 T = TypeVar("T")
 
@@ -283,6 +283,10 @@ class ServiceError(TransientApiError):
         return self.status == 429
 
 
+class ThrottledServiceError(ServiceError, Throttled):
+    """A 429: what the boto3 adapter raises as Throttled once botocore has given up."""
+
+
 @dataclass
 class ServerCounts:
     attempts: Counter[str] = field(default_factory=Counter)
@@ -337,7 +341,7 @@ class ThrottlingIncidentManager:
         if not self._take_token():
             self.counts.throttled[operation] += 1
             self._scheduler.sleep(self._latency / 2)
-            raise ServiceError(operation, "ThrottlingException", 429, "Rate exceeded")
+            raise ThrottledServiceError(operation, "ThrottlingException", 429, "Rate exceeded")
         fails = self._rng.random() < self._error_rate
         if fails and self._rng.random() < 0.5:
             self._scheduler.sleep(self._latency / 2)
@@ -507,9 +511,15 @@ class StormQueue:
     messages: dict[str, Message] = field(default_factory=dict)
     moved_to_dlq: list[Message] = field(default_factory=list)
     redeliveries: int = 0
+    #: The retry delays the runtime set with ChangeMessageVisibility, in seconds.
+    backoffs: list[int] = field(default_factory=list)
+    #: Records not started, sent back by the runtime as new messages.
+    requeued: int = 0
+    by_body: dict[str, Message] = field(default_factory=dict)
 
     def send(self, message: Message) -> None:
         self.messages[message.message_id] = message
+        self.by_body.setdefault(message.body, message)
 
     def __bool__(self) -> bool:
         return bool(self.messages)
@@ -541,6 +551,27 @@ class StormQueue:
 
     def delete(self, message: Message) -> None:
         self.messages.pop(message.message_id, None)
+
+    def source_queue(self, clock: Callable[[], float]) -> SourceQueue:
+        """The runtime's view of this queue: ChangeMessageVisibility (receipt handles are `<message id>#<receive>`)
+        and SendMessage of a record not started (a new message, its receive count from zero)."""
+        queue = self
+
+        class _SourceQueue:
+            def retry_after(self, receipt_handle: str, seconds: int) -> None:
+                message = queue.messages.get(receipt_handle.split("#", 1)[0])
+                if message is not None and receipt_handle == f"{message.message_id}#{message.receive_count}":
+                    message.visible_at = clock() + seconds
+                    queue.backoffs.append(seconds)
+
+            def requeue(self, body: str, delay_seconds: int) -> None:
+                original = queue.by_body[body]
+                queue.requeued += 1
+                copy_ = Message(f"{original.message_id}/requeued-{queue.requeued}", original.event_id,
+                                original.alarm_name, body, visible_at=clock() + delay_seconds)  # fmt: skip
+                queue.send(copy_)
+
+        return _SourceQueue()
 
 
 def sqs_record(message: Message) -> dict[str, Any]:
@@ -608,6 +639,7 @@ class StormFigures:
     groups: int
     order: Order
     seed: int
+    rate: float
     incidents_started: int
     start_incident_successes: int
     related_item_updates: int
@@ -632,6 +664,9 @@ class StormFigures:
     rate_limiter_wait_seconds: float
     store_conflicts: int
     redeliveries: int
+    #: Retry delays the bridge set per record (ChangeMessageVisibility): how many, and the longest.
+    backoffs: int
+    longest_backoff_seconds: int
     #: Why messages were named for redelivery (batchItemFailures) or came back after a timeout, with counts.
     redelivery_reasons: tuple[tuple[str, int], ...]
     invocations: int
@@ -674,13 +709,14 @@ def run_storm(
     seed: int = 7,
     order: Order = Order.SHUFFLED,
     incident_check_seconds: int = 0,
+    rate: float = SERVER_RATE,
 ) -> StormFigures:
     started = time.perf_counter()
     rng = random.Random(seed)
     scheduler = Scheduler()
     config = storm_config(incident_check_seconds)
     service = ThrottlingIncidentManager(
-        scheduler, random.Random(rng.getrandbits(64)), rate=SERVER_RATE, burst=SERVER_BURST,
+        scheduler, random.Random(rng.getrandbits(64)), rate=rate, burst=SERVER_BURST,
         error_rate=SERVER_ERROR_RATE, latency=CALL_LATENCY_SECONDS,
     )  # fmt: skip
     store = SlowGroupStore(scheduler)
@@ -698,7 +734,11 @@ def run_storm(
     def container() -> Runtime:
         client = SdkRetries(service, scheduler, random.Random(rng.getrandbits(64)), client_counts)
         bridge = Bridge(config, client, store, clock=scheduler.datetime)
-        return Runtime(bridge, dead_letters, emit_metrics=False)
+        jitter = random.Random(rng.getrandbits(64))
+        return Runtime(
+            bridge, dead_letters, emit_metrics=False, source_queue=queue.source_queue(lambda: scheduler.now),
+            max_receive_count=MAX_RECEIVE_COUNT, jitter=lambda: jitter.uniform(0.5, 1.0),
+        )  # fmt: skip
 
     def poller() -> None:
         runtime = container()
@@ -718,7 +758,10 @@ def run_storm(
         runtime.outcomes.clear()
         try:
             with scheduler.deadline(began + FUNCTION_TIMEOUT_SECONDS):
-                response = runtime.process_batch([sqs_record(message) for message in batch])
+                response = runtime.process_batch(
+                    [sqs_record(message) for message in batch],
+                    lambda: int((began + FUNCTION_TIMEOUT_SECONDS - scheduler.now) * 1000),  # the context's
+                )
         except InvocationTimedOut:
             ledger.timeouts += 1
             ledger.redelivery_reasons["invocation timed out"] += len(batch)
@@ -726,7 +769,12 @@ def run_storm(
             return False  # nothing is deleted: the whole batch comes back after the visibility timeout
         ledger.longest = max(ledger.longest, scheduler.now - began)
         failed = {str(item["itemIdentifier"]) for item in response["batchItemFailures"]}
-        processed = [message for message in batch if message.message_id not in failed]
+        assert runtime.last_batch is not None
+        requeued = {key for key in runtime.last_batch if runtime.last_batch[key].kind is OutcomeKind.REQUEUED}
+        processed = [message for message in batch if message.message_id not in failed | requeued]
+        for message in batch:
+            if message.message_id in requeued:
+                queue.delete(message)  # deleted by the event source mapping; its copy waits in the queue
         for message_id in failed:
             ledger.redelivery_reasons[_GROUP_KEY.sub("group <key>", runtime.failures.get(message_id, "?"))] += 1
         outcomes = list(runtime.outcomes)
@@ -767,7 +815,10 @@ def run_storm(
         for text in incident.timeline:
             noted.update(name for name in _ALARM_NAME.findall(text) if name in names)
     redriven = {message.event_id for message in queue.moved_to_dlq}
-    rejected = {by_message[entry["source_message_id"]].event_id for entry in dead_letters.messages}
+    rejected = {
+        by_message.get(entry["source_message_id"], queue.by_body[entry["body"]]).event_id
+        for entry in dead_letters.messages
+    }
     in_dlq = redriven | rejected
     all_ids = [str(event["id"]) for event in sent]
     lost = [event_id for event_id in all_ids if not incidents_by_event.get(event_id) and event_id not in in_dlq]
@@ -784,6 +835,7 @@ def run_storm(
         groups=groups,
         order=order,
         seed=seed,
+        rate=rate,
         incidents_started=len(service.service.incidents),
         start_incident_successes=counts.successes["StartIncident"],
         related_item_updates=counts.successes["UpdateRelatedItems"],
@@ -807,6 +859,8 @@ def run_storm(
         rate_limiter_wait_seconds=client_counts.rate_limiter_wait_seconds,
         store_conflicts=store.conflicts,
         redeliveries=queue.redeliveries,
+        backoffs=len(queue.backoffs),
+        longest_backoff_seconds=max(queue.backoffs, default=0),
         redelivery_reasons=tuple(ledger.redelivery_reasons.most_common()),
         invocations=ledger.invocations,
         timeouts=ledger.timeouts,
@@ -841,6 +895,7 @@ def report(figures: StormFigures) -> list[str]:
         "incident-bridge alarm storm (virtual clock, no network; the real Runtime.process_batch path)",
         f"order: {ORDER_TEXT[figures.order]}",
         f"seed: {figures.seed}",
+        f"rate: {figures.rate:g} Incident Manager requests per second",
         f"events: {figures.events}",
         f"groups: {figures.groups}",
         f"incidents started: {figures.incidents_started} (incidents in the stand-in; StartIncident successes: "
@@ -869,8 +924,9 @@ def report(figures: StormFigures) -> list[str]:
         f"{figures.sdk_gave_up}; of them with the quota empty: {figures.quota_exhausted})",
         f"client-side rate limiter waits: {figures.rate_limiter_waits} ({figures.rate_limiter_wait_seconds:.1f} s)",
         f"group record write conflicts: {figures.store_conflicts}",
-        f"redeliveries: {figures.redeliveries} (messages received again after the {VISIBILITY_TIMEOUT_SECONDS:.0f} s "
-        "visibility timeout)",
+        f"redeliveries: {figures.redeliveries} (messages received again: after the bridge's per-record backoff, or "
+        f"the {VISIBILITY_TIMEOUT_SECONDS:.0f} s visibility timeout after a timeout)",
+        f"retry backoffs set: {figures.backoffs} (longest {figures.longest_backoff_seconds} s)",
         *(f"  failed {count}x: {reason}" for reason, count in figures.redelivery_reasons),
         f"invocations: {figures.invocations} (timeouts: {figures.timeouts}; longest "
         f"{figures.longest_invocation_seconds:.1f} s of {FUNCTION_TIMEOUT_SECONDS:.0f} s)",
@@ -892,8 +948,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         help="the config's incident_check_seconds (default 0, the product default: check on every batch)",
     )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=SERVER_RATE,
+        help=f"Incident Manager's requests per second in the stand-in (default {SERVER_RATE:g})",
+    )
     args = parser.parse_args(argv)
-    figures = run_storm(args.events, args.groups, args.seed, Order(args.order), args.incident_check_seconds)
+    figures = run_storm(args.events, args.groups, args.seed, Order(args.order), args.incident_check_seconds, args.rate)
     for line in report(figures):
         print(line)
     return 0

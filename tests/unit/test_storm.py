@@ -95,6 +95,35 @@ def test_the_full_clustered_storm_needs_at_most_two_calls_per_alarm() -> None:
     assert figures.api_calls_per_event <= API_BUDGET_PER_EVENT
 
 
+def test_a_storm_at_one_request_per_second_loses_nothing_and_dead_letters_nothing_without_a_reason() -> None:
+    # Given the storm against an Incident Manager that takes 1 request per second (a fifth of the default)
+    # When two pollers take it through the handler, with per-record backoff, requeueing of records not started,
+    # and dead-lettering on the last receive
+    figures = run_storm(events=1000, groups=50, seed=7, order=Order.SHUFFLED, rate=1.0)
+
+    # Then nothing is lost, nothing reached the DLQ through the redrive policy (without a reason), every
+    # dead-lettered alarm carries its reason, no invocation timed out, and no alarm is noted twice
+    assert figures.lost == 0
+    assert figures.dlq_max_receive == 0
+    assert len(figures.dlq_reasons) == figures.dlq
+    assert all(reason.strip() for reason in figures.dlq_reasons)
+    assert figures.timeouts == 0
+    assert figures.duplicated == 0
+    assert figures.noted_twice == 0
+    assert figures.incidents_started == figures.groups
+    # ... and the per-record backoff stayed within seconds to minutes
+    assert 0 < figures.longest_backoff_seconds <= 300
+
+
+def test_a_smaller_storm_at_one_request_per_second_dead_letters_nothing() -> None:
+    # Given 300 alarms of 15 services at 1 request per second
+    figures = run_storm(events=300, groups=15, seed=7, order=Order.SHUFFLED, rate=1.0)
+
+    # Then every alarm is in its group's one incident
+    assert_every_alarm_accounted_for(figures)
+    assert figures.dlq == 0
+
+
 def test_the_simulation_uses_the_deployed_delivery_settings() -> None:
     # Given the infrastructure's settings (imports the CDK, so only here)
     from infra.bridge_function import BATCH_SIZE as DEPLOYED_BATCH_SIZE
