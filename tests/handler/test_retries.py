@@ -145,7 +145,7 @@ def test_a_record_failing_on_its_last_receive_is_dead_lettered_with_its_reason(q
     # Then it is not retried: the bridge dead-letters it with the error class and why
     assert response == {"batchItemFailures": []}
     [dead] = queues.dead_letters.messages()
-    assert dead.error_class == "TransientApiError"
+    assert dead.error_class == "Throttled"  # the error class of the last failure
     assert dead.error_reason.startswith(f"gave up after {MAX_RECEIVE_COUNT} receives: ")
     assert "ThrottlingException" in dead.error_reason
     assert dead.source_message_id == record["messageId"]
