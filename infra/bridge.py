@@ -23,7 +23,13 @@ class IncidentBridge(Construct):
         tracing: TracingMode = TracingMode.ACTIVE,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.ingest = AlarmIngest(self, "Ingest", processing_timeout=TIMEOUT, sns_topic_arns=config.sns_topic_arns)
+        self.ingest = AlarmIngest(
+            self,
+            "Ingest",
+            processing_timeout=TIMEOUT,
+            sns_topic_arns=config.sns_topic_arns,
+            aws_events=config.enabled_aws_events,
+        )
         self.state = GroupStateTable(self, "State")
         self.bridge_function = BridgeFunction(
             self,

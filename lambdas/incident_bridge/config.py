@@ -132,6 +132,16 @@ class BridgeConfig:
     incident_check_seconds: int = 0
     #: Plan that Incident Manager's native alarm action starts when the bridge itself is broken (self-monitoring).
     fallback_response_plan_arn: str | None = None
+    #: AWS service-event profiles to open incidents from (sources/profiles.py), or `all`; none by default: alarms
+    #: (and custom events) only. The stack creates a default-bus rule for exactly these.
+    aws_events: tuple[str, ...] = ()
+
+    @cached_property
+    def enabled_aws_events(self) -> frozenset[str]:
+        """The profile names `aws_events` enables (`all` is every profile but the opt-in ones)."""
+        from incident_bridge.sources.profiles import enabled_profiles
+
+        return enabled_profiles(self.aws_events)
 
     @cached_property
     def route_table(self) -> RouteTable:
@@ -257,6 +267,7 @@ def _read_config(document: object, problems: _Problems) -> BridgeConfig | None:
             "fallback_response_plan_arn": problems.read(
                 None, _response_plan_arn, config, required=False, key="fallback_response_plan_arn"
             ),
+            "aws_events": problems.read(None, _aws_events, config),
         }
     )
     return None if default_route is None else BridgeConfig(default=default_route, routes=routes, **given)
@@ -387,6 +398,22 @@ def _sns_topic_arns(config: Reader) -> tuple[str, ...]:
                 config.at(f"sns_topic_arns.{index}"), f"{shown(arn)} does not match {_SNS_TOPIC_ARN.pattern!r}"
             )
     return arns
+
+
+def _aws_events(config: Reader) -> tuple[str, ...] | None:
+    """`all`, or a list of profile names (which may include `all` and the opt-in ones)."""
+    from incident_bridge.sources.profiles import ALL, PROFILE_NAMES
+
+    value = config.raw("aws_events")
+    if value is None:
+        return None
+    names = (value,) if isinstance(value, str) else config.strings("aws_events")
+    known = (ALL, *PROFILE_NAMES)
+    for index, name in enumerate(names):
+        if name not in known:
+            where = config.at("aws_events") if isinstance(value, str) else config.at(f"aws_events.{index}")
+            raise FieldError(where, f"unknown profile {name!r} (known: {', '.join(known)})")
+    return tuple(names)
 
 
 def _check_unique_names(routes: tuple[Route, ...]) -> None:
