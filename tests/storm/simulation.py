@@ -398,7 +398,12 @@ class SdkRetries:
     ) -> None:
         # The product's client config (adapters/incident_manager.py); botocore's stubs do not declare its attributes.
         retries: Mapping[str, Any] = getattr(CLIENT_CONFIG, "retries", None) or {}
-        self._max_attempts = int(retries.get("max_attempts", 3))
+        # Creating a client rewrites this shared dict in place (max_attempts N becomes total_max_attempts N + 1),
+        # so once any test built a client from CLIENT_CONFIG only the rewritten key is there.
+        if "total_max_attempts" in retries:
+            self._max_attempts = int(retries["total_max_attempts"]) - 1
+        else:
+            self._max_attempts = int(retries.get("max_attempts", 3))
         self._adaptive = retries.get("mode") == "adaptive"
         self._service = service
         self._scheduler = scheduler
