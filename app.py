@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""CDK app: `cdk deploy -c responsePlanArn=arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME`."""
+"""CDK app: `cdk deploy -c responsePlanArn=arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME`.
+
+It imports the Lambda package (`incident_bridge`, the single source of the configuration model) and `infra` as
+installed packages: `make` installs the project into .venv, which cdk.json's app command runs.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-
-# The Lambda package is the single source of the configuration model; the app validates with it.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "lambdas"))
 
 # jsii (Python CDK's bridge to its Node core) prints an 11-line end-of-life banner for Node 20 on stderr at every
 # synth, which the CDK CLI then relays as Python byte literals. Node 20 is what the README supports (22 and 24 are
@@ -21,18 +21,18 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from incident_bridge.errors import ConfigError
-from infra.settings import CONTEXT_KEYS, deploy_settings
+from infra.settings import deploy_settings
 from infra.stack import IncidentBridgeStack
 
 
 def main() -> None:
     app = cdk.App()
-    context = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
     try:
-        settings = deploy_settings(context)
+        # Every context key, so that an unknown one (a typo) fails instead of being ignored.
+        settings = deploy_settings(dict(app.node.get_all_context()))
+        IncidentBridgeStack(app, "IncidentBridge", settings=settings)
     except ConfigError as error:
         sys.exit(f"incident-bridge: invalid configuration: {error}")
-    IncidentBridgeStack(app, "IncidentBridge", settings=settings)
     cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     app.synth()
 
