@@ -7,8 +7,9 @@ from constructs import Construct
 from incident_bridge.config import BridgeConfig
 from infra.bridge_function import TIMEOUT, BridgeFunction
 from infra.ingest import AlarmIngest
+from infra.intake import OrganizationIntake
 from infra.monitoring import BridgeMonitoring
-from infra.settings import TracingMode
+from infra.settings import IntakeSettings, TracingMode
 from infra.state_table import GroupStateTable
 
 
@@ -21,9 +22,23 @@ class IncidentBridge(Construct):
         config: BridgeConfig,
         powertools_layer_arn: str | None = None,
         tracing: TracingMode = TracingMode.ACTIVE,
+        intake: IntakeSettings | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.ingest = AlarmIngest(self, "Ingest", processing_timeout=TIMEOUT, sns_topic_arns=config.sns_topic_arns)
+        #: The bus member accounts forward to (None: only this account and region are seen).
+        self.intake = (
+            None
+            if intake is None
+            else OrganizationIntake(
+                self,
+                "OrganizationIntake",
+                queue=self.ingest.queue,
+                dead_letter_queue=self.ingest.dead_letter_queue,
+                organization_id=intake.organization_id,
+                account_ids=intake.account_ids,
+            )
+        )
         self.state = GroupStateTable(self, "State")
         self.bridge_function = BridgeFunction(
             self,
