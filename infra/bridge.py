@@ -50,6 +50,8 @@ class IncidentBridge(Construct):
             powertools_layer_arn=powertools_layer_arn,
             tracing=tracing,
         )
+        if self.intake is not None:
+            self.state.grant_heartbeat_access(self.bridge_function.function)
         self.monitoring = BridgeMonitoring(
             self,
             "Monitoring",

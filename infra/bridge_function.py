@@ -66,6 +66,8 @@ class BridgeFunction(Construct):
                 "BRIDGE_CONFIG_FILE": CONFIG_FILE_NAME,
                 "DEAD_LETTER_QUEUE_URL": dead_letter_queue.queue_url,
                 "STATE_TABLE_NAME": state_table.table.table_name,
+                # The only account whose alarm tags the function may look up (with AWS_REGION, set by Lambda).
+                "BRIDGE_ACCOUNT_ID": Aws.ACCOUNT_ID,
                 **static_environment(tracing),
             },
         )

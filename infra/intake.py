@@ -19,17 +19,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+# The forwarder's scheduled rule has this fixed name in every member account and region (one forwarder each), so
+# its heartbeats are recognized by their `resources` entry, `arn:<partition>:events:<region>:<account>:rule/<name>`.
+from incident_bridge.heartbeats import HEARTBEAT_RULE_NAME
+from incident_bridge.sources.forwarder import CHECK_FORWARDERS, TASK_KEY
 from infra.ingest import ALARM_STATE_CHANGE_PATTERN
 
-#: The forwarder's scheduled rule has this fixed name in every member account and region (one forwarder each), so
-#: its heartbeats are recognized by their `resources` entry, `arn:<partition>:events:<region>:<account>:rule/<name>`.
-HEARTBEAT_RULE_NAME = "incident-bridge-heartbeat"
+#: A silent forwarder pages within a minute of SILENCE_THRESHOLD (15 minutes) after its last heartbeat.
+FORWARDER_CHECK_INTERVAL = Duration.minutes(1)
 SCHEDULED_EVENT = events.EventPattern(source=["aws.events"], detail_type=["Scheduled Event"])
 
 
@@ -94,6 +97,27 @@ class OrganizationIntake(Construct):
         )
         for rule in (self.alarm_rule, self.heartbeat_rule, self.application_rule):
             rule.add_target(targets.SqsQueue(queue, dead_letter_queue=dead_letter_queue))
+        # The silence check: a tick every minute through the same queue and function. Its target input is the
+        # bridge's own (allowed here: the queue is in this account), carrying the tick's id and time.
+        self.check_rule = events.Rule(
+            self,
+            "ForwarderCheckRule",
+            description="incident-bridge: look for member forwarders whose heartbeats stopped",
+            schedule=events.Schedule.rate(FORWARDER_CHECK_INTERVAL),
+        )
+        self.check_rule.add_target(
+            targets.SqsQueue(
+                queue,
+                dead_letter_queue=dead_letter_queue,
+                message=events.RuleTargetInput.from_object(
+                    {
+                        TASK_KEY: CHECK_FORWARDERS,
+                        "id": events.EventField.from_path("$.id"),
+                        "time": events.EventField.from_path("$.time"),
+                    }
+                ),
+            )
+        )
 
     def _allow_put_events(self, sid: str, principal: dict[str, Any], condition: dict[str, Any] | None = None) -> None:
         statement: dict[str, Any] = {

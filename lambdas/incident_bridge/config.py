@@ -13,11 +13,12 @@ import json
 import re
 import string
 from collections.abc import Callable
-from dataclasses import Field, dataclass, field, fields, is_dataclass
+from dataclasses import Field, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from incident_bridge.errors import ConfigError
+from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
 from incident_bridge.reader import FieldError, Reader, kind_of, shown
 
 P = ParamSpec("P")
@@ -29,15 +30,22 @@ _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
 _SNS_TOPIC_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
 _HTTP_URL = re.compile(r"^https?://")
 _DETAIL_PATH = re.compile(r"\$(\.[A-Za-z0-9_-]+)+")
-DEFAULT_TITLE = "{alarm_name} is in ALARM ({account}, {region})"
+#: `account_alias` is the account's name from `accounts`, or its id when it has none.
+DEFAULT_TITLE = "{alarm_name} is in ALARM ({account_alias}, {region})"
 #: Fields a title template may name; `tag_<key>` names an alarm tag, `detail_<key>` a custom event's detail key.
 TITLE_FIELDS = frozenset(
-    {"alarm_name", "account", "region", "state", "reason", "description", "namespace", "metric_name", "kind",
-     "title", "summary", "source", "detail_type", "route"}
+    {"alarm_name", "account", "account_alias", "region", "state", "reason", "description", "namespace",
+     "metric_name", "kind", "title", "summary", "source", "detail_type", "route"}
 )  # fmt: skip
 
 #: Fields `group_by` may name, besides `tag:<key>` and `dimension:<name>`.
-GROUP_FIELDS = frozenset({"alarm_name", "alarm_arn", "account", "region", "namespace", "metric_name"})
+GROUP_FIELDS = frozenset({"alarm_name", "alarm_arn", "account", "account_alias", "region", "namespace", "metric_name"})
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}\Z")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+\Z")
+#: Printable, no braces (titles are templates) and short enough for a title: `payments-prod`, `Payments (prod)`.
+_ALIAS = re.compile(r"^[^{}\x00-\x1f]{1,64}\Z")
+#: `expected_forwarders` entries and account aliases a configuration may hold (one DynamoDB item keeps them all).
+MAX_FORWARDERS = 2000
 
 #: Incident Manager impact: 1 critical ... 5 no impact.
 MIN_IMPACT, MAX_IMPACT = 1, 5
@@ -60,6 +68,8 @@ class Match:
     #: dimension name -> glob(s) of its value; any of the alarm's metrics may carry it
     dimensions: dict[str, tuple[str, ...]] | None = None
     account: tuple[str, ...] | None = None
+    #: the account's name from `accounts` (its id when it has none)
+    account_alias: tuple[str, ...] | None = None
     region: tuple[str, ...] | None = None
     state: tuple[str, ...] | None = None
     #: tag key -> glob(s) of its value, from the event's alarmTags or the tag lookup
@@ -129,16 +139,47 @@ class BridgeConfig:
     incident_check_seconds: int = 0
     #: Plan that Incident Manager's native alarm action starts when the bridge itself is broken (self-monitoring).
     fallback_response_plan_arn: str | None = None
+    #: Account id -> its name, a label for matchers (`account_alias`), group keys and titles.
+    accounts: dict[str, str] = field(default_factory=dict)
+    #: Forwarders (`ACCOUNT/REGION`) whose silence pages even before their first heartbeat.
+    expected_forwarders: tuple[str, ...] = ()
 
     def response_plan_arns(self) -> tuple[str, ...]:
         """Every plan the bridge may start incidents in; IAM grants exactly these."""
-        plans = [self.default.response_plan_arn]
+        plans = [self.default.response_plan_arn, self.forwarder_silent_route().response_plan_arn]
         plans += [route.response_plan_arn for route in self.routes if route.response_plan_arn and not route.drop]
-        return tuple(dict.fromkeys(plans))
+        return tuple(plan for plan in dict.fromkeys(plans) if plan)
+
+    def account_alias(self, account: str) -> str:
+        return self.accounts.get(account) or account
+
+    def forwarder_silent_route(self) -> Route:
+        """The route of silent-forwarder incidents: the built-in one, with whatever a route of the same name in
+        `routes` sets laid over it. Other events never take it, and it never takes them."""
+        given = next((route for route in self.routes if route.name == FORWARDER_SILENT_ROUTE), None)
+        if given is None:
+            return _BUILT_IN_FORWARDER_SILENT
+        overrides = {spec.name: getattr(given, spec.name) for spec in fields(Route)}
+        overrides = {name: value for name, value in overrides.items() if value is not None and name != "match"}
+        if given.match != Match():
+            overrides["match"] = given.match
+        overrides["continue_"] = False  # a single route: nothing follows it
+        return replace(_BUILT_IN_FORWARDER_SILENT, **overrides)
+
+    def event_routes(self) -> tuple[Route, ...]:
+        """The routes alarms and custom events take: every route but `forwarder-silent`."""
+        return tuple(route for route in self.routes if route.name != FORWARDER_SILENT_ROUTE)
 
     def to_document(self) -> dict[str, Any]:
         """The configuration as JSON-ready data under the document's keys; `parse_config` reads it back equal."""
         return _document_of(self)
+
+
+#: Silent forwarders page through this route unless `routes` names one `forwarder-silent`; it takes the default
+#: route's plan and impact, and resolves its incident when heartbeats resume.
+_BUILT_IN_FORWARDER_SILENT = Route(
+    name=FORWARDER_SILENT_ROUTE, match=Match(source=(FORWARDER_SOURCE,)), auto_resolve=True
+)
 
 
 def is_response_plan_arn(value: str) -> bool:
@@ -241,6 +282,8 @@ def _read_config(document: object, problems: _Problems) -> BridgeConfig | None:
             "fallback_response_plan_arn": problems.read(
                 None, config.optional_string, "fallback_response_plan_arn", pattern=_RESPONSE_PLAN_ARN
             ),
+            "accounts": problems.read(None, _accounts, config),
+            "expected_forwarders": problems.read(None, _expected_forwarders, config),
         }
     )
     return None if default_route is None else BridgeConfig(default=default_route, routes=routes, **given)
@@ -350,6 +393,45 @@ def _sns_topic_arns(config: Reader) -> tuple[str, ...]:
                 config.at(f"sns_topic_arns.{index}"), f"{shown(arn)} does not match {_SNS_TOPIC_ARN.pattern!r}"
             )
     return arns
+
+
+def _accounts(config: Reader) -> dict[str, str] | None:
+    """`{"111122223333": "payments-prod"}`; YAML reads unquoted ids as numbers, so keys are taken as text."""
+    if not config.has("accounts"):
+        return None
+    config.obj("accounts")  # refuses a value that is not an object, naming the path
+    mapping = config.raw("accounts")
+    if len(mapping) > MAX_FORWARDERS:
+        raise FieldError(config.at("accounts"), f"at most {MAX_FORWARDERS} accounts, got {len(mapping)}")
+    aliases = {}
+    for key, alias in mapping.items():
+        account = str(key).zfill(12) if isinstance(key, int) else str(key)
+        path = config.at(f"accounts.{account}")
+        if not _ACCOUNT_ID.match(account):
+            raise FieldError(path, f"{shown(str(key))} is not a 12-digit AWS account id")
+        if not isinstance(alias, str) or not _ALIAS.match(alias):
+            raise FieldError(
+                path, f"expected a name of 1 to 64 printable characters without braces, got {shown(alias)}"
+            )
+        aliases[account] = alias
+    return aliases
+
+
+def _expected_forwarders(config: Reader) -> tuple[str, ...] | None:
+    """`["111122223333/eu-west-1", ...]`: forwarders watched from the first check, heard from or not."""
+    if not config.has("expected_forwarders"):
+        return None
+    entries = config.strings("expected_forwarders")
+    if len(entries) > MAX_FORWARDERS:
+        raise FieldError(config.at("expected_forwarders"), f"at most {MAX_FORWARDERS} forwarders, got {len(entries)}")
+    for index, entry in enumerate(entries):
+        account, _, region = entry.partition("/")
+        if not _ACCOUNT_ID.match(account) or not _REGION.match(region):
+            raise FieldError(
+                config.at(f"expected_forwarders.{index}"),
+                f"{shown(entry)} is not ACCOUNT/REGION (e.g. 111122223333/eu-west-1)",
+            )
+    return tuple(dict.fromkeys(entries))
 
 
 def _check_unique_names(routes: tuple[Route, ...]) -> None:

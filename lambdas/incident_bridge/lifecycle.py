@@ -80,13 +80,13 @@ def group_key(subject: Subject, decision: RouteDecision) -> str:
         key = f"{decision.route_name}|custom|{subject.source}|{identity}"
     else:
         fields = decision.group_by or ("alarm_arn",)
-        key = f"{decision.route_name}|" + "|".join(f"{name}={_field(subject, name)}" for name in fields)
+        key = f"{decision.route_name}|" + "|".join(f"{name}={_field(subject, name, decision)}" for name in fields)
     if len(key.encode("utf-8")) > _KEY_MAX:
         key = f"{decision.route_name}|sha256={hashlib.sha256(key.encode('utf-8')).hexdigest()}"
     return key
 
 
-def _field(alarm: NormalizedAlarm, name: str) -> str:
+def _field(alarm: NormalizedAlarm, name: str, decision: RouteDecision) -> str:
     metrics = alarm.resource_metrics
     value: str | None
     if name.startswith("tag:"):
@@ -97,7 +97,8 @@ def _field(alarm: NormalizedAlarm, name: str) -> str:
     else:
         plain = {
             "alarm_name": alarm.alarm_name, "alarm_arn": alarm.alarm_arn, "account": alarm.account,
-            "region": alarm.region, "namespace": metrics[0].namespace if metrics else None,
+            "account_alias": decision.account_alias or alarm.account, "region": alarm.region,
+            "namespace": metrics[0].namespace if metrics else None,
             "metric_name": metrics[0].metric_name if metrics else None,
         }  # fmt: skip
         value = plain.get(name)
@@ -141,7 +142,7 @@ class Firing:
 
     @property
     def resource_arns(self) -> tuple[str, ...]:
-        return (self.subject.alarm_arn,) if isinstance(self.subject, NormalizedAlarm) else self.subject.resource_arns
+        return _resource_arns(self.subject)
 
 
 class Lifecycle:
@@ -182,24 +183,26 @@ class Lifecycle:
                 return [outcome.pop(firing.event_id, redelivered) for firing in firings]
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
-    def recover(self, alarm: NormalizedAlarm, decision: RouteDecision, event_id: str) -> Step:
-        """An OK: note the recovery on the open incident; resolve it when every alarm is clear and the route says so."""
+    def recover(self, alarm: Subject, decision: RouteDecision, event_id: str) -> Step:
+        """An OK (or a silent forwarder heard again): note the recovery on the open incident; resolve it when
+        every alarm is clear and the route says so."""
         key = group_key(alarm, decision)
+        name, reason, changed_at = _recovery_of(alarm)
         for _ in range(_WRITE_ATTEMPTS):
             record = self._groups.load(key)
             if record is None or record.status is not GroupStatus.OPEN or record.incident_arn is None:
-                return Step(OutcomeKind.IGNORED, f"alarm {alarm.alarm_name} is OK and its group has no open incident")
+                return Step(OutcomeKind.IGNORED, f"alarm {name} is OK and its group has no open incident")
             if event_id in record.processed_events:
                 return Step(OutcomeKind.IGNORED, f"event {event_id} already processed for group {key} (redelivery)")
-            states = {**record.alarm_states, alarm.alarm_arn: AlarmState.OK.value}
+            states = {**record.alarm_states, state_key(alarm): AlarmState.OK.value}
             updated = replace(record, alarm_states=states, processed_events=_remember(record, [event_id]))
             resolve = decision.auto_resolve and all_recovered(updated)
             pending_left = sum(1 for state in states.values() if state != AlarmState.OK.value)
-            text = f"Alarm {alarm.alarm_name} recovered (OK): {alarm.reason}".strip()
+            text = f"Alarm {name} recovered (OK): {reason}".strip()
             text += " All alarms of this incident are OK." if pending_left == 0 else f" {pending_left} still in ALARM."
             if pending_left == 0 and not decision.auto_resolve:
                 text += " Left open: the route does not auto-resolve."
-            calls = [self._timeline(record.incident_arn, alarm.changed_at, text, event_id, (alarm.alarm_arn,))]
+            calls = [self._timeline(record.incident_arn, changed_at, text, event_id, _resource_arns(alarm))]
             if resolve:
                 resolved = IncidentStatusRequest(
                     incident_arn=record.incident_arn, status="RESOLVED", client_token=token("resolve", key, event_id)
@@ -214,8 +217,8 @@ class Lifecycle:
                 )  # fmt: skip
             if self._groups.put(self._stamped(updated), expected_version=record.version):
                 kind = OutcomeKind.RESOLVED if resolve else OutcomeKind.UPDATED
-                reason = "all alarms recovered: incident resolved" if resolve else "recovery recorded"
-                return Step(kind, f"{alarm.alarm_name}: {reason}", tuple(calls), record.incident_arn)
+                done = "all alarms recovered: incident resolved" if resolve else "recovery recorded"
+                return Step(kind, f"{name}: {done}", tuple(calls), record.incident_arn)
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
     # ---- firing ----
@@ -470,9 +473,26 @@ def _is_alarm_link(item: RelatedItem) -> bool:
 def _alarm_states(record: GroupRecord, firings: Sequence[Firing]) -> dict[str, str]:
     states = dict(record.alarm_states)
     for firing in firings:
-        if isinstance(firing.subject, NormalizedAlarm):
-            states[firing.subject.alarm_arn] = AlarmState.ALARM.value
+        states[state_key(firing.subject)] = AlarmState.ALARM.value
     return states
+
+
+def state_key(subject: Subject) -> str:
+    """Whose state a group record tracks: the alarm's ARN; for a custom incident, its dedupe key (or event id)."""
+    if isinstance(subject, NormalizedAlarm):
+        return subject.alarm_arn
+    return f"custom:{subject.source}:{subject.request.dedupe_key or subject.event_id}"
+
+
+def _resource_arns(subject: Subject) -> tuple[str, ...]:
+    return (subject.alarm_arn,) if isinstance(subject, NormalizedAlarm) else subject.resource_arns
+
+
+def _recovery_of(subject: Subject) -> tuple[str, str, datetime]:
+    """Name, reason and time of a recovery, for its timeline note."""
+    if isinstance(subject, NormalizedAlarm):
+        return subject.alarm_name, subject.reason, subject.changed_at
+    return subject.request.title, subject.request.summary or "", subject.time
 
 
 def _remember(record: GroupRecord, event_ids: Sequence[str]) -> tuple[str, ...]:

@@ -13,6 +13,8 @@ class OutcomeKind(StrEnum):
     RESOLVED = "resolved"
     IGNORED = "ignored"
     REJECTED = "rejected"
+    #: Kept for later, never paged by itself (a forwarder's heartbeat).
+    RECORDED = "recorded"
 
 
 @dataclass(frozen=True)

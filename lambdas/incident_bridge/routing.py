@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from incident_bridge.alarm import NormalizedAlarm
-from incident_bridge.config import BridgeConfig, DefaultRoute, Match, RelatedUrl, Route
+from incident_bridge.config import BridgeConfig, Match, RelatedUrl, Route
 from incident_bridge.custom import CustomIncident
+from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
 
 Subject = NormalizedAlarm | CustomIncident
 CUSTOM_TITLE = "{title}"
@@ -35,6 +36,9 @@ class RouteDecision:
     auto_resolve: bool = False
     #: Why this route caught the event, one line per matcher (for `routes test` and the logs).
     reasons: tuple[str, ...] = ()
+    #: The event's account by its name from `accounts` (its id when it has none), for `group_by: [account_alias]`.
+    #: Derived from the event, like the title; not part of what a route decided, so not compared.
+    account_alias: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class Facts:
     metric_names: tuple[str, ...]
     dimensions: tuple[Mapping[str, str], ...]
     account: str
+    account_alias: str
     region: str
     state: str | None
     tags: Mapping[str, str]
@@ -76,9 +81,10 @@ class Facts:
     detail: Mapping[str, Any]
 
 
-def facts_of(subject: Subject) -> Facts:
+def facts_of(subject: Subject, config: BridgeConfig) -> Facts:
+    alias = config.account_alias(subject.account)
     if isinstance(subject, CustomIncident):
-        return Facts(None, (), (), (), subject.account, subject.region, None, {}, subject.source,
+        return Facts(None, (), (), (), subject.account, alias, subject.region, None, {}, subject.source,
                      subject.detail_type, subject.detail)  # fmt: skip
     metrics = subject.resource_metrics
     detail = subject.raw_event.get("detail")
@@ -88,6 +94,7 @@ def facts_of(subject: Subject) -> Facts:
         metric_names=tuple(m.metric_name for m in metrics if m.metric_name),
         dimensions=tuple(m.dimensions for m in metrics),
         account=subject.account,
+        account_alias=alias,
         region=subject.region,
         state=subject.state.value,
         tags=subject.tags,
@@ -173,6 +180,7 @@ _MATCHERS: dict[str, Callable[[Facts, Any], Check]] = {
     "metric_name": lambda f, p: _glob(f.metric_names, p, "metric"),
     "dimensions": lambda f, p: _mapping(f.dimensions, p, "dimension"),
     "account": lambda f, p: _glob([f.account], p, "account"),
+    "account_alias": lambda f, p: _glob([f.account_alias], p, "account alias"),
     "region": lambda f, p: _glob([f.region], p, "region"),
     "state": lambda f, p: _glob([f.state] if f.state else [], p, "state"),
     "tags": lambda f, p: _mapping([f.tags], p, "tag"),
@@ -200,10 +208,12 @@ def evaluate(match: Match, facts: Facts) -> tuple[bool, tuple[str, ...]]:
 
 
 def route(subject: Subject, config: BridgeConfig) -> Routing:
-    facts = facts_of(subject)
+    facts = facts_of(subject, config)
+    if is_silent_forwarder(subject):
+        return _route_silent_forwarder(subject, config, facts)
     decisions: list[RouteDecision] = []
     trace: list[RouteTrace] = []
-    for index, candidate in enumerate(config.routes):
+    for index, candidate in enumerate(config.event_routes()):
         name = candidate.name or f"routes[{index}]"
         matched, reasons = evaluate(candidate.match, facts)
         trace.append(RouteTrace(name, matched, reasons))
@@ -211,18 +221,37 @@ def route(subject: Subject, config: BridgeConfig) -> Routing:
             continue
         if candidate.drop:
             return Routing(tuple(decisions), dropped_by=name, trace=tuple(trace))
-        decisions.append(_decide(subject, candidate, config.default, name, reasons))
+        decisions.append(_decide(subject, candidate, config, name, reasons))
         if not candidate.continue_:
             break
     if not decisions:
-        decisions.append(_decide(subject, config.default, config.default, config.default.name or "default",
+        decisions.append(_decide(subject, config.default, config, config.default.name or "default",
                                  ("no route matched",)))  # fmt: skip
     return Routing(tuple(decisions), trace=tuple(trace))
 
 
+def is_silent_forwarder(subject: Subject) -> bool:
+    """The bridge's own incident for a member forwarder that stopped sending heartbeats (see heartbeats.py)."""
+    return isinstance(subject, CustomIncident) and subject.source == FORWARDER_SOURCE
+
+
+def _route_silent_forwarder(subject: Subject, config: BridgeConfig, facts: Facts) -> Routing:
+    """Only the `forwarder-silent` route decides: no other route can catch (or drop) a silent forwarder, and its
+    own `match` (when given) or `drop` can keep it from paging."""
+    candidate = config.forwarder_silent_route()
+    name = candidate.name or FORWARDER_SILENT_ROUTE
+    matched, reasons = evaluate(candidate.match, facts)
+    trace = (RouteTrace(name, matched, reasons),)
+    if not matched or candidate.drop:
+        return Routing((), dropped_by=name, trace=trace)
+    return Routing((_decide(subject, candidate, config, name, reasons),), trace=trace)
+
+
 def _decide(
-    subject: Subject, chosen: Route, default: DefaultRoute, name: str, reasons: tuple[str, ...]
+    subject: Subject, chosen: Route, config: BridgeConfig, name: str, reasons: tuple[str, ...]
 ) -> RouteDecision:
+    default = config.default
+
     def pick(attribute: str) -> Any:
         own = getattr(chosen, attribute)
         return own if own is not None else getattr(default, attribute)
@@ -233,7 +262,7 @@ def _decide(
         template: str | None = chosen.title if chosen is not default and chosen.title else CUSTOM_TITLE
     else:
         template = chosen.title or default.title
-    fields = title_fields(subject, name)
+    fields = title_fields(subject, name, config.account_alias(subject.account))
     related = list(pick("related_urls") or ())
     related += _tag_urls(subject, pick("related_url_tags") or ())
     if isinstance(subject, CustomIncident):
@@ -247,6 +276,7 @@ def _decide(
         group_by=tuple(pick("group_by") or ()),
         auto_resolve=bool(pick("auto_resolve")),
         reasons=reasons,
+        account_alias=fields["account_alias"],
     )
 
 
@@ -273,20 +303,22 @@ def _tag_urls(subject: Subject, tag_keys: Iterable[str]) -> list[RelatedUrl]:
     return urls
 
 
-def title_fields(subject: Subject, route_name: str) -> dict[str, str]:
+def title_fields(subject: Subject, route_name: str, account_alias: str | None = None) -> dict[str, str]:
     """The names a title template may use (the config model refuses any other)."""
+    alias = account_alias or subject.account
     if isinstance(subject, CustomIncident):
         request = subject.request
         return {
             "title": request.title, "summary": request.summary or "", "source": subject.source,
-            "detail_type": subject.detail_type, "account": subject.account, "region": subject.region,
-            "route": route_name,
+            "detail_type": subject.detail_type, "account": subject.account, "account_alias": alias,
+            "region": subject.region, "route": route_name,
             **{f"detail_{key}": str(value) for key, value in subject.detail.items() if isinstance(value, str | int)},
         }  # fmt: skip
     first_metric = subject.resource_metrics[0] if subject.resource_metrics else None
     return {
         "alarm_name": subject.alarm_name,
         "account": subject.account,
+        "account_alias": alias,
         "region": subject.region,
         "state": subject.state.value,
         "reason": subject.reason,

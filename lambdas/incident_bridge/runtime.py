@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -15,8 +16,11 @@ from incident_bridge.bridge import Bridge
 from incident_bridge.config import load_config
 from incident_bridge.errors import ConfigError, InvalidEvent, TransientApiError
 from incident_bridge.outcome import Outcome, OutcomeKind
-from incident_bridge.ports import AlarmTags, GroupStore
+from incident_bridge.ports import AlarmTags, GroupStore, HeartbeatStore
 from incident_bridge.settings import IncidentManagerMode, Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 logger = Logger(child=True)
 
@@ -60,8 +64,9 @@ class Runtime:
         if settings.incident_manager is IncidentManagerMode.DRY_RUN:
             from incident_bridge.adapters.dry_run import DryRunIncidentManager
             from incident_bridge.adapters.memory_groups import MemoryGroupStore
+            from incident_bridge.adapters.memory_heartbeats import MemoryHeartbeatStore
 
-            bridge = Bridge(config, DryRunIncidentManager(), MemoryGroupStore())
+            bridge = Bridge(config, DryRunIncidentManager(), MemoryGroupStore(), heartbeats=MemoryHeartbeatStore())
             return cls(bridge, MemoryDeadLetters(), emit_metrics=not settings.metrics_disabled)
         from incident_bridge.adapters.incident_manager import Boto3IncidentManager, create_client
 
@@ -70,6 +75,8 @@ class Runtime:
             Boto3IncidentManager(create_client()),
             _group_store(settings),
             _alarm_tags() if config.lookup_alarm_tags else None,
+            heartbeats=_heartbeat_store(settings),
+            home=settings.home,
         )
         return cls(bridge, _sqs_dead_letters(settings), emit_metrics=not settings.metrics_disabled)
 
@@ -148,6 +155,7 @@ _METRIC_NAMES = {
     OutcomeKind.RESOLVED: "IncidentResolved",
     OutcomeKind.IGNORED: "EventIgnored",
     OutcomeKind.REJECTED: "EventRejected",
+    OutcomeKind.RECORDED: "HeartbeatRecorded",
 }
 
 
@@ -163,11 +171,27 @@ def _group_store(settings: Settings) -> GroupStore:
         return MemoryGroupStore()
     if not settings.state_table_name:
         raise ConfigError("STATE_TABLE_NAME: required to call Incident Manager live (the stack sets it)")
-    import boto3
-
     from incident_bridge.adapters.group_table import DynamoGroupStore
 
-    return DynamoGroupStore(boto3.client("dynamodb"), settings.state_table_name)
+    return DynamoGroupStore(_dynamodb(), settings.state_table_name)
+
+
+def _heartbeat_store(settings: Settings) -> HeartbeatStore:
+    if settings.groups_in_memory or not settings.state_table_name:
+        from incident_bridge.adapters.memory_heartbeats import MemoryHeartbeatStore
+
+        return MemoryHeartbeatStore()
+    from incident_bridge.adapters.heartbeat_table import DynamoHeartbeatStore
+
+    return DynamoHeartbeatStore(_dynamodb(), settings.state_table_name)
+
+
+@functools.cache
+def _dynamodb() -> DynamoDBClient:
+    """One client for the group records and the heartbeats: a second client would cost the cold start again."""
+    import boto3
+
+    return boto3.client("dynamodb")
 
 
 def _alarm_tags() -> AlarmTags:

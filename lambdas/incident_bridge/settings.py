@@ -37,6 +37,14 @@ class Settings:
     groups_in_memory: bool = False
     # Powertools' own switch; single_metric ignores it, so the runtime reads it too.
     metrics_disabled: bool = False
+    #: Where the bridge runs (the stack sets BRIDGE_ACCOUNT_ID; Lambda sets AWS_REGION): the only account and
+    #: region whose alarm tags it can look up. Unknown: no lookups.
+    home_account: str | None = None
+    home_region: str | None = None
+
+    @property
+    def home(self) -> tuple[str, str] | None:
+        return (self.home_account, self.home_region) if self.home_account and self.home_region else None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -49,6 +57,8 @@ class Settings:
                 "state_table_name": variables.optional_string("STATE_TABLE_NAME"),
                 "groups_in_memory": _given(variables, "GROUPS_IN_MEMORY", _boolean),
                 "metrics_disabled": _given(variables, "POWERTOOLS_METRICS_DISABLED", _boolean),
+                "home_account": variables.optional_string("BRIDGE_ACCOUNT_ID"),
+                "home_region": variables.optional_string("AWS_REGION"),
             }
         except FieldError as error:
             raise ConfigError(f"environment: {error}") from None

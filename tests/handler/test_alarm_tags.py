@@ -170,6 +170,9 @@ def test_network_error_gives_no_tags_and_is_not_cached(cloudwatch: CountingCloud
 
 # ---- the bridge uses it ----
 
+#: The account and region the bridge runs in: the documented alarm's own.
+HOME = ("123456789012", REGION)
+
 
 def test_bridge_routes_on_looked_up_tags_when_the_event_has_none(cloudwatch: CountingCloudWatch) -> None:
     # Given a bridge that looks tags up, a route on team=payments, and the default's incident-impact tag
@@ -178,6 +181,7 @@ def test_bridge_routes_on_looked_up_tags_when_the_event_has_none(cloudwatch: Cou
         DryRunIncidentManager(),
         MemoryGroupStore(),
         tags=CloudWatchAlarmTags(cloudwatch.client),
+        home=HOME,
     )
 
     # When the documented alarm (which carries no alarmTags) arrives
@@ -197,6 +201,7 @@ def test_bridge_looks_up_each_alarm_once_per_container(cloudwatch: CountingCloud
         DryRunIncidentManager(),
         MemoryGroupStore(),
         tags=CloudWatchAlarmTags(cloudwatch.client),
+        home=HOME,
     )
     second_event = load_event(EC2_ALARM)
     second_event["id"] = "d3c1c1c9-6542-e61b-6ef0-8c4d36933a93"
@@ -216,6 +221,7 @@ def test_bridge_does_not_look_up_when_the_event_carries_alarm_tags(cloudwatch: C
         DryRunIncidentManager(),
         MemoryGroupStore(),
         tags=CloudWatchAlarmTags(cloudwatch.client),
+        home=HOME,
     )
     raw = load_event(EC2_ALARM)
     raw["detail"]["alarmTags"] = {"team": "search"}
@@ -236,6 +242,7 @@ def test_bridge_does_not_look_up_when_the_configuration_does_not_ask(cloudwatch:
         DryRunIncidentManager(),
         MemoryGroupStore(),
         tags=CloudWatchAlarmTags(cloudwatch.client),
+        home=HOME,
     )
 
     # When the documented alarm (no alarmTags) arrives
@@ -251,7 +258,11 @@ def test_bridge_routes_without_tags_when_the_lookup_fails() -> None:
     # Given a bridge that looks tags up, and CloudWatch refusing the call (no permission)
     client = boto3.client("cloudwatch", region_name=REGION)
     bridge = Bridge(
-        config(lookup_alarm_tags=True), DryRunIncidentManager(), MemoryGroupStore(), tags=CloudWatchAlarmTags(client)
+        config(lookup_alarm_tags=True),
+        DryRunIncidentManager(),
+        MemoryGroupStore(),
+        tags=CloudWatchAlarmTags(client),
+        home=HOME,
     )
     with Stubber(client) as stubber:
         stubber.add_client_error("list_tags_for_resource", service_error_code="AccessDenied", http_status_code=403)
@@ -286,6 +297,8 @@ def test_live_runtime_wires_the_tag_lookup_from_the_configuration(
         "INCIDENT_MANAGER_MODE": "live",
         "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/incident-bridge-dead-letters",
         "STATE_TABLE_NAME": "incident-bridge-groups",
+        "BRIDGE_ACCOUNT_ID": "123456789012",  # the stack's account; Lambda sets AWS_REGION
+        "AWS_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
     runtime = Runtime.from_settings(Settings.from_environment())
@@ -295,3 +308,72 @@ def test_live_runtime_wires_the_tag_lookup_from_the_configuration(
 
     # Then the runtime looked the tags up and the tag route dropped it
     assert (outcome.kind, outcome.reason) == (OutcomeKind.IGNORED, "ServerCpuTooHigh: dropped by route payments-muted")
+
+
+# ---- across accounts ----
+
+
+@pytest.mark.parametrize(
+    ("account", "region"), [("444455556666", "us-east-1"), ("123456789012", "eu-west-1")], ids=["account", "region"]
+)
+def test_an_alarm_of_another_account_or_region_is_never_looked_up(
+    cloudwatch: CountingCloudWatch, account: str, region: str
+) -> None:
+    # Given a bridge that looks tags up in its own account and region, and the documented alarm as a member
+    # account (or another region) forwards it, without alarmTags
+    bridge = Bridge(
+        config(lookup_alarm_tags=True),
+        DryRunIncidentManager(),
+        MemoryGroupStore(),
+        tags=CloudWatchAlarmTags(cloudwatch.client),
+        home=HOME,
+    )
+    raw = load_event(EC2_ALARM)
+    raw["account"], raw["region"] = account, region
+    raw["resources"] = [f"arn:aws:cloudwatch:{region}:{account}:alarm:ServerCpuTooHigh"]
+
+    # When it arrives
+    outcome = bridge.handle(raw)
+
+    # Then CloudWatch is never asked (the call could only fail with an access error), and the alarm is routed
+    # without tags: the default route opens its incident
+    assert cloudwatch.list_tags_calls == []
+    assert outcome.kind is OutcomeKind.STARTED
+    assert started_plans(outcome) == [(PLATFORM_PLAN, 3)]
+
+
+def test_an_alarm_of_another_account_routes_on_the_tags_its_event_carries(cloudwatch: CountingCloudWatch) -> None:
+    # Given a bridge that looks tags up, and a member account's alarm whose tag propagation is on (alarmTags)
+    bridge = Bridge(
+        config(lookup_alarm_tags=True),
+        DryRunIncidentManager(),
+        MemoryGroupStore(),
+        tags=CloudWatchAlarmTags(cloudwatch.client),
+        home=HOME,
+    )
+    raw = load_event(EC2_ALARM)
+    raw["account"] = "444455556666"
+    raw["resources"] = ["arn:aws:cloudwatch:us-east-1:444455556666:alarm:ServerCpuTooHigh"]
+    raw["detail"]["alarmTags"] = {"team": "payments", "incident-impact": "1"}
+
+    # When it arrives
+    outcome = bridge.handle(raw)
+
+    # Then the event's tags route it to payments at impact 1, with no lookup
+    assert cloudwatch.list_tags_calls == []
+    assert outcome.route_name == "payments"
+    assert started_plans(outcome) == [(PAYMENTS_PLAN, 1)]
+
+
+def test_without_a_known_home_the_bridge_never_looks_up(cloudwatch: CountingCloudWatch) -> None:
+    # Given a bridge that looks tags up but does not know its own account (BRIDGE_ACCOUNT_ID unset)
+    bridge = Bridge(
+        config(lookup_alarm_tags=True),
+        DryRunIncidentManager(),
+        MemoryGroupStore(),
+        tags=CloudWatchAlarmTags(cloudwatch.client),
+    )
+
+    # When the documented alarm arrives / Then nothing is looked up: it could be another account's
+    bridge.handle(load_event(EC2_ALARM))
+    assert cloudwatch.list_tags_calls == []

@@ -19,7 +19,7 @@ from infra.settings import (
     wants_central_stack,
 )
 from tests.conftest import PLAN_ARN
-from tests.infra.conftest import SynthesizedStack, get_att_arn, only, synthesize
+from tests.infra.conftest import SynthesizedStack, as_list, get_att_arn, iam_statements, only, synthesize
 
 ORGANIZATION = "o-a1b2c3d4e5"
 MEMBER_ACCOUNTS = ("111122223333", "444455556666")
@@ -221,3 +221,42 @@ def test_a_forwarder_deploy_needs_no_response_plan() -> None:
     assert not wants_central_stack(forwarder_only)
     assert wants_central_stack(central)
     assert wants_central_stack({})
+
+
+def test_a_check_tick_every_minute_reaches_the_queue_as_the_bridges_own_task(
+    organization_stack: SynthesizedStack,
+) -> None:
+    # Given the organization stack's scheduled rules on this account's default bus
+    rules = organization_stack.resources("AWS::Events::Rule")
+    _, check = only({key: rule for key, rule in rules.items() if "ScheduleExpression" in rule["Properties"]})
+
+    # When we read its schedule and target
+    properties = check["Properties"]
+    [target] = properties["Targets"]
+
+    # Then every minute the queue receives the silent-forwarder check, naming the tick's id and time
+    assert properties["ScheduleExpression"] == "rate(1 minute)"
+    assert target["Arn"]["Fn::GetAtt"][1] == "Arn"
+    assert "EventQueue" in target["Arn"]["Fn::GetAtt"][0]
+    assert target["InputTransformer"] == {
+        "InputPathsMap": {"id": "$.id", "time": "$.time"},
+        "InputTemplate": '{"incidentBridgeTask":"check-forwarders","id":<id>,"time":<time>}',
+    }
+
+
+def test_the_function_may_update_the_heartbeat_item_only_with_intake(
+    organization_stack: SynthesizedStack, default_stack: SynthesizedStack
+) -> None:
+    # Given the function's policies with and without the intake
+    def actions(synthesized: SynthesizedStack) -> set[str]:
+        return {
+            action
+            for statement in iam_statements(synthesized.template.to_json())
+            for action in as_list(statement.get("Action", []))
+            if str(action).startswith("dynamodb:")
+        }
+
+    # When we collect their DynamoDB actions
+    # Then UpdateItem (the heartbeat item's writes) is granted only where heartbeats can arrive
+    assert actions(organization_stack) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert "dynamodb:UpdateItem" not in actions(default_stack)

@@ -9,8 +9,9 @@ from typing import Any
 from incident_bridge.alarm import NormalizedAlarm
 from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import InvalidEvent
+from incident_bridge.heartbeats import FORWARDER_SOURCE, Heartbeat
 from incident_bridge.reader import FieldError
-from incident_bridge.sources import cloudwatch
+from incident_bridge.sources import cloudwatch, forwarder
 from incident_bridge.sources.payloads import (
     AlarmActionEvent,
     AlarmStateChangeEvent,
@@ -27,9 +28,17 @@ ALARM_CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
 
 @dataclass(frozen=True)
 class NotActionable:
-    """A well-formed event the bridge deliberately does nothing with."""
+    """A well-formed event the bridge deliberately routes nowhere."""
 
     reason: str
+
+
+@dataclass(frozen=True)
+class Housekeeping(NotActionable):
+    """The organization intake's own traffic: routed nowhere, but the bridge keeps its books with it (a forwarder's
+    heartbeat is recorded; the silence check may open or resolve `forwarder-silent` incidents)."""
+
+    item: Heartbeat | forwarder.ForwarderCheck
 
 
 ParsedEvent = NormalizedAlarm | CustomIncident | NotActionable
@@ -52,6 +61,11 @@ def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
             return cloudwatch.from_eventbridge(AlarmStateChangeEvent.read(raw), raw)
         if detail_type == ALARM_CONFIGURATION_CHANGE:
             return NotActionable("alarm configuration change: only state changes open incidents")
+        if forwarder.is_scheduled_event(raw):
+            heartbeat = forwarder.heartbeat_of(raw)
+            if isinstance(heartbeat, str):
+                return NotActionable(heartbeat)
+            return Housekeeping(f"heartbeat of forwarder {heartbeat.forwarder}: recorded, never paged", heartbeat)
         if is_application_event(raw):
             return _dispatch_application(raw)
         raise InvalidEvent(
@@ -60,6 +74,8 @@ def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
         )
     if "alarmData" in raw:
         return cloudwatch.from_alarm_action(AlarmActionEvent.read(raw), raw)
+    if forwarder.is_task(raw):
+        return Housekeeping("the silent-forwarder check", forwarder.task_of(raw))
     if is_sns_notification(raw) or is_classic_alarm(raw) or "Records" in raw:
         return _dispatch_classic(raw)
     raise _unrecognized(raw)
@@ -67,6 +83,10 @@ def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
 
 def _dispatch_application(raw: Mapping[str, Any]) -> CustomIncident:
     envelope = EventBridgeEnvelope.read(raw)
+    if envelope.source == FORWARDER_SOURCE:
+        # The bridge's own silent-forwarder incidents take this source; an application (a member account's,
+        # through the intake bus) must not raise one in its name.
+        raise InvalidEvent(f"custom event source {FORWARDER_SOURCE!r} is reserved for the bridge's own incidents")
     # Imported on first use: the custom detail's schema is a pydantic model, which alarms need not load.
     from incident_bridge.sources import application
 
