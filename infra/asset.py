@@ -30,7 +30,7 @@ LAMBDA_PYTHON_VERSION = (3, 13)
 LAMBDA_PYTHON = ROOT / ".venv-lambda" / "bin" / "python"
 # Only what runs in Lambda: the CLI, the bundled example config and type markers stay out.
 _LEFT_OUT = shutil.ignore_patterns(
-    "__pycache__", "*.pyc", "cli.py", "__main__.py", "defaults", "py.typed", "docs.py", "*.schema.json", "redrive.py"
+    "__pycache__", "*.pyc", "cli", "__main__.py", "defaults", "py.typed", "docs.py", "*.schema.json", "redrive.py"
 )
 
 

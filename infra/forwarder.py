@@ -28,9 +28,9 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from incident_bridge.aws import EVENT_BUS_ARN_PATTERN
 from incident_bridge.heartbeats import HEARTBEAT_RULE_NAME
 from infra.ingest import ALARM_STATE_CHANGE_PATTERN
-from infra.settings import EVENT_BUS_ARN_PATTERN
 
 #: How often a forwarder says it is alive; the bridge pages after heartbeats.SILENCE_THRESHOLD without one.
 HEARTBEAT_INTERVAL = Duration.minutes(5)

@@ -11,7 +11,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from incident_bridge.config import BridgeConfig, is_response_plan_arn, parse_config
+from incident_bridge.aws import EVENT_BUS_ARN_PATTERN, is_account, is_organization_id, is_response_plan_arn
+from incident_bridge.config import BridgeConfig, parse_config
 from incident_bridge.errors import ConfigError
 
 RESPONSE_PLAN_ARN_KEY = "responsePlanArn"
@@ -35,14 +36,6 @@ CONTEXT_KEYS = (
 
 EXAMPLE_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/MyPlan"
 EXAMPLE_BUS = "arn:aws:events:us-east-1:123456789012:event-bus/IncidentBridgeIntakeBus"
-# Organizations' id format: "o-" and 10 to 32 lowercase letters or digits (Organizations API Reference, Organization).
-_ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}\Z")
-_ACCOUNT_ID = re.compile(r"^[0-9]{12}\Z")
-# arn:<partition>:events:<region>:<account>:event-bus/<name> (EventBridge API Reference, EventBus: names are
-# [/\.\-_A-Za-z0-9]+, up to 256 characters). Whole-value match, as CloudFormation's AllowedPattern also applies it.
-EVENT_BUS_ARN_PATTERN = (
-    r"arn:aws(-cn|-us-gov)?:events:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:event-bus/[/.\-_A-Za-z0-9]{1,256}"
-)
 
 
 class TracingMode(StrEnum):
@@ -110,7 +103,7 @@ def _intake_settings(context: dict[str, Any]) -> IntakeSettings | None:
     accounts = context.get(INTAKE_ACCOUNTS_KEY)
     if organization is None and accounts is None:
         return None
-    if organization is not None and (not isinstance(organization, str) or not _ORGANIZATION_ID.match(organization)):
+    if organization is not None and (not isinstance(organization, str) or not is_organization_id(organization)):
         raise ConfigError(
             f"{ORGANIZATION_ID_KEY}: {str(organization)[:60]!r} is not an AWS Organizations id (o- and 10 to 32 "
             "lowercase letters or digits, e.g. o-a1b2c3d4e5)"
@@ -127,7 +120,7 @@ def _account_list(value: object) -> tuple[str, ...]:
     if not isinstance(items, list | tuple):
         raise ConfigError(f"{INTAKE_ACCOUNTS_KEY}: expected comma-separated account ids, got {type(value).__name__}")
     accounts = [str(item).strip() for item in items if str(item).strip()]
-    wrong = [account for account in accounts if not _ACCOUNT_ID.match(account)]
+    wrong = [account for account in accounts if not is_account(account)]
     if wrong:
         raise ConfigError(f"{INTAKE_ACCOUNTS_KEY}: not 12-digit account ids: {', '.join(repr(w[:20]) for w in wrong)}")
     return tuple(dict.fromkeys(accounts))

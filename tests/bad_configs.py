@@ -27,7 +27,8 @@ MATCH_KEYS = (
 )
 # As a message quotes them (repr: backslashes doubled).
 SNS_PATTERN = r"'^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?\\Z'"
-PLAN_PATTERN = r"'^arn:aws(-cn|-us-gov)?:ssm-incidents::[0-9]{12}:response-plan/[A-Za-z0-9_-]{1,200}\\Z'"
+#: How every message about a response plan ARN ends: the shape it should have, no regular expression.
+PLAN_SHAPE = "(expected arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME)"
 
 BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     ("unknown-route-key", {"routes": [{"name": "a", "plan": PAYMENTS_PLAN}]},

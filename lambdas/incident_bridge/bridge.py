@@ -1,23 +1,21 @@
-"""One event in, one outcome out: parse -> route -> build -> lifecycle. The handler and the CLI both call this."""
+"""One event in, one outcome out: parse -> route -> lifecycle. The handler and the CLI both call this."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from incident_bridge import heartbeats
-from incident_bridge.alarm import AlarmState, NormalizedAlarm
 from incident_bridge.config import BridgeConfig
-from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import InvalidEvent, PermanentApiError, TransientApiError
 from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, Heartbeat, VerdictKind
-from incident_bridge.incident import build_start_incident
 from incident_bridge.lifecycle import Firing, Lifecycle, Step, group_key
 from incident_bridge.outcome import Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore, HeartbeatStore, IncidentManager
-from incident_bridge.routing import RouteDecision, Routing, Subject, route
-from incident_bridge.sources import Housekeeping, NotActionable, parse_event
+from incident_bridge.routing import Routing, route, with_account_alias
+from incident_bridge.signal import NotActionable, Signal, SignalStatus
+from incident_bridge.sources import housekeeping, parse_event
 
 # When one event opens several incidents (routes with `continue`), the outcome reports the weightiest step.
 _WEIGHT = {OutcomeKind.STARTED: 4, OutcomeKind.RESOLVED: 3, OutcomeKind.UPDATED: 2, OutcomeKind.IGNORED: 1}
@@ -36,12 +34,9 @@ class Bridge:
         tags: AlarmTags | None = None,
         clock: Callable[[], datetime] = _utc_now,
         heartbeats: HeartbeatStore | None = None,
-        home: tuple[str, str] | None = None,
     ) -> None:
-        """`home` is the (account, region) the bridge runs in: the only alarms whose tags it may look up."""
         self._config = config
         self._tags = tags if config.lookup_alarm_tags else None
-        self._home = home
         self._heartbeats = heartbeats
         self._clock = clock
         self._lifecycle = Lifecycle(
@@ -66,67 +61,49 @@ class Bridge:
         make the queue redeliver it.
         """
         results: dict[str, Outcome | TransientApiError] = {}
-        pending: dict[str, list[tuple[str, Subject, Firing]]] = {}
+        pending: dict[str, list[tuple[str, Signal, Firing]]] = {}
         heard: list[tuple[str, Heartbeat]] = []
         checks: list[str] = []
         for key, raw in events:
-            prepared = self._prepare(raw)
-            if isinstance(prepared, Housekeeping):
-                if isinstance(prepared.item, Heartbeat):
-                    heard.append((key, prepared.item))
+            try:
+                kept = housekeeping(raw)
+            except InvalidEvent as error:
+                results[key] = Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
+                continue
+            if kept is not None:
+                if isinstance(kept, Heartbeat):
+                    heard.append((key, kept))
                 else:
                     checks.append(key)
                 continue
-            if isinstance(prepared, Outcome):
-                results[key] = prepared
+            decided = self.decide(raw)
+            if isinstance(decided, Outcome):
+                results[key] = decided
                 continue
-            subject, routing = prepared
-            if _coalescible(subject, routing):
-                firing = self._firing(subject, routing.decisions[0])
-                group = group_key(subject, routing.decisions[0])
-                pending.setdefault(group, []).append((key, subject, firing))
+            if decided.stopped is not None:
+                results[key] = decided.stopped
+                continue
+            signal, routing = decided.signal, decided.routing
+            if _coalescible(signal, routing):
+                firing = Firing(signal, routing.decisions[0])
+                pending.setdefault(group_key(signal, firing.decision), []).append((key, signal, firing))
                 continue
             # Recoveries and multi-route events keep their place in the order: what came before goes first.
             self._flush(pending, results)
-            results[key] = self._guarded(subject, routing)
+            results[key] = self._guarded(signal, routing)
         self._flush(pending, results)
-        # Heartbeats first, so a check in the same batch sees them; one check per batch is enough.
+        # Heartbeats first, so that a check in the same batch sees them; one check per batch is enough.
         results.update(self._record(heard))
         if checks:
             outcome = self._check_forwarders()
             results.update(dict.fromkeys(checks, outcome))
         return results
 
-    # ---- preparing ----
+    # ---- deciding ----
 
-    def _prepare(self, raw: object) -> Outcome | Housekeeping | tuple[Subject, Routing]:
-        try:
-            parsed = parse_event(raw)
-        except InvalidEvent as error:
-            return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
-        if isinstance(parsed, Housekeeping):
-            return parsed
-        if isinstance(parsed, NotActionable):
-            return Outcome(OutcomeKind.IGNORED, parsed.reason)
-        if isinstance(parsed, NormalizedAlarm):
-            ignored = _not_actionable(parsed)
-            if ignored is not None:
-                return ignored
-            parsed = self._with_tags(parsed)
-        routing = route(parsed, self._config)
-        if not routing.decisions:
-            name = _name(parsed)
-            return Outcome(OutcomeKind.IGNORED, f"{name}: dropped by route {routing.dropped_by}",
-                           alarm_name=name, route_name=routing.dropped_by)  # fmt: skip
-        return parsed, routing
-
-    def _with_tags(self, alarm: NormalizedAlarm) -> NormalizedAlarm:
-        # ListTagsForResource reads only this account's alarms in this region: an alarm forwarded from another
-        # account or region gets its tags from the event (`alarmTags`, when its tag propagation is on) or none,
-        # never an access error.
-        if self._tags is None or alarm.tags or (alarm.account, alarm.region) != self._home:
-            return alarm
-        return replace(alarm, tags=dict(self._tags.tags_for(alarm.alarm_arn)))
+    def decide(self, raw: object) -> Outcome | Routed:
+        """`decide` with this bridge's configuration and tag lookup: what `invoke --explain` shows."""
+        return decide(raw, self._config, self._tags)
 
     # ---- forwarder heartbeats ----
 
@@ -135,7 +112,7 @@ class Bridge:
         if not heard:
             return {}
         if self._heartbeats is None:
-            reason = "heartbeats are not kept by this bridge (no state table)"
+            reason = "heartbeats are not kept by this bridge (no heartbeat store)"
             return {key: Outcome(OutcomeKind.IGNORED, reason) for key, _ in heard}
         try:
             self._heartbeats.record(heartbeats.latest(heartbeat for _, heartbeat in heard))
@@ -147,8 +124,9 @@ class Bridge:
         }
 
     def _check_forwarders(self) -> Outcome | TransientApiError:
-        """Opens an incident for each forwarder newly silent, resolves it for each heard again: through routing
-        (`forwarder-silent`) and the lifecycle, like any incident."""
+        """Opens an incident for each forwarder newly silent and resolves it for each heard again, through routing
+        (`forwarder-silent`) and the lifecycle like any incident. Every step is idempotent, so a redelivered or
+        repeated check changes nothing more."""
         if self._heartbeats is None:
             return Outcome(OutcomeKind.IGNORED, "forwarder check: heartbeats are not kept by this bridge")
         now = self._clock()
@@ -156,23 +134,22 @@ class Bridge:
         steps: list[tuple[str, Step]] = []
         try:
             records = self._heartbeats.load()
-            verdicts = heartbeats.check(records, expected, now)
-            for verdict in verdicts:
+            for verdict in heartbeats.check(records, expected, now):
                 if verdict.kind is VerdictKind.WATCH:
                     self._heartbeats.watch(verdict.forwarder, verdict.silent_since)
                     continue
                 alias = self._config.account_alias(verdict.forwarder.account)
-                subject = heartbeats.silent_incident(verdict, alias, now)
-                for decision in route(subject, self._config).decisions:
-                    if verdict.kind is VerdictKind.SILENT:
-                        step = self._lifecycle.fire(self._firing(subject, decision))
+                signal = heartbeats.silent_signal(verdict, alias, now)
+                for decision in route(signal, self._config.route_table).decisions:
+                    if signal.status is SignalStatus.RECOVERING:
+                        step = self._lifecycle.recover(signal, decision)
                     else:
-                        step = self._lifecycle.recover(subject, decision, subject.event_id)
+                        step = self._lifecycle.fire(Firing(signal, decision))
                     steps.append((decision.route_name, step))
                 silent_since = verdict.silent_since if verdict.kind is VerdictKind.SILENT else None
                 self._heartbeats.mark_silent(verdict.forwarder, silent_since)
         except TransientApiError as error:
-            return error  # the check message is redelivered; every step above is idempotent
+            return error  # the check message is redelivered
         except PermanentApiError as error:
             return Outcome(OutcomeKind.REJECTED, f"forwarder check: Incident Manager refused a request: {error}",
                            route_name=FORWARDER_SILENT_ROUTE, error_class=type(error).__name__)  # fmt: skip
@@ -189,63 +166,102 @@ class Bridge:
             incident_arn=next((step.incident_arn for _, step in steps if step.incident_arn), None),
         )
 
-    @staticmethod
-    def _firing(subject: Subject, decision: RouteDecision) -> Firing:
-        return Firing(subject, decision, build_start_incident(subject, decision), subject.event_id)
-
     # ---- acting ----
 
     def _flush(
-        self, pending: dict[str, list[tuple[str, Subject, Firing]]], results: dict[str, Outcome | TransientApiError]
+        self, pending: dict[str, list[tuple[str, Signal, Firing]]], results: dict[str, Outcome | TransientApiError]
     ) -> None:
         for entries in pending.values():
-            subjects = {key: subject for key, subject, _ in entries}
+            signals = {key: signal for key, signal, _ in entries}
             try:
                 steps = self._lifecycle.fire_many([firing for _, _, firing in entries])
             except (PermanentApiError, TransientApiError) as error:
-                for key, subject in subjects.items():
-                    results[key] = self._failure(subject, error)
+                for key, signal in signals.items():
+                    results[key] = self._failure(signal, error)
                 continue
-            for (key, subject, firing), step in zip(entries, steps, strict=True):
-                results[key] = _outcome(subject, [(firing.decision.route_name, step)])
+            for (key, signal, firing), step in zip(entries, steps, strict=True):
+                results[key] = _outcome(signal, [(firing.decision.route_name, step)])
         pending.clear()
 
-    def _one(self, subject: Subject, routing: Routing) -> Outcome:
+    def _one(self, signal: Signal, routing: Routing) -> Outcome:
         steps: list[tuple[str, Step]] = []
         for decision in routing.decisions:
-            if isinstance(subject, NormalizedAlarm) and subject.state is AlarmState.OK:
-                step = self._lifecycle.recover(subject, decision, subject.event_id)
+            if signal.status is SignalStatus.RECOVERING:
+                step = self._lifecycle.recover(signal, decision)
             else:
-                step = self._lifecycle.fire(self._firing(subject, decision))
+                step = self._lifecycle.fire(Firing(signal, decision))
             steps.append((decision.route_name, step))
-        return _outcome(subject, steps)
+        return _outcome(signal, steps)
 
-    def _guarded(self, subject: Subject, routing: Routing) -> Outcome | TransientApiError:
+    def _guarded(self, signal: Signal, routing: Routing) -> Outcome | TransientApiError:
         try:
-            return self._one(subject, routing)
+            return self._one(signal, routing)
         except (PermanentApiError, TransientApiError) as error:
-            return self._failure(subject, error)
+            return self._failure(signal, error)
 
     @staticmethod
-    def _failure(subject: Subject, error: PermanentApiError | TransientApiError) -> Outcome | TransientApiError:
+    def _failure(signal: Signal, error: PermanentApiError | TransientApiError) -> Outcome | TransientApiError:
         if isinstance(error, TransientApiError):
             return error
         return Outcome(
             OutcomeKind.REJECTED,
-            f"Incident Manager refused a request for {_name(subject)}: {error}",
-            alarm_name=_name(subject),
+            f"Incident Manager refused a request for {signal.name}: {error}",
+            alarm_name=signal.name,
             error_class=type(error).__name__,
         )
 
 
-def _coalescible(subject: Subject, routing: Routing) -> bool:
-    """ALARMs (and custom requests) that take one route can be merged with others of their group."""
-    firing = not (isinstance(subject, NormalizedAlarm) and subject.state is AlarmState.OK)
-    return firing and len(routing.decisions) == 1
+@dataclass(frozen=True)
+class Routed:
+    """An event the lifecycle acts on: the signal, and where routing sends it."""
+
+    signal: Signal
+    routing: Routing
+
+    @property
+    def stopped(self) -> Outcome | None:
+        """The outcome of an event a `drop` route stopped before any route decided: ignored, naming the route."""
+        if self.routing.decisions:
+            return None
+        name = self.signal.name
+        return Outcome(OutcomeKind.IGNORED, f"{name}: dropped by route {self.routing.dropped_by}",
+                       alarm_name=name, route_name=self.routing.dropped_by)  # fmt: skip
+
+    @property
+    def recovering(self) -> bool:
+        """A recovery notes itself on its group's open incident; everything else fires."""
+        return self.signal.status is SignalStatus.RECOVERING
 
 
-def _outcome(subject: Subject, steps: Sequence[tuple[str, Step]]) -> Outcome:
-    name = _name(subject)
+def not_json(error: ValueError) -> Outcome:
+    """The outcome of a message whose body is not JSON at all (the runtime's and the CLI's reading alike)."""
+    return Outcome(OutcomeKind.REJECTED, f"message body is not JSON: {error}", error_class=InvalidEvent.__name__)
+
+
+def decide(raw: object, config: BridgeConfig, tags: AlarmTags | None = None) -> Outcome | Routed:
+    """Everything before the lifecycle, for the handler and every CLI command alike: read the payload into a signal
+    (sources/ leave out what is not actionable: configuration changes, INSUFFICIENT_DATA, suppressed composites),
+    route it. Returns the outcome of an event that stops before routing (ignored or rejected), or where routing
+    sends it; a `drop` route's event is `stopped` there too."""
+    try:
+        parsed = parse_event(raw)
+    except InvalidEvent as error:
+        return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
+    if isinstance(parsed, NotActionable):
+        return Outcome(OutcomeKind.IGNORED, parsed.reason, alarm_name=parsed.name)
+    signal = with_account_alias(parsed, config.accounts)
+    if tags is not None and signal.tags_of is not None and not signal.has_tags():
+        signal = signal.with_tags(tags.tags_for(signal.tags_of))
+    return Routed(signal, route(signal, config.route_table))
+
+
+def _coalescible(signal: Signal, routing: Routing) -> bool:
+    """Firing signals that take one route can be merged with others of their group."""
+    return signal.status is SignalStatus.FIRING and len(routing.decisions) == 1
+
+
+def _outcome(signal: Signal, steps: Sequence[tuple[str, Step]]) -> Outcome:
+    name = signal.name
     weightiest = max((step for _, step in steps), key=lambda step: _WEIGHT.get(step.kind, 0))
     return Outcome(
         weightiest.kind,
@@ -255,26 +271,3 @@ def _outcome(subject: Subject, steps: Sequence[tuple[str, Step]]) -> Outcome:
         route_name=",".join(route_name for route_name, _ in steps),
         incident_arn=next((step.incident_arn for _, step in steps if step.incident_arn), None),
     )
-
-
-def _not_actionable(alarm: NormalizedAlarm) -> Outcome | None:
-    if alarm.state is AlarmState.INSUFFICIENT_DATA:
-        return Outcome(
-            OutcomeKind.IGNORED,
-            f"alarm {alarm.alarm_name} is INSUFFICIENT_DATA: missing data neither opens nor resolves incidents",
-            alarm_name=alarm.alarm_name,
-        )
-    if alarm.state is AlarmState.ALARM and alarm.actions_suppressed_by:
-        # A composite alarm's suppressor (e.g. a maintenance alarm) silences its actions; so do we.
-        detail = f": {alarm.actions_suppressed_reason}" if alarm.actions_suppressed_reason else ""
-        return Outcome(
-            OutcomeKind.IGNORED,
-            f"alarm {alarm.alarm_name} is in ALARM but its actions are suppressed by "
-            f"{alarm.actions_suppressed_by}{detail}",
-            alarm_name=alarm.alarm_name,
-        )
-    return None
-
-
-def _name(subject: Subject) -> str:
-    return subject.request.title if isinstance(subject, CustomIncident) else subject.alarm_name

@@ -14,20 +14,30 @@ import re
 import string
 from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields, is_dataclass, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from incident_bridge.errors import ConfigError
+from incident_bridge.aws import (
+    RESPONSE_PLAN_ARN_PATTERN,
+    RESPONSE_PLAN_ARN_SHAPE,
+    SNS_TOPIC_ARN,
+    is_account,
+    is_region,
+    is_response_plan_arn,
+)
+from incident_bridge.errors import ConfigError, ConfigSyntaxError
 from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
 from incident_bridge.reader import FieldError, Reader, kind_of, shown
+
+if TYPE_CHECKING:
+    from incident_bridge.routing import RouteTable
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# `\Z`, not `$`: Python's `$` also matches before a final newline, which a YAML block scalar can leave behind.
-RESPONSE_PLAN_ARN_PATTERN = r"^arn:aws(-cn|-us-gov)?:ssm-incidents::[0-9]{12}:response-plan/[A-Za-z0-9_-]{1,200}\Z"
 _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
-_SNS_TOPIC_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
+_SNS_TOPIC_ARN = SNS_TOPIC_ARN
 _HTTP_URL = re.compile(r"^https?://")
 _DETAIL_PATH = re.compile(r"\$(\.[A-Za-z0-9_-]+)+")
 #: `account_alias` is the account's name from `accounts`, or its id when it has none.
@@ -40,11 +50,9 @@ TITLE_FIELDS = frozenset(
 
 #: Fields `group_by` may name, besides `tag:<key>` and `dimension:<name>`.
 GROUP_FIELDS = frozenset({"alarm_name", "alarm_arn", "account", "account_alias", "region", "namespace", "metric_name"})
-_ACCOUNT_ID = re.compile(r"^[0-9]{12}\Z")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+\Z")
 #: Printable, no braces (titles are templates) and short enough for a title: `payments-prod`, `Payments (prod)`.
 _ALIAS = re.compile(r"^[^{}\x00-\x1f]{1,64}\Z")
-#: `expected_forwarders` entries and account aliases a configuration may hold (one DynamoDB item keeps them all).
+#: At most this many `accounts` and `expected_forwarders` (heartbeats of all forwarders share one 400 KB item).
 MAX_FORWARDERS = 2000
 
 #: Incident Manager impact: 1 critical ... 5 no impact.
@@ -139,10 +147,18 @@ class BridgeConfig:
     incident_check_seconds: int = 0
     #: Plan that Incident Manager's native alarm action starts when the bridge itself is broken (self-monitoring).
     fallback_response_plan_arn: str | None = None
-    #: Account id -> its name, a label for matchers (`account_alias`), group keys and titles.
+    #: Account id -> its name, the label `account_alias` for matchers, group keys and titles.
     accounts: dict[str, str] = field(default_factory=dict)
     #: Forwarders (`ACCOUNT/REGION`) whose silence pages even before their first heartbeat.
     expected_forwarders: tuple[str, ...] = ()
+
+    @cached_property
+    def route_table(self) -> RouteTable:
+        """The routes resolved for routing (inheritance filled in, matchers compiled); built when the configuration
+        is read (`parse_config`), then shared by every event."""
+        from incident_bridge.routing import RouteTable  # routing reads this module's types
+
+        return RouteTable.of(self)
 
     def response_plan_arns(self) -> tuple[str, ...]:
         """Every plan the bridge may start incidents in; IAM grants exactly these."""
@@ -155,7 +171,7 @@ class BridgeConfig:
 
     def forwarder_silent_route(self) -> Route:
         """The route of silent-forwarder incidents: the built-in one, with whatever a route of the same name in
-        `routes` sets laid over it. Other events never take it, and it never takes them."""
+        `routes` sets laid over it. Other signals never take it, and it never takes them."""
         given = next((route for route in self.routes if route.name == FORWARDER_SILENT_ROUTE), None)
         if given is None:
             return _BUILT_IN_FORWARDER_SILENT
@@ -167,7 +183,7 @@ class BridgeConfig:
         return replace(_BUILT_IN_FORWARDER_SILENT, **overrides)
 
     def event_routes(self) -> tuple[Route, ...]:
-        """The routes alarms and custom events take: every route but `forwarder-silent`."""
+        """The routes alarms and events take: every route but `forwarder-silent`."""
         return tuple(route for route in self.routes if route.name != FORWARDER_SILENT_ROUTE)
 
     def to_document(self) -> dict[str, Any]:
@@ -182,15 +198,12 @@ _BUILT_IN_FORWARDER_SILENT = Route(
 )
 
 
-def is_response_plan_arn(value: str) -> bool:
-    return _RESPONSE_PLAN_ARN.match(value) is not None
-
-
 def parse_config(document: Any, *, origin: str) -> BridgeConfig:
     problems = _Problems()
     config = problems.read(None, _read_config, document, problems)
     if config is None or problems.found:
         raise ConfigError(f"{origin}: {problems}")
+    config.route_table  # noqa: B018 - resolved once, here, not on the first event
     return config
 
 
@@ -200,11 +213,13 @@ def load_config(path: Path) -> BridgeConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the configuration file ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise ConfigSyntaxError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     if path.suffix == ".json":
         try:
             document = json.loads(text)
-        except ValueError as error:
-            raise ConfigError(f"{path}: not valid JSON ({error})") from None
+        except json.JSONDecodeError as error:
+            raise ConfigSyntaxError(f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from None
     else:
         document = _load_yaml(path, text)
     return parse_config(document, origin=str(path))
@@ -215,8 +230,14 @@ def _load_yaml(path: Path, text: str) -> Any:
 
     try:
         return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        # One line, where the parser stopped and why (PyYAML counts lines and columns from 0).
+        mark = error.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        context = f" ({error.context})" if error.context else ""
+        raise ConfigSyntaxError(f"{where}: not valid YAML: {error.problem}{context}") from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+        raise ConfigSyntaxError(f"{path}: not valid YAML: {error}") from None
 
 
 # ---- reading: each object's fields in order, every mistake noted ----
@@ -280,7 +301,7 @@ def _read_config(document: object, problems: _Problems) -> BridgeConfig | None:
                 None, config.optional_integer, "incident_check_seconds", ge=0, le=300
             ),
             "fallback_response_plan_arn": problems.read(
-                None, config.optional_string, "fallback_response_plan_arn", pattern=_RESPONSE_PLAN_ARN
+                None, _response_plan_arn, config, required=False, key="fallback_response_plan_arn"
             ),
             "accounts": problems.read(None, _accounts, config),
             "expected_forwarders": problems.read(None, _expected_forwarders, config),
@@ -327,10 +348,31 @@ def _read_route_fields(route: Reader, problems: _Problems, *, plan_required: boo
     )
 
 
-def _response_plan_arn(route: Reader, *, required: bool) -> str | None:
-    if required:
-        return route.string("response_plan_arn", pattern=_RESPONSE_PLAN_ARN)
-    return route.optional_string("response_plan_arn", pattern=_RESPONSE_PLAN_ARN)
+def _response_plan_arn(owner: Reader, *, required: bool, key: str = "response_plan_arn") -> str | None:
+    value = owner.string(key) if required else owner.optional_string(key)
+    if value is not None and not is_response_plan_arn(value):
+        raise FieldError(owner.at(key), response_plan_arn_problem(value))
+    return value
+
+
+def response_plan_arn_problem(value: str) -> str:
+    """What is wrong with a response plan ARN, with the shape it should have. The value is quoted whole: the part
+    that is wrong is often at its end."""
+    expected = f"expected {RESPONSE_PLAN_ARN_SHAPE}"
+    parts = value.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "ssm-incidents":
+        _, partition, _, region, account, resource = parts
+        if region:
+            return f"{value!r} names region {region!r}: response plan ARNs have none ({expected})"
+        if not re.fullmatch(r"[0-9]{12}", account):
+            return f"{value!r}: account {account!r} is not 12 digits ({expected})"
+        if partition not in {"aws", "aws-cn", "aws-us-gov"}:
+            return f"{value!r}: partition {partition!r} is not aws, aws-cn or aws-us-gov ({expected})"
+        if not re.fullmatch(r"response-plan/[A-Za-z0-9_-]{1,200}", resource):
+            return (
+                f"{value!r}: {resource!r} is not response-plan/NAME, NAME being 1-200 of A-Z a-z 0-9 _ - ({expected})"
+            )
+    return f"{value!r} is not a response plan ARN ({expected})"
 
 
 def _optional_boolean(owner: Reader, key: str) -> bool | None:
@@ -407,7 +449,7 @@ def _accounts(config: Reader) -> dict[str, str] | None:
     for key, alias in mapping.items():
         account = str(key).zfill(12) if isinstance(key, int) else str(key)
         path = config.at(f"accounts.{account}")
-        if not _ACCOUNT_ID.match(account):
+        if not is_account(account):
             raise FieldError(path, f"{shown(str(key))} is not a 12-digit AWS account id")
         if not isinstance(alias, str) or not _ALIAS.match(alias):
             raise FieldError(
@@ -426,7 +468,7 @@ def _expected_forwarders(config: Reader) -> tuple[str, ...] | None:
         raise FieldError(config.at("expected_forwarders"), f"at most {MAX_FORWARDERS} forwarders, got {len(entries)}")
     for index, entry in enumerate(entries):
         account, _, region = entry.partition("/")
-        if not _ACCOUNT_ID.match(account) or not _REGION.match(region):
+        if not is_account(account) or not is_region(region):
             raise FieldError(
                 config.at(f"expected_forwarders.{index}"),
                 f"{shown(entry)} is not ACCOUNT/REGION (e.g. 111122223333/eu-west-1)",

@@ -2,14 +2,12 @@
 
 The `detail` schema is `CustomIncidentDetail` (custom_schema.py, imported only when such an event arrives: it is a
 pydantic model); `custom_incident.schema.json` beside this file is generated from it (`make docs`) so producers can
-validate before they publish. The types here are what the rest of the bridge sees of a validated event.
+validate before they publish. sources/application.py turns a validated request into a Signal.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
 
 from incident_bridge.config import RelatedUrl
 
@@ -25,21 +23,5 @@ class CustomRequest:
     related_urls: tuple[RelatedUrl, ...] = ()
     dedupe_key: str | None = None
     source: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class CustomIncident:
-    """A validated custom event, normalized like an alarm is."""
-
-    event_id: str
-    source: str
-    detail_type: str
-    account: str
-    region: str
-    partition: str
-    time: datetime
-    request: CustomRequest
-    resource_arns: tuple[str, ...]
-    detail: dict[str, Any] = field(repr=False)
-    #: The payload as received, for `triggerDetails.rawData`. Not part of equality or logs.
-    raw_event: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: `firing` opens (or joins) the incident; `resolved` recovers the group the same `dedupe_key` opened.
+    status: str = "firing"

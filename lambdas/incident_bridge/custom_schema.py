@@ -5,7 +5,7 @@ by docs.py): pydantic's import and model building would otherwise weigh on every
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -57,6 +57,14 @@ class CustomIncidentDetail(BaseModel):
         json_schema_extra={"not": {"pattern": "^aws\\."}},
     )
 
+    status: Literal["firing", "resolved"] = Field(
+        default="firing",
+        description=(
+            "`firing` opens an incident (or joins the open one of its group); `resolved` recovers what an earlier "
+            "event with the same `dedupe_key` opened, and resolves the incident when the route auto-resolves."
+        ),
+    )
+
     @field_validator("source")
     @classmethod
     def _not_reserved(cls, value: str | None) -> str | None:
@@ -74,6 +82,7 @@ class CustomIncidentDetail(BaseModel):
             related_urls=tuple(config.RelatedUrl(title=url.title, url=url.url) for url in self.related_urls),
             dedupe_key=self.dedupe_key,
             source=self.source,
+            status=self.status,
         )
 
 

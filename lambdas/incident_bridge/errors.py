@@ -16,6 +16,11 @@ class ConfigError(BridgeError):
     """The bridge configuration is invalid. Raised at cold start and at `cdk synth`."""
 
 
+class ConfigSyntaxError(ConfigError):
+    """The configuration file is not YAML (or JSON) at all; `str()` is one line, `<file>:<line>:<column>: <problem>`,
+    as compilers and editors expect."""
+
+
 class PermanentApiError(BridgeError):
     """Incident Manager refused the request in a way a retry cannot fix (access, validation, missing plan)."""
 

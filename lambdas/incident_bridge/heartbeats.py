@@ -13,12 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from incident_bridge.arns import partition_of_region
-
-if TYPE_CHECKING:
-    from incident_bridge.custom import CustomIncident
+from incident_bridge.aws import partition_of_region
+from incident_bridge.signal import InvolvedResource, Signal, SignalStatus, Trigger
 
 #: Three missed heartbeats (every 5 minutes) before paging: one late or lost delivery never pages.
 SILENCE_THRESHOLD = timedelta(minutes=15)
@@ -129,28 +127,28 @@ def parse_forwarder(entry: str) -> ForwarderId:
     return ForwarderId(account, region)
 
 
-def silent_incident(verdict: Verdict, account_alias: str, now: datetime) -> CustomIncident:
-    """What a silent forwarder's incident is made of, as a custom incident: routed by `forwarder-silent`, grouped
-    per forwarder (its dedupe key), one episode per silence (its event id)."""
-    # Imported here: config.py reads this module's route name, and custom.py imports config.py.
-    from incident_bridge.custom import CustomIncident, CustomRequest
-
+def silent_signal(verdict: Verdict, account_alias: str, now: datetime) -> Signal:
+    """A silence (or its end) as the signal routing and the lifecycle read: routed by `forwarder-silent`, one group
+    per forwarder (its member), one episode per silence (its event id and start token)."""
     forwarder = verdict.forwarder
     partition = partition_of_region(forwarder.region)
+    rule_arn = f"arn:{partition}:events:{forwarder.region}:{forwarder.account}:rule/{HEARTBEAT_RULE_NAME}"
     named = forwarder.account if account_alias == forwarder.account else f"{account_alias} ({forwarder.account})"
     heard = verdict.last_heartbeat.isoformat() if verdict.last_heartbeat else None
     if verdict.kind is VerdictKind.RESUMED:
-        summary = f"Heartbeats from {named} in {forwarder.region} arrive again."
-        event_id, time = f"{verdict.episode_id}:resumed", verdict.last_heartbeat or now
+        status, state = SignalStatus.RECOVERING, "heard again"
+        reason = f"Heartbeats from {named} in {forwarder.region} arrive again."
+        event_id, state_time = f"{verdict.episode_id}:resumed", verdict.last_heartbeat or now
     else:
+        status, state = SignalStatus.FIRING, "silent"
         minutes = int((now - verdict.silent_since).total_seconds() // 60)
         since = f"since {heard}" if heard else "ever since it was expected"
-        summary = (
+        reason = (
             f"No heartbeat from the incident-bridge forwarder of {named} in {forwarder.region} {since} "
             f"({minutes} minutes): alarms of that account and region may not be reaching the bridge. Check the "
             f"forwarder stack there (rule {HEARTBEAT_RULE_NAME} and its role) and the intake bus policy."
         )
-        event_id, time = verdict.episode_id, verdict.silent_since
+        event_id, state_time = verdict.episode_id, verdict.silent_since
     detail: dict[str, Any] = {
         "account": forwarder.account,
         "account_alias": account_alias,
@@ -158,20 +156,31 @@ def silent_incident(verdict: Verdict, account_alias: str, now: datetime) -> Cust
         "last_heartbeat": heard,
         "silent_since": verdict.silent_since.isoformat(),
     }
-    return CustomIncident(
+    title = f"incident-bridge forwarder of {named} in {forwarder.region} is silent"
+    return Signal(
+        name=f"incident-bridge forwarder of {named} in {forwarder.region}",
+        noun="forwarder",
         event_id=event_id,
-        source=FORWARDER_SOURCE,
-        detail_type=SILENT_DETAIL_TYPE,
-        account=forwarder.account,
-        region=forwarder.region,
-        partition=partition,
-        time=time,
-        request=CustomRequest(
-            title=f"incident-bridge forwarder of {named} in {forwarder.region} is silent",
-            summary=summary,
-            dedupe_key=str(forwarder),
-        ),
-        resource_arns=(f"arn:{partition}:events:{forwarder.region}:{forwarder.account}:rule/{HEARTBEAT_RULE_NAME}",),
-        detail=detail,
+        status=status,
+        state=state,
+        state_time=state_time,
+        labels={
+            "account": (forwarder.account,),
+            "account_alias": (account_alias,),
+            "region": (forwarder.region,),
+            "source": (FORWARDER_SOURCE,),
+            "detail_type": (SILENT_DETAIL_TYPE,),
+            "title": (title,),
+            "summary": (reason,),
+        },
+        member=str(forwarder),
+        default_group=f"forwarder={forwarder}",
+        title=title,
+        reason=reason,
+        # One start token per silence: a retried or repeated check returns the same incident.
+        trigger=Trigger(source=FORWARDER_SOURCE, arn=rule_arn, token_parts=(verdict.episode_id,)),
+        related=(InvolvedResource(arn=rule_arn, title=f"events rule/{HEARTBEAT_RULE_NAME}"),),
+        references=(rule_arn,),
+        payload=f"forwarder {forwarder}: {state}",
         raw_event={"source": FORWARDER_SOURCE, "detail-type": SILENT_DETAIL_TYPE, "detail": detail},
     )

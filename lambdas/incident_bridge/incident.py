@@ -1,8 +1,6 @@
-"""Builds the Incident Manager request for one alarm, within the API's limits.
+"""Builds the Incident Manager requests for a signal, within the API's limits (aws.py holds them, with sources).
 
-Limits come from botocore's ssm-incidents model (title 200, rawData 10,000, source 50, 100 related items,
-related-item title 200, metricDefinition 4,000, Arn pattern) plus the service rule that trigger sources
-starting with `aws.` are reserved for AWS. Lengths are counted in UTF-16 code units, as the service does.
+The start request is built only where an incident is started (lifecycle), never for a signal that joins one.
 """
 
 from __future__ import annotations
@@ -16,27 +14,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
-from urllib.parse import quote
 
-from incident_bridge.alarm import AlarmMetric, NormalizedAlarm
-from incident_bridge.arns import alarm_console_url, console_url, is_incident_manager_arn, parse_alarm_arn
+from incident_bridge.alarm import AlarmMetric
+from incident_bridge.aws import (
+    EVENT_DATA_MAX,
+    EVENT_REFERENCES_MAX,
+    ITEM_TITLE_MAX,
+    METRIC_DEFINITION_MAX,
+    RAW_DATA_MAX,
+    RELATED_ITEMS_MAX,
+    TITLE_MAX,
+    URL_MAX,
+    fit,
+    is_incident_manager_arn,
+    length,
+)
 from incident_bridge.config import RelatedUrl
-from incident_bridge.custom import CustomIncident
-from incident_bridge.resources import ResourceRef, involved_resources
-from incident_bridge.routing import RouteDecision, Subject
-
-TITLE_MAX = 200
-RAW_DATA_MAX = 10_000
-SOURCE_MAX = 50
-RELATED_ITEMS_MAX = 100
-ITEM_TITLE_MAX = 200
-METRIC_DEFINITION_MAX = 4_000
-URL_MAX = 1_000
-EVENT_DATA_MAX = 12_000
-EVENT_REFERENCES_MAX = 10
-# Shown as the incident's trigger source; `aws.` prefixes are reserved for AWS services.
-TRIGGER_SOURCE = "incident-bridge.cloudwatch-alarm"
-CUSTOM_TRIGGER_SOURCE = "incident-bridge.custom"
+from incident_bridge.routing import RouteDecision
+from incident_bridge.signal import InvolvedResource, Link, MetricQuery, RelatedThing, Signal
 
 
 class ItemType(StrEnum):
@@ -168,76 +163,41 @@ def token(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
-def build_start_incident(subject: Subject, decision: RouteDecision) -> StartIncidentRequest:
-    if isinstance(subject, CustomIncident):
-        return _custom_request(subject, decision)
-    alarm = subject
+def build_start_incident(signal: Signal, decision: RouteDecision) -> StartIncidentRequest:
     return StartIncidentRequest(
         response_plan_arn=decision.response_plan_arn,
-        title=fit(decision.title, TITLE_MAX) or fit(alarm.alarm_name, TITLE_MAX),
+        title=fit(decision.title, TITLE_MAX) or fit(signal.name, TITLE_MAX),
         impact=decision.impact,
-        client_token=client_token(alarm, decision.route_name),
-        trigger_source=TRIGGER_SOURCE,
-        trigger_timestamp=alarm.changed_at,
-        trigger_arn=alarm.alarm_arn if is_incident_manager_arn(alarm.alarm_arn) else None,
-        raw_data=compact_raw_data(alarm.raw_event),
-        related_items=_unique_capped([*_url_items(decision.related_urls), *related_items(alarm)]),
+        client_token=token(*signal.trigger.token_parts, decision.route_name),
+        trigger_source=signal.trigger.source,
+        trigger_timestamp=signal.state_time,
+        trigger_arn=signal.trigger.arn,
+        raw_data=compact_raw_data(signal.raw_event),
+        related_items=unique_capped([*url_items(decision.related_urls), *related_items(signal.related)]),
     )
 
 
-def _custom_request(event: CustomIncident, decision: RouteDecision) -> StartIncidentRequest:
-    request = event.request
-    source = request.source or (
-        event.source if len(event.source) <= SOURCE_MAX and not event.source.startswith("aws.") else None
-    )
-    resources = [
-        RelatedItem(item_type=ItemType.INVOLVED_RESOURCE, title=fit(_arn_title(arn), ITEM_TITLE_MAX), arn=arn)
-        for arn in event.resource_arns
-        if is_incident_manager_arn(arn)
-    ]
-    identity = request.dedupe_key or event.event_id
-    return StartIncidentRequest(
-        response_plan_arn=decision.response_plan_arn,
-        title=fit(decision.title, TITLE_MAX) or fit(request.title, TITLE_MAX),
-        impact=decision.impact,
-        client_token=token("custom", event.source, identity, decision.route_name),
-        trigger_source=source or CUSTOM_TRIGGER_SOURCE,
-        trigger_timestamp=event.time,
-        trigger_arn=None,
-        raw_data=compact_raw_data(event.raw_event),
-        related_items=_unique_capped([*_url_items(decision.related_urls), *resources]),
-    )
-
-
-def _arn_title(arn: str) -> str:
-    parts = arn.split(":", 5)
-    return f"{parts[2]} {parts[5]}" if len(parts) == 6 else arn
-
-
-def _url_items(urls: Iterable[RelatedUrl]) -> list[RelatedItem]:
+def url_items(urls: Iterable[RelatedUrl]) -> list[RelatedItem]:
     return [RelatedItem(item_type=ItemType.OTHER, title=fit(url.title, ITEM_TITLE_MAX), url=url.url) for url in urls]
 
 
-def client_token(alarm: NormalizedAlarm, route_name: str = "default") -> str:
-    """Same delivery (and route) -> same token, so a redelivered event cannot open a second incident.
-
-    botocore would otherwise fill a random token on every call.
-    """
-    return token(alarm.alarm_arn, alarm.state.value, alarm.changed_at.isoformat(), alarm.event_id, route_name)
+def related_items(related: Iterable[RelatedThing]) -> list[RelatedItem]:
+    """A signal's typed related things as Incident Manager items, in the signal's order."""
+    return [related_item(thing) for thing in related]
 
 
-def utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def fit(text: str, limit: int) -> str:
-    """Trims to the limit with an ellipsis, never splitting a surrogate pair."""
-    if utf16_length(text) <= limit:
-        return text
-    trimmed = text[: limit - 1]
-    while utf16_length(trimmed) > limit - 1:
-        trimmed = trimmed[:-1]
-    return trimmed + "…"
+def related_item(thing: RelatedThing) -> RelatedItem:
+    match thing:
+        case InvolvedResource(arn=arn, title=title):
+            return RelatedItem(item_type=ItemType.INVOLVED_RESOURCE, title=fit(title, ITEM_TITLE_MAX), arn=arn)
+        case MetricQuery():
+            return RelatedItem(
+                item_type=ItemType.METRIC,
+                title=fit(f"Metric: {thing.label}", ITEM_TITLE_MAX),
+                metric_definition=metric_definition(thing),
+            )
+        case Link(title=title, url=url):
+            return RelatedItem(item_type=ItemType.OTHER, title=fit(title, ITEM_TITLE_MAX), url=url)
 
 
 # ---- rawData: the event as compact JSON, shrunk by dropping bulky parts, never by cutting the string ----
@@ -258,11 +218,11 @@ def compact_raw_data(event: dict[str, Any]) -> str:
     document = copy.deepcopy(event)
     text = compact_json(document)
     for shrink in _SHRINK_STEPS:
-        if utf16_length(text) <= RAW_DATA_MAX:
+        if length(text) <= RAW_DATA_MAX:
             return text
         shrink(document)
         text = compact_json(document)
-    if utf16_length(text) <= RAW_DATA_MAX:
+    if length(text) <= RAW_DATA_MAX:
         return text
     return compact_json(_summary(event))
 
@@ -330,25 +290,10 @@ def _summary(event: dict[str, Any]) -> dict[str, Any]:
 # ---- related items ----
 
 
-def related_items(alarm: NormalizedAlarm) -> list[RelatedItem]:
-    """Most useful first, so the cap of 100 drops the least useful."""
-    candidates = [
-        RelatedItem(
-            item_type=ItemType.OTHER,
-            title=fit(f"CloudWatch alarm {alarm.alarm_name}", ITEM_TITLE_MAX),
-            url=alarm_console_url(alarm.partition, alarm.region, alarm.alarm_name),
-        ),
-        *(_metric_item(alarm, metric) for metric in _charted_metrics(alarm)),
-        *(_resource_item(alarm, ref) for ref in _resources(alarm)),
-        *(_child_alarm_item(arn) for arn in alarm.triggering_alarm_arns),
-    ]
-    return [item for item in candidates if item is not None]
-
-
-def _unique_capped(items: Iterable[RelatedItem]) -> tuple[RelatedItem, ...]:
+def unique_capped(items: Iterable[RelatedItem]) -> tuple[RelatedItem, ...]:
     unique: dict[tuple[str, str], RelatedItem] = {}
     for item in items:
-        if len(item.identity[1]) <= _value_max(item):
+        if length(item.identity[1]) <= _value_max(item):
             unique.setdefault(item.identity, item)
     return tuple(unique.values())[:RELATED_ITEMS_MAX]
 
@@ -357,89 +302,29 @@ def _value_max(item: RelatedItem) -> int:
     return METRIC_DEFINITION_MAX if item.item_type is ItemType.METRIC else URL_MAX
 
 
-def _resources(alarm: NormalizedAlarm) -> list[ResourceRef]:
-    refs: list[ResourceRef] = []
-    for metric in alarm.resource_metrics:
-        refs.extend(
-            involved_resources(
-                metric.namespace or "",
-                metric.dimensions,
-                partition=alarm.partition,
-                account=alarm.account,
-                region=alarm.region,
-            )
-        )
-    return refs
-
-
-def _resource_item(alarm: NormalizedAlarm, ref: ResourceRef) -> RelatedItem:
-    if ref.arn is not None:
-        return RelatedItem(item_type=ItemType.INVOLVED_RESOURCE, title=fit(ref.title, ITEM_TITLE_MAX), arn=ref.arn)
-    # No ARN without an API lookup: say so, and point at a console search instead of inventing one.
-    note = f" ({ref.note})" if ref.note else " (ARN needs a lookup)"
-    search = console_url(alarm.partition, alarm.region, "cloudwatch/home", f"metricsV2?search={quote(ref.title)}")
-    return RelatedItem(item_type=ItemType.OTHER, title=fit(ref.title + note, ITEM_TITLE_MAX), url=search)
-
-
-def _child_alarm_item(arn: str) -> RelatedItem | None:
-    child = parse_alarm_arn(arn)
-    if child is None or not is_incident_manager_arn(arn):
-        return None
-    return RelatedItem(
-        item_type=ItemType.INVOLVED_RESOURCE,
-        title=fit(f"Triggering alarm {child.alarm_name}", ITEM_TITLE_MAX),
-        arn=arn,
-    )
-
-
-def _charted_metrics(alarm: NormalizedAlarm) -> list[AlarmMetric]:
-    # One METRIC item for the alarm's query; a composite alarm has no metrics of its own.
-    return [alarm.metrics[0]] if alarm.metrics else []
-
-
-def _metric_item(alarm: NormalizedAlarm, primary: AlarmMetric) -> RelatedItem:
-    return RelatedItem(
-        item_type=ItemType.METRIC,
-        title=fit(f"Metric: {metric_label(primary)}", ITEM_TITLE_MAX),
-        metric_definition=metric_definition(alarm),
-    )
-
-
-def combined_metric_item(items: Sequence[RelatedItem]) -> RelatedItem:
-    """Several alarms' METRIC items as one: one graph charting every alarm's query (as far as 4,000 characters
+def combined_metric_item(queries: Sequence[MetricQuery]) -> RelatedItem:
+    """Several signals' metric queries as one METRIC item: one graph charting them all (as far as 4,000 characters
     allow), so joining alarms cost one call for their metrics instead of one each."""
     rows: list[Any] = []
-    region = ""
-    for item in items:
-        source = json.loads(item.metric_definition or "{}")
-        region = region or str(source.get("region", ""))
-        rows.extend(row for row in source.get("metrics", []) if row not in rows)
-    combined = {"view": "timeSeries", "region": region, "title": f"{len(items)} alarms", "metrics": rows}
+    for query in queries:
+        rows.extend(row for row in _rows(query.metrics) if row not in rows)
+    combined = {"view": "timeSeries", "region": queries[0].region, "title": f"{len(queries)} alarms", "metrics": rows}
     definition = compact_json(combined)
-    while utf16_length(definition) > METRIC_DEFINITION_MAX and len(rows) > 1:
+    while length(definition) > METRIC_DEFINITION_MAX and len(rows) > 1:
         rows.pop()
         definition = compact_json(combined)
-    names = ", ".join(item.title.removeprefix("Metric: ") for item in items)
+    names = ", ".join(query.label for query in queries)
     return RelatedItem(
         item_type=ItemType.METRIC, title=fit(f"Metrics: {names}", ITEM_TITLE_MAX), metric_definition=definition
     )
 
 
-def metric_label(metric: AlarmMetric) -> str:
-    if metric.expression:
-        return metric.label or metric.expression
-    dimensions = ", ".join(f"{name}={value}" for name, value in metric.dimensions.items())
-    name = f"{metric.namespace} {metric.metric_name}"
-    return f"{name} ({dimensions})" if dimensions else name
-
-
 _GRAPH_METRIC_ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 
 
-def metric_definition(alarm: NormalizedAlarm) -> str:
-    """The alarm's query in the CloudWatch console's graph "Source" format, ready to paste."""
+def _rows(metrics: Iterable[AlarmMetric]) -> list[list[Any]]:
     rows: list[list[Any]] = []
-    for metric in alarm.metrics:
+    for metric in metrics:
         # The console accepts only ids like `m1`; alarms created by API often carry UUIDs instead.
         valid_id = metric.id is not None and _GRAPH_METRIC_ID.match(metric.id) is not None
         options: dict[str, Any] = {"id": metric.id} if valid_id else {}
@@ -454,9 +339,15 @@ def metric_definition(alarm: NormalizedAlarm) -> str:
             options["period"] = metric.period_seconds
         dimension_pairs = [part for pair in metric.dimensions.items() for part in pair]
         rows.append([metric.namespace, metric.metric_name, *dimension_pairs, options])
-    source = {"view": "timeSeries", "region": alarm.region, "title": alarm.alarm_name, "metrics": rows}
+    return rows
+
+
+def metric_definition(query: MetricQuery) -> str:
+    """The query in the CloudWatch console's graph "Source" format, ready to paste."""
+    rows = _rows(query.metrics)
+    source = {"view": "timeSeries", "region": query.region, "title": query.title, "metrics": rows}
     definition = compact_json(source)
-    while utf16_length(definition) > METRIC_DEFINITION_MAX and len(rows) > 1:
+    while length(definition) > METRIC_DEFINITION_MAX and len(rows) > 1:
         rows.pop()  # a huge metric-math query keeps its first (primary) rows
         definition = compact_json(source)
     return definition

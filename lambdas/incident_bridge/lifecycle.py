@@ -9,29 +9,29 @@ client token derived from the group and the event, so a retried call has no seco
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from incident_bridge.alarm import AlarmState, NormalizedAlarm
-from incident_bridge.custom import CustomIncident
+from incident_bridge.alarm import AlarmState
+from incident_bridge.aws import EVENT_REFERENCES_MAX
 from incident_bridge.errors import PermanentApiError, TransientApiError
 from incident_bridge.incident import (
-    EVENT_REFERENCES_MAX,
     IncidentStatusRequest,
-    ItemType,
     RelatedItem,
-    StartIncidentRequest,
     TimelineEventRequest,
     UpdateRelatedItemsRequest,
+    build_start_incident,
     combined_metric_item,
+    related_item,
     token,
+    url_items,
 )
 from incident_bridge.outcome import ApiCall, OutcomeKind
 from incident_bridge.ports import GroupStore, IncidentManager
-from incident_bridge.routing import RouteDecision, Subject
+from incident_bridge.routing import RouteDecision, label_for
+from incident_bridge.signal import Link, LinkRole, MetricQuery, Signal
 
 #: How long a PENDING claim protects an opening in progress before another invocation may finish it.
 CLAIM_LEASE = timedelta(seconds=60)
@@ -60,7 +60,8 @@ class GroupRecord:
     incident_arn: str | None = None
     client_token: str | None = None
     claimed_at: datetime | None = None
-    #: alarm ARN -> its last state (ALARM or OK), for "every alarm that joined is back to OK"
+    #: member (alarm ARN, dedupe key, ...) -> its last state (ALARM or OK), for "every member that joined is back
+    #: to OK"
     alarm_states: Mapping[str, str] = field(default_factory=dict)
     #: identities (hashes) of the related items already attached, so none is added twice
     attached: frozenset[str] = frozenset()
@@ -73,37 +74,18 @@ class GroupRecord:
 # ---- pure helpers ----
 
 
-def group_key(subject: Subject, decision: RouteDecision) -> str:
-    """The route's `group_by` fields (default: the alarm ARN), prefixed with the route so routes never share."""
-    if isinstance(subject, CustomIncident):
-        identity = subject.request.dedupe_key or subject.event_id
-        key = f"{decision.route_name}|custom|{subject.source}|{identity}"
+def group_key(signal: Signal, decision: RouteDecision) -> str:
+    """The route's `group_by` labels (default: the signal's own group, e.g. its alarm ARN), prefixed with the route
+    so routes never share a group."""
+    if decision.group_by:
+        # A missing label must not merge unrelated signals into one group: fall back to the member itself.
+        fields = (f"{name}={signal.label(label_for(name)) or f'?{signal.member}'}" for name in decision.group_by)
+        key = f"{decision.route_name}|" + "|".join(fields)
     else:
-        fields = decision.group_by or ("alarm_arn",)
-        key = f"{decision.route_name}|" + "|".join(f"{name}={_field(subject, name, decision)}" for name in fields)
+        key = f"{decision.route_name}|{signal.default_group}"
     if len(key.encode("utf-8")) > _KEY_MAX:
         key = f"{decision.route_name}|sha256={hashlib.sha256(key.encode('utf-8')).hexdigest()}"
     return key
-
-
-def _field(alarm: NormalizedAlarm, name: str, decision: RouteDecision) -> str:
-    metrics = alarm.resource_metrics
-    value: str | None
-    if name.startswith("tag:"):
-        value = alarm.tags.get(name.removeprefix("tag:"))
-    elif name.startswith("dimension:"):
-        dimension = name.removeprefix("dimension:")
-        value = next((m.dimensions[dimension] for m in metrics if dimension in m.dimensions), None)
-    else:
-        plain = {
-            "alarm_name": alarm.alarm_name, "alarm_arn": alarm.alarm_arn, "account": alarm.account,
-            "account_alias": decision.account_alias or alarm.account, "region": alarm.region,
-            "namespace": metrics[0].namespace if metrics else None,
-            "metric_name": metrics[0].metric_name if metrics else None,
-        }  # fmt: skip
-        value = plain.get(name)
-    # A missing value must not merge unrelated alarms into one group: fall back to the alarm itself.
-    return value if value else f"?{alarm.alarm_arn}"
 
 
 def item_identity(item: RelatedItem) -> str:
@@ -129,20 +111,18 @@ class Step:
 
 @dataclass(frozen=True)
 class Firing:
-    """One ALARM (or custom incident request) for one route's group, with the request that would start it."""
+    """One firing signal for one route's group. Its start request is built only if it starts the incident."""
 
-    subject: Subject
+    signal: Signal
     decision: RouteDecision
-    request: StartIncidentRequest
-    event_id: str
+
+    @property
+    def event_id(self) -> str:
+        return self.signal.event_id
 
     @property
     def name(self) -> str:
-        return self.subject.alarm_name if isinstance(self.subject, NormalizedAlarm) else self.subject.request.title
-
-    @property
-    def resource_arns(self) -> tuple[str, ...]:
-        return _resource_arns(self.subject)
+        return self.signal.name
 
 
 class Lifecycle:
@@ -169,7 +149,7 @@ class Lifecycle:
     def fire_many(self, firings: Sequence[Firing]) -> list[Step]:
         """ALARMs of one group (from one batch): start, join or reopen the group's incident, in as few calls as
         the API allows: one status check, one call per new related item, one timeline event per ten alarms."""
-        key = group_key(firings[0].subject, firings[0].decision)
+        key = group_key(firings[0].signal, firings[0].decision)
         for _ in range(_WRITE_ATTEMPTS):
             record = self._groups.load(key)
             remembered = set(record.processed_events) if record else set()
@@ -183,26 +163,29 @@ class Lifecycle:
                 return [outcome.pop(firing.event_id, redelivered) for firing in firings]
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
-    def recover(self, alarm: Subject, decision: RouteDecision, event_id: str) -> Step:
-        """An OK (or a silent forwarder heard again): note the recovery on the open incident; resolve it when
-        every alarm is clear and the route says so."""
-        key = group_key(alarm, decision)
-        name, reason, changed_at = _recovery_of(alarm)
+    def recover(self, signal: Signal, decision: RouteDecision) -> Step:
+        """A recovery: note it on the open incident; resolve it when every member is clear and the route says so."""
+        key = group_key(signal, decision)
+        event_id = signal.event_id
         for _ in range(_WRITE_ATTEMPTS):
             record = self._groups.load(key)
             if record is None or record.status is not GroupStatus.OPEN or record.incident_arn is None:
-                return Step(OutcomeKind.IGNORED, f"alarm {name} is OK and its group has no open incident")
+                return Step(
+                    OutcomeKind.IGNORED,
+                    f"{signal.noun} {signal.name} is {signal.state} and its group has no open incident",
+                )
             if event_id in record.processed_events:
                 return Step(OutcomeKind.IGNORED, f"event {event_id} already processed for group {key} (redelivery)")
-            states = {**record.alarm_states, state_key(alarm): AlarmState.OK.value}
+            states = {**record.alarm_states, signal.member: AlarmState.OK.value}
             updated = replace(record, alarm_states=states, processed_events=_remember(record, [event_id]))
             resolve = decision.auto_resolve and all_recovered(updated)
             pending_left = sum(1 for state in states.values() if state != AlarmState.OK.value)
-            text = f"Alarm {name} recovered (OK): {reason}".strip()
+            noun = signal.noun[:1].upper() + signal.noun[1:]
+            text = f"{noun} {signal.name} recovered ({signal.state}): {signal.reason}".strip()
             text += " All alarms of this incident are OK." if pending_left == 0 else f" {pending_left} still in ALARM."
             if pending_left == 0 and not decision.auto_resolve:
                 text += " Left open: the route does not auto-resolve."
-            calls = [self._timeline(record.incident_arn, changed_at, text, event_id, _resource_arns(alarm))]
+            calls = [self._timeline(record.incident_arn, signal.state_time, text, event_id, signal.references)]
             if resolve:
                 resolved = IncidentStatusRequest(
                     incident_arn=record.incident_arn, status="RESOLVED", client_token=token("resolve", key, event_id)
@@ -217,8 +200,8 @@ class Lifecycle:
                 )  # fmt: skip
             if self._groups.put(self._stamped(updated), expected_version=record.version):
                 kind = OutcomeKind.RESOLVED if resolve else OutcomeKind.UPDATED
-                done = "all alarms recovered: incident resolved" if resolve else "recovery recorded"
-                return Step(kind, f"{name}: {done}", tuple(calls), record.incident_arn)
+                reason = "all alarms recovered: incident resolved" if resolve else "recovery recorded"
+                return Step(kind, f"{signal.name}: {reason}", tuple(calls), record.incident_arn)
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
     # ---- firing ----
@@ -285,8 +268,9 @@ class Lifecycle:
         self, claim: GroupRecord, fresh: list[Firing], *, takeover: bool = False, prior: Sequence[ApiCall] = ()
     ) -> dict[str, Step] | None:
         first, rest = fresh[0], fresh[1:]
+        request = build_start_incident(first.signal, first.decision)
         # Every claim carries its token; a record that somehow lacks one still starts with the firing's own.
-        start = replace(first.request, client_token=claim.client_token or first.request.client_token)
+        start = replace(request, client_token=claim.client_token or request.client_token)
         calls = [*prior, ApiCall("StartIncident", start.to_params())]
         try:
             incident_arn = self._incidents.start_incident(start)
@@ -309,7 +293,7 @@ class Lifecycle:
                 alarm_states=_alarm_states(claim, [first]),
                 attached=frozenset(
                     {item_identity(item) for item in start.related_items}
-                    | {family for item in start.related_items for family in metric_families(item)}
+                    | {family for query in _queries(first.signal) for family in metric_families(query)}
                 ),
                 processed_events=_remember(claim, [first.event_id]),
                 resolved_at=None,
@@ -381,8 +365,8 @@ class Lifecycle:
             chunk = fresh[chunk_start : chunk_start + EVENT_REFERENCES_MAX]
             names = ", ".join(firing.name for firing in chunk)
             text = f"{names} {verb}." if len(chunk) == 1 else f"{len(chunk)} alarms {verb}: {names}."
-            arns = tuple(arn for firing in chunk for arn in firing.resource_arns)
-            when = max(firing.request.trigger_timestamp for firing in chunk)
+            arns = tuple(arn for firing in chunk for arn in firing.signal.references)
+            when = max(firing.signal.state_time for firing in chunk)
             calls.append(self._timeline(record.incident_arn, when, text, "+".join(f.event_id for f in chunk), arns))
         joined = replace(
             record,
@@ -429,70 +413,43 @@ class Lifecycle:
 
 
 def _coalesced_items(fresh: Sequence[Firing], attached: set[str]) -> tuple[list[RelatedItem], set[str]]:
-    """What joining alarms add, in as few calls as the API allows (it takes one item per call): each new
-    resource; one METRIC item charting the metrics the incident does not chart yet (a storm of one metric over
-    many instances adds it once); not the alarms' console links, which their timeline note names instead.
+    """What joining signals add, in as few calls as the API allows (it takes one item per call): each new
+    resource and link; one METRIC item charting the metrics the incident does not chart yet (a storm of one metric
+    over many instances adds it once); not the signals' own pages (an alarm's console link), which their timeline
+    note names instead.
 
     Returns the items and the metric-family identities they bring."""
-    resources: list[RelatedItem] = []
-    metrics: list[RelatedItem] = []
+    others: list[RelatedItem] = []
+    queries: list[MetricQuery] = []
     families: set[str] = set()
     for firing in fresh:
-        for item in firing.request.related_items:
-            if item.item_type is ItemType.METRIC:
-                new_families = metric_families(item) - attached - families
+        others += url_items(firing.decision.related_urls)
+        for thing in firing.signal.related:
+            if isinstance(thing, MetricQuery):
+                new_families = metric_families(thing) - attached - families
                 if new_families:
-                    metrics.append(item)
+                    queries.append(thing)
                     families |= new_families
-            elif not _is_alarm_link(item):
-                resources.append(item)
-    if len(metrics) > 1:
-        metrics = [combined_metric_item(metrics)]
-    return [*resources, *metrics], families
+            elif not (isinstance(thing, Link) and thing.role is LinkRole.ORIGIN):
+                others.append(related_item(thing))
+    metrics = [combined_metric_item(queries)] if len(queries) > 1 else [related_item(query) for query in queries]
+    return [*others, *metrics], families
 
 
-def metric_families(item: RelatedItem) -> set[str]:
-    """Identities of the metrics (namespace + name, or expression) a METRIC item charts."""
-    try:
-        source = json.loads(item.metric_definition or "{}")
-    except ValueError:
-        return set()
-    families = set()
-    for row in source.get("metrics", []) if isinstance(source, dict) else []:
-        if isinstance(row, list) and len(row) > 1 and isinstance(row[0], str):
-            families.add(f"family:{row[0]}/{row[1]}")
-        elif isinstance(row, list) and row and isinstance(row[0], dict):
-            families.add(f"family:expression:{row[0].get('expression')}")
-    return {hashlib.sha256(family.encode("utf-8")).hexdigest()[:32] for family in families}
+def _queries(signal: Signal) -> list[MetricQuery]:
+    return [thing for thing in signal.related if isinstance(thing, MetricQuery)]
 
 
-def _is_alarm_link(item: RelatedItem) -> bool:
-    return item.item_type is ItemType.OTHER and "#alarmsV2:alarm/" in (item.url or "")
+def metric_families(query: MetricQuery) -> set[str]:
+    """Identities (hashes) of the metrics a query charts, as the group record keeps them."""
+    return {hashlib.sha256(family.encode("utf-8")).hexdigest()[:32] for family in query.families()}
 
 
 def _alarm_states(record: GroupRecord, firings: Sequence[Firing]) -> dict[str, str]:
     states = dict(record.alarm_states)
     for firing in firings:
-        states[state_key(firing.subject)] = AlarmState.ALARM.value
+        states[firing.signal.member] = AlarmState.ALARM.value
     return states
-
-
-def state_key(subject: Subject) -> str:
-    """Whose state a group record tracks: the alarm's ARN; for a custom incident, its dedupe key (or event id)."""
-    if isinstance(subject, NormalizedAlarm):
-        return subject.alarm_arn
-    return f"custom:{subject.source}:{subject.request.dedupe_key or subject.event_id}"
-
-
-def _resource_arns(subject: Subject) -> tuple[str, ...]:
-    return (subject.alarm_arn,) if isinstance(subject, NormalizedAlarm) else subject.resource_arns
-
-
-def _recovery_of(subject: Subject) -> tuple[str, str, datetime]:
-    """Name, reason and time of a recovery, for its timeline note."""
-    if isinstance(subject, NormalizedAlarm):
-        return subject.alarm_name, subject.reason, subject.changed_at
-    return subject.request.title, subject.request.summary or "", subject.time
 
 
 def _remember(record: GroupRecord, event_ids: Sequence[str]) -> tuple[str, ...]:

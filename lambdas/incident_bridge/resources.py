@@ -15,14 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
-# Incident Manager's RelatedItem ARN pattern (CreateReplicationSet/UpdateRelatedItems), used with fullmatch.
-ARN_PATTERN = re.compile(r"arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+")
-MAX_ARN_LENGTH = 1000
-MAX_TITLE_LENGTH = 200
-PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+from incident_bridge.aws import ARN_MAX as MAX_ARN_LENGTH
+from incident_bridge.aws import INCIDENT_MANAGER_ARN as ARN_PATTERN
+from incident_bridge.aws import ITEM_TITLE_MAX as MAX_TITLE_LENGTH
+from incident_bridge.aws import PARTITIONS, is_account, is_region, length
 
-_ACCOUNT = re.compile(r"[0-9]{12}")
-_REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
 # Java's "." (the service side of the pattern) stops at any line terminator, not just "\n"; surrogates
 # cannot be sent as UTF-8 at all. Such characters never belong in a resource id, so refuse them outright.
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
@@ -582,37 +579,32 @@ def _template_problem(
             return f"{name} is empty"
     if "partition" in used and partition not in PARTITIONS:
         return "partition is not one of " + ", ".join(PARTITIONS)
-    if "region" in used and not _REGION.fullmatch(region):
+    if "region" in used and not is_region(region):
         return "region is not a valid AWS region name"
-    if "account" in used and not _ACCOUNT.fullmatch(account):
+    if "account" in used and not is_account(account):
         return "account is not a 12-digit AWS account id"
     return None
 
 
 def _arn_problem(arn: str) -> str | None:
-    if _utf16_length(arn) > MAX_ARN_LENGTH:
+    if length(arn) > MAX_ARN_LENGTH:
         return f"ARN would exceed Incident Manager's {MAX_ARN_LENGTH}-character limit"
     if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in arn):
         return "a dimension value contains control or line-break characters"
-    if not ARN_PATTERN.fullmatch(arn):
+    if not ARN_PATTERN.match(arn):
         return "result is not an ARN Incident Manager accepts"
     return None
 
 
-def _utf16_length(text: str) -> int:
-    # AWS counts lengths in UTF-16 code units (Java strings), so astral characters count twice.
-    return sum(2 if ord(char) > 0xFFFF else 1 for char in text)
-
-
 def _clip(text: str) -> str:
-    """A printable one-line title of at most MAX_TITLE_LENGTH UTF-16 units."""
+    """A printable one-line title of at most MAX_TITLE_LENGTH characters (as aws.length counts them)."""
     clean = "".join(" " if unicodedata.category(char) in _FORBIDDEN_CATEGORIES else char for char in text).strip()
-    if _utf16_length(clean) <= MAX_TITLE_LENGTH:
+    if length(clean) <= MAX_TITLE_LENGTH:
         return clean
-    budget = MAX_TITLE_LENGTH - _utf16_length(_ELLIPSIS)
+    budget = MAX_TITLE_LENGTH - length(_ELLIPSIS)
     cut: list[str] = []
     for char in clean:
-        budget -= _utf16_length(char)
+        budget -= length(char)
         if budget < 0:
             break
         cut.append(char)

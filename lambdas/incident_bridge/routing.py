@@ -1,8 +1,13 @@
-"""Config routes -> the decisions for one alarm or custom event: which plan, what impact, what title.
+"""Config routes -> the decisions for one signal: which plan, what impact, what title, which group.
 
 Routes are tried in order; the first that matches wins, unless it says `continue`, in which case later matching
 routes each add their own incident (as Alertmanager's `continue` adds receivers). A matching `drop` route stops
 routing and opens nothing. When no route matches, the default route decides.
+
+Routing reads only a signal's labels. The configuration keeps its spellings (`tags: {team: ...}`, `group_by:
+tag:team`, `{tag_team}` in a title); `label_for` maps each onto the label it names, and is the only place that
+knows them. The routes themselves are resolved once, when the configuration loads (`RouteTable.of`): what a route
+inherits from `default` is filled in and every matcher compiled, so routing an event does no lookups.
 """
 
 from __future__ import annotations
@@ -10,17 +15,19 @@ from __future__ import annotations
 import fnmatch
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
-from incident_bridge.alarm import NormalizedAlarm
-from incident_bridge.config import BridgeConfig, Match, RelatedUrl, Route
-from incident_bridge.custom import CustomIncident
+from incident_bridge.config import BridgeConfig, DefaultRoute, Match, RelatedUrl, Route
 from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
+from incident_bridge.signal import DETAIL_PREFIX, DIMENSION_PREFIX, TAG_PREFIX, Signal
 
-Subject = NormalizedAlarm | CustomIncident
-CUSTOM_TITLE = "{title}"
+T = TypeVar("T")
+
+#: The title of a signal that brings its own (custom and service events), unless a route sets another.
+OWN_TITLE = "{title}"
+DEFAULT_FALLBACK = "{alarm_name}"
 
 
 @dataclass(frozen=True)
@@ -32,13 +39,11 @@ class RouteDecision:
     impact: int
     title: str
     related_urls: tuple[RelatedUrl, ...] = ()
+    #: The group key's fields as the configuration spells them (`tag:team`); `label_for` names their labels.
     group_by: tuple[str, ...] = ()
     auto_resolve: bool = False
     #: Why this route caught the event, one line per matcher (for `routes test` and the logs).
     reasons: tuple[str, ...] = ()
-    #: The event's account by its name from `accounts` (its id when it has none), for `group_by: [account_alias]`.
-    #: Derived from the event, like the title; not part of what a route decided, so not compared.
-    account_alias: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -60,286 +65,317 @@ class Routing:
     trace: tuple[RouteTrace, ...] = field(default=())
 
 
-# ---- facts: what matchers can see of an alarm or a custom event ----
+# ---- the vocabulary: configuration spellings -> labels ----
+
+#: Names that are labels as they are spelled (never read as a `tag_` or `detail_` prefix).
+_PLAIN_NAMES = frozenset({"detail_type"})
+
+
+def label_for(spelling: str) -> str:
+    """The label a configuration spelling names. Every spelling the configuration has ever accepted:
+
+    - matchers: `alarm_name`, `namespace`, ... as they are; `detail-type` -> `detail_type`;
+      `dimensions.<name>` -> `dimension:<name>`; `tags.<key>` -> `tag:<key>`; `detail.$.a.b` -> `detail:a.b`;
+    - `group_by`: `alarm_name`, ... as they are; `tag:<key>`, `dimension:<name>`, `detail:<path>` are labels already;
+    - titles: `{alarm_name}`, ... as they are; `{tag_<key>}` -> `tag:<key>`; `{detail_<key>}` -> `detail:<key>`.
+    """
+    if spelling in _PLAIN_NAMES:
+        return spelling
+    if spelling == "detail-type":
+        return "detail_type"
+    for prefix, label_prefix in (
+        ("dimensions.", DIMENSION_PREFIX),
+        ("tags.", TAG_PREFIX),
+        ("detail.", DETAIL_PREFIX),
+        ("tag_", TAG_PREFIX),
+        ("detail_", DETAIL_PREFIX),
+    ):
+        if spelling.startswith(prefix):
+            return label_prefix + spelling.removeprefix(prefix).removeprefix("$.")
+    return spelling
+
+
+# ---- matchers, compiled once ----
 
 
 @dataclass(frozen=True)
-class Facts:
-    """What the matchers see of an alarm or a custom event."""
+class LabelTest:
+    """One label against its patterns (alternatives); `shown` is how reasons name it ("tag team")."""
 
-    alarm_name: str | None
-    namespaces: tuple[str, ...]
-    metric_names: tuple[str, ...]
-    dimensions: tuple[Mapping[str, str], ...]
-    account: str
-    account_alias: str
-    region: str
-    state: str | None
-    tags: Mapping[str, str]
-    source: str
-    detail_type: str
-    detail: Mapping[str, Any]
+    label: str
+    shown: str
+    patterns: tuple[str, ...]
+    regex: bool
+    tests: tuple[Callable[[str], object], ...]
 
+    @classmethod
+    def glob(cls, label: str, shown: str, patterns: tuple[str, ...]) -> LabelTest:
+        tests = tuple(re.compile(fnmatch.translate(pattern)).match for pattern in patterns)
+        return cls(label, shown, patterns, False, tests)
 
-def facts_of(subject: Subject, config: BridgeConfig) -> Facts:
-    alias = config.account_alias(subject.account)
-    if isinstance(subject, CustomIncident):
-        return Facts(None, (), (), (), subject.account, alias, subject.region, None, {}, subject.source,
-                     subject.detail_type, subject.detail)  # fmt: skip
-    metrics = subject.resource_metrics
-    detail = subject.raw_event.get("detail")
-    return Facts(
-        alarm_name=subject.alarm_name,
-        namespaces=tuple(m.namespace for m in metrics if m.namespace),
-        metric_names=tuple(m.metric_name for m in metrics if m.metric_name),
-        dimensions=tuple(m.dimensions for m in metrics),
-        account=subject.account,
-        account_alias=alias,
-        region=subject.region,
-        state=subject.state.value,
-        tags=subject.tags,
-        source="aws.cloudwatch",
-        detail_type="CloudWatch Alarm State Change",
-        detail=detail if isinstance(detail, dict) else {},
-    )
+    @classmethod
+    def search(cls, label: str, shown: str, patterns: tuple[str, ...]) -> LabelTest:
+        return cls(label, shown, patterns, True, tuple(re.compile(pattern).search for pattern in patterns))
+
+    def check(self, labels: Mapping[str, tuple[str, ...]]) -> tuple[bool, str]:
+        """Any value against any pattern; the reason names the value and the pattern, or why none matched."""
+        seen = labels.get(self.label, ())
+        for value in seen:
+            for pattern, test in zip(self.patterns, self.tests, strict=True):
+                if test(value):
+                    return True, f"{self.shown} {value!r} matches {self._pattern(pattern)}"
+        wanted = f"[{', '.join(self._pattern(pattern) for pattern in self.patterns)}]"
+        if not seen:
+            return False, f"{self.shown} absent (wanted {wanted})"
+        values_seen = ", ".join(repr(value) for value in seen[:3])
+        return False, f"{self.shown} {values_seen} matches none of {wanted}"
+
+    def _pattern(self, pattern: str) -> str:
+        return f"/{pattern}/" if self.regex else repr(pattern)
 
 
-# ---- matchers: each returns (matched, why) ----
+#: One matcher of a route: the tests of one `match` key (several for `tags`, `dimensions`, `detail`), all needed.
+Matcher = tuple[LabelTest, ...]
 
-Check = tuple[bool, str]
-
-
-def _first_match(
-    values: Iterable[str | None],
-    patterns: tuple[str, ...],
-    label: str,
-    matches: Callable[[str, str], bool],
-    shown: Callable[[str], str],
-) -> Check:
-    """Any value against any pattern; the reason names the value and the pattern, or why none matched."""
-    seen = [value for value in values if value is not None]
-    for value in seen:
-        for pattern in patterns:
-            if matches(value, pattern):
-                return True, f"{label} {value!r} matches {shown(pattern)}"
-    wanted = f"[{', '.join(shown(pattern) for pattern in patterns)}]"
-    if not seen:
-        return False, f"{label} absent (wanted {wanted})"
-    values_seen = ", ".join(repr(v) for v in seen[:3])
-    return False, f"{label} {values_seen} matches none of {wanted}"
-
-
-def _glob(values: Iterable[str | None], patterns: tuple[str, ...], label: str) -> Check:
-    return _first_match(values, patterns, label, fnmatch.fnmatchcase, repr)
-
-
-def _regex(values: Iterable[str | None], patterns: tuple[str, ...], label: str) -> Check:
-    return _first_match(values, patterns, label, lambda v, p: re.search(p, v) is not None, lambda p: f"/{p}/")
-
-
-def _mapping(sources: Iterable[Mapping[str, str]], wanted: Mapping[str, tuple[str, ...]], label: str) -> Check:
-    sources = list(sources)
-    reasons = []
-    for key, patterns in wanted.items():
-        matched, why = _glob((s[key] for s in sources if key in s), patterns, f"{label} {key}")
-        if not matched:
-            return False, why
-        reasons.append(why)
-    return True, "; ".join(reasons)
-
-
-def _detail_value(detail: Mapping[str, Any], path: str) -> str | None:
-    value: Any = detail
-    for part in path.removeprefix("$.").split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    if value is None or isinstance(value, dict | list):
-        return None  # null and objects are absent for a glob; only scalars compare
-    if isinstance(value, bool):
-        return str(value).lower()  # JSON's spelling: true / false
-    return str(value)
-
-
-def _detail(facts: Facts, wanted: Mapping[str, tuple[str, ...]]) -> Check:
-    reasons = []
-    for path, patterns in wanted.items():
-        value = _detail_value(facts.detail, path)
-        matched, why = _glob([value] if value is not None else [], patterns, f"detail {path}")
-        if not matched:
-            return False, why
-        reasons.append(why)
-    return True, "; ".join(reasons)
-
-
-# One entry per Match field: how to test it against the facts. Adding a matcher is adding a line here.
-_MATCHERS: dict[str, Callable[[Facts, Any], Check]] = {
-    "alarm_name": lambda f, p: _glob([f.alarm_name] if f.alarm_name else [], p, "alarm name"),
-    "alarm_name_regex": lambda f, p: _regex([f.alarm_name], p, "alarm name"),
-    "namespace": lambda f, p: _glob(f.namespaces, p, "namespace"),
-    "metric_name": lambda f, p: _glob(f.metric_names, p, "metric"),
-    "dimensions": lambda f, p: _mapping(f.dimensions, p, "dimension"),
-    "account": lambda f, p: _glob([f.account], p, "account"),
-    "account_alias": lambda f, p: _glob([f.account_alias], p, "account alias"),
-    "region": lambda f, p: _glob([f.region], p, "region"),
-    "state": lambda f, p: _glob([f.state] if f.state else [], p, "state"),
-    "tags": lambda f, p: _mapping([f.tags], p, "tag"),
-    "source": lambda f, p: _glob([f.source], p, "source"),
-    "detail_type": lambda f, p: _glob([f.detail_type], p, "detail-type"),
-    "detail": _detail,
+# How reasons name each matcher key's label, as they always have.
+_SHOWN = {
+    "alarm_name": "alarm name",
+    "alarm_name_regex": "alarm name",
+    "account_alias": "account alias",
+    "metric_name": "metric",
+    "detail_type": "detail-type",
+    "dimensions": "dimension",
+    "tags": "tag",
+    "detail": "detail",
 }
+# The document's spelling of a map matcher's keys, for `label_for`.
+_MAP_SPELLING = {"dimensions": "dimensions.", "tags": "tags.", "detail": "detail."}
 
 
-def evaluate(match: Match, facts: Facts) -> tuple[bool, tuple[str, ...]]:
-    """All set matchers must hold. Returns the reasons (or the first failing one)."""
+def compile_match(match: Match) -> tuple[Matcher, ...]:
+    """The matchers a route sets, in the order they are tried (the first that fails is the reason)."""
+    matchers: list[Matcher] = []
+    for name, wanted in _match_fields(match):
+        shown = _SHOWN.get(name, name)
+        if isinstance(wanted, dict):
+            prefix = _MAP_SPELLING[name]
+            tests = (LabelTest.glob(label_for(prefix + key), f"{shown} {key}", found) for key, found in wanted.items())
+            matchers.append(tuple(tests))
+        elif name == "alarm_name_regex":
+            matchers.append((LabelTest.search("alarm_name", shown, wanted),))
+        else:
+            matchers.append((LabelTest.glob(label_for(name), shown, wanted),))
+    return tuple(matchers)
+
+
+def _match_fields(match: Match) -> list[tuple[str, tuple[str, ...] | dict[str, tuple[str, ...]]]]:
+    given = (
+        ("alarm_name", match.alarm_name),
+        ("alarm_name_regex", match.alarm_name_regex),
+        ("namespace", match.namespace),
+        ("metric_name", match.metric_name),
+        ("dimensions", match.dimensions),
+        ("account", match.account),
+        ("account_alias", match.account_alias),
+        ("region", match.region),
+        ("state", match.state),
+        ("tags", match.tags),
+        ("source", match.source),
+        ("detail_type", match.detail_type),
+        ("detail", match.detail),
+    )
+    return [(name, wanted) for name, wanted in given if wanted is not None]
+
+
+def evaluate(matchers: tuple[Matcher, ...], labels: Mapping[str, tuple[str, ...]]) -> tuple[bool, tuple[str, ...]]:
+    """All matchers must hold. Returns the reasons (or the first failing one)."""
     reasons = []
-    for name, check in _MATCHERS.items():
-        wanted = getattr(match, name)
-        if wanted is None:
-            continue
-        matched, why = check(facts, wanted)
-        if not matched:
-            return False, (why,)
-        reasons.append(why)
+    for matcher in matchers:
+        found = []
+        for test in matcher:
+            matched, why = test.check(labels)
+            if not matched:
+                return False, (why,)
+            found.append(why)
+        reasons.append("; ".join(found))
     return True, tuple(reasons) or ("matches everything (no matchers)",)
+
+
+# ---- the route table ----
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableRoute:
+    """One route with everything it inherits filled in and its matchers compiled."""
+
+    name: str
+    matchers: tuple[Matcher, ...]
+    response_plan_arn: str
+    impact: int
+    #: The label whose value (1-5) overrides `impact` (`tag:<impact_tag>`), or "" for none.
+    impact_label: str
+    title: str
+    #: Whether `title` replaces a signal's own title (a route's own template does; the default's does not).
+    title_overrides_own: bool
+    related_urls: tuple[RelatedUrl, ...]
+    #: (tag key, its label) of each tag whose value is a URL to attach.
+    related_url_labels: tuple[tuple[str, str], ...]
+    group_by: tuple[str, ...]
+    auto_resolve: bool
+    continue_: bool
+    drop: bool
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """The routes in order, then the default: what routing reads for every event. Silent forwarders (the bridge's
+    own signal, heartbeats.py) take `forwarder_silent` alone, and no other route sees them."""
+
+    routes: tuple[TableRoute, ...]
+    default: TableRoute
+    forwarder_silent: TableRoute
+    #: account id -> its name (`accounts`): the label `account_alias`.
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, config: BridgeConfig) -> RouteTable:
+        default = config.default
+        routes = tuple(
+            _resolve(route, default, route.name or f"routes[{index}]")
+            for index, route in enumerate(config.routes)
+            if route.name != FORWARDER_SILENT_ROUTE
+        )
+        silent = _resolve(config.forwarder_silent_route(), default, FORWARDER_SILENT_ROUTE)
+        return cls(routes, _resolve(default, default, default.name or "default"), silent, dict(config.accounts))
+
+
+def _inherited(mine: T | None, theirs: T | None, fallback: T) -> T:
+    return mine if mine is not None else theirs if theirs is not None else fallback
+
+
+def _resolve(own: Route, default: DefaultRoute, name: str) -> TableRoute:
+    inherited = _inherited
+    url_tags = inherited(own.related_url_tags, default.related_url_tags, ())
+    impact_tag = inherited(own.impact_tag, default.impact_tag, "")
+    return TableRoute(
+        name=name,
+        matchers=compile_match(own.match),
+        response_plan_arn=inherited(own.response_plan_arn, default.response_plan_arn, default.response_plan_arn),
+        impact=inherited(own.impact, default.impact, 3),
+        impact_label=label_for(f"tag:{impact_tag}") if impact_tag else "",
+        title=inherited(own.title, default.title, DEFAULT_FALLBACK),
+        title_overrides_own=own is not default and bool(own.title),
+        related_urls=inherited(own.related_urls, default.related_urls, ()),
+        related_url_labels=tuple((key, label_for(f"tag:{key}")) for key in url_tags),
+        group_by=inherited(own.group_by, default.group_by, ()),
+        auto_resolve=bool(inherited(own.auto_resolve, default.auto_resolve, False)),
+        continue_=own.continue_,
+        drop=own.drop,
+    )
 
 
 # ---- deciding ----
 
 
-def route(subject: Subject, config: BridgeConfig) -> Routing:
-    facts = facts_of(subject, config)
-    if is_silent_forwarder(subject):
-        return _route_silent_forwarder(subject, config, facts)
+def route(signal: Signal, config: BridgeConfig | RouteTable) -> Routing:
+    table = config if isinstance(config, RouteTable) else config.route_table
+    signal = with_account_alias(signal, table.aliases)
+    if signal.label("source") == FORWARDER_SOURCE:
+        return _route_silent_forwarder(signal, table.forwarder_silent)
     decisions: list[RouteDecision] = []
     trace: list[RouteTrace] = []
-    for index, candidate in enumerate(config.event_routes()):
-        name = candidate.name or f"routes[{index}]"
-        matched, reasons = evaluate(candidate.match, facts)
-        trace.append(RouteTrace(name, matched, reasons))
+    for candidate in table.routes:
+        matched, reasons = evaluate(candidate.matchers, signal.labels)
+        trace.append(RouteTrace(candidate.name, matched, reasons))
         if not matched:
             continue
         if candidate.drop:
-            return Routing(tuple(decisions), dropped_by=name, trace=tuple(trace))
-        decisions.append(_decide(subject, candidate, config, name, reasons))
+            return Routing(tuple(decisions), dropped_by=candidate.name, trace=tuple(trace))
+        decisions.append(decide(signal, candidate, reasons))
         if not candidate.continue_:
             break
     if not decisions:
-        decisions.append(_decide(subject, config.default, config, config.default.name or "default",
-                                 ("no route matched",)))  # fmt: skip
+        decisions.append(decide(signal, table.default, ("no route matched",)))
     return Routing(tuple(decisions), trace=tuple(trace))
 
 
-def is_silent_forwarder(subject: Subject) -> bool:
-    """The bridge's own incident for a member forwarder that stopped sending heartbeats (see heartbeats.py)."""
-    return isinstance(subject, CustomIncident) and subject.source == FORWARDER_SOURCE
+def _route_silent_forwarder(signal: Signal, chosen: TableRoute) -> Routing:
+    """Only `forwarder-silent` decides (sources refuse custom events that claim its source): its own `match`, when
+    given, or `drop` can keep a silence from paging; nothing falls back to the default route."""
+    matched, reasons = evaluate(chosen.matchers, signal.labels)
+    trace = (RouteTrace(chosen.name, matched, reasons),)
+    if not matched or chosen.drop:
+        return Routing((), dropped_by=chosen.name, trace=trace)
+    return Routing((decide(signal, chosen, reasons),), trace=trace)
 
 
-def _route_silent_forwarder(subject: Subject, config: BridgeConfig, facts: Facts) -> Routing:
-    """Only the `forwarder-silent` route decides: no other route can catch (or drop) a silent forwarder, and its
-    own `match` (when given) or `drop` can keep it from paging."""
-    candidate = config.forwarder_silent_route()
-    name = candidate.name or FORWARDER_SILENT_ROUTE
-    matched, reasons = evaluate(candidate.match, facts)
-    trace = (RouteTrace(name, matched, reasons),)
-    if not matched or candidate.drop:
-        return Routing((), dropped_by=name, trace=trace)
-    return Routing((_decide(subject, candidate, config, name, reasons),), trace=trace)
+def with_account_alias(signal: Signal, aliases: Mapping[str, str]) -> Signal:
+    """The signal with the label `account_alias`: its account's name from `accounts`, or the id when it has none.
+    Routing adds it for its matchers and titles; `bridge.decide` adds it for the group key too."""
+    account = signal.label("account")
+    if account is None or signal.label("account_alias") is not None:
+        return signal
+    labels: dict[str, tuple[str, ...]] = {}
+    for name, found in signal.labels.items():
+        labels[name] = found
+        if name == "account":  # shown next to the id it names (`invoke --explain`)
+            labels["account_alias"] = (aliases.get(account) or account,)
+    return replace(signal, labels=labels)
 
 
-def _decide(
-    subject: Subject, chosen: Route, config: BridgeConfig, name: str, reasons: tuple[str, ...]
-) -> RouteDecision:
-    default = config.default
-
-    def pick(attribute: str) -> Any:
-        own = getattr(chosen, attribute)
-        return own if own is not None else getattr(default, attribute)
-
-    if isinstance(subject, CustomIncident):
-        # The default route's title is an alarm template; a custom event keeps its own title unless the route
-        # that caught it says otherwise.
-        template: str | None = chosen.title if chosen is not default and chosen.title else CUSTOM_TITLE
-    else:
-        template = chosen.title or default.title
-    fields = title_fields(subject, name, config.account_alias(subject.account))
-    related = list(pick("related_urls") or ())
-    related += _tag_urls(subject, pick("related_url_tags") or ())
-    if isinstance(subject, CustomIncident):
-        related += subject.request.related_urls
+def decide(signal: Signal, chosen: TableRoute, reasons: tuple[str, ...]) -> RouteDecision:
+    # A signal with its own title keeps it unless the route that caught it sets another.
+    template = chosen.title if chosen.title_overrides_own or signal.title is None else OWN_TITLE
     return RouteDecision(
-        route_name=name,
-        response_plan_arn=pick("response_plan_arn"),
-        impact=_impact(subject, pick("impact"), pick("impact_tag")),
-        title=render_title(template or DEFAULT_FALLBACK, fields),
-        related_urls=tuple(related),
-        group_by=tuple(pick("group_by") or ()),
-        auto_resolve=bool(pick("auto_resolve")),
+        route_name=chosen.name,
+        response_plan_arn=chosen.response_plan_arn,
+        impact=_impact(signal, chosen),
+        title=render_title(template, signal, chosen.name),
+        related_urls=(*chosen.related_urls, *_tag_urls(signal, chosen.related_url_labels)),
+        group_by=chosen.group_by,
+        auto_resolve=chosen.auto_resolve,
         reasons=reasons,
-        account_alias=fields["account_alias"],
     )
 
 
-DEFAULT_FALLBACK = "{alarm_name}"
-
-
-def _impact(subject: Subject, route_impact: int, impact_tag: str | None) -> int:
-    if isinstance(subject, CustomIncident):
-        return subject.request.impact or route_impact
-    tagged = subject.tags.get(impact_tag) if impact_tag else None
+def _impact(signal: Signal, chosen: TableRoute) -> int:
+    tagged = signal.label(chosen.impact_label) if chosen.impact_label else None
     if tagged is not None and tagged.strip() in {"1", "2", "3", "4", "5"}:
         return int(tagged)
-    return route_impact
+    return signal.impact or chosen.impact
 
 
-def _tag_urls(subject: Subject, tag_keys: Iterable[str]) -> list[RelatedUrl]:
-    if isinstance(subject, CustomIncident):
-        return []
+def _tag_urls(signal: Signal, tag_labels: tuple[tuple[str, str], ...]) -> list[RelatedUrl]:
     urls = []
-    for key in tag_keys:
-        value = subject.tags.get(key, "")
+    for key, label in tag_labels:
+        value = signal.label(label) or ""
         if value.startswith(("https://", "http://")) and len(value) <= 1000:
             urls.append(RelatedUrl(title=f"{key} (alarm tag)", url=value))
     return urls
 
 
-def title_fields(subject: Subject, route_name: str, account_alias: str | None = None) -> dict[str, str]:
-    """The names a title template may use (the config model refuses any other)."""
-    alias = account_alias or subject.account
-    if isinstance(subject, CustomIncident):
-        request = subject.request
-        return {
-            "title": request.title, "summary": request.summary or "", "source": subject.source,
-            "detail_type": subject.detail_type, "account": subject.account, "account_alias": alias,
-            "region": subject.region, "route": route_name,
-            **{f"detail_{key}": str(value) for key, value in subject.detail.items() if isinstance(value, str | int)},
-        }  # fmt: skip
-    first_metric = subject.resource_metrics[0] if subject.resource_metrics else None
-    return {
-        "alarm_name": subject.alarm_name,
-        "account": subject.account,
-        "account_alias": alias,
-        "region": subject.region,
-        "state": subject.state.value,
-        "reason": subject.reason,
-        "description": subject.description or "",
-        "namespace": (first_metric.namespace or "") if first_metric else "",
-        "metric_name": (first_metric.metric_name or "") if first_metric else "",
-        "kind": subject.kind.value,
-        "route": route_name,
-        "source": "aws.cloudwatch",
-        **{f"tag_{key}": value for key, value in subject.tags.items()},
-    }
+class _TitleFields(Mapping[str, str]):
+    """What a title template sees: the signal's labels under their title spellings, and the route's name."""
 
+    def __init__(self, signal: Signal, route_name: str) -> None:
+        self._signal = signal
+        self._route_name = route_name
 
-class _Fields(dict[str, str]):
-    def __missing__(self, key: str) -> str:
+    def __getitem__(self, name: str) -> str:
+        if name == "route":
+            return self._route_name
         # A field the event lacks (a tag it does not carry) renders empty rather than failing an incident.
-        return ""
+        return self._signal.label(label_for(name)) or ""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
-def render_title(template: str, fields: Mapping[str, str]) -> str:
+def render_title(template: str, signal: Signal, route_name: str) -> str:
     try:
-        return string.Formatter().vformat(template, (), _Fields(fields)).strip()
+        return string.Formatter().vformat(template, (), _TitleFields(signal, route_name)).strip()
     except (ValueError, IndexError, KeyError, AttributeError):
         return template

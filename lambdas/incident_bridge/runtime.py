@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from incident_bridge.bridge import Bridge
+from incident_bridge.bridge import Bridge, not_json
 from incident_bridge.config import load_config
-from incident_bridge.errors import ConfigError, InvalidEvent, TransientApiError
+from incident_bridge.errors import ConfigError, TransientApiError
 from incident_bridge.outcome import Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore, HeartbeatStore
 from incident_bridge.settings import IncidentManagerMode, Settings
@@ -74,9 +74,8 @@ class Runtime:
             config,
             Boto3IncidentManager(create_client()),
             _group_store(settings),
-            _alarm_tags() if config.lookup_alarm_tags else None,
+            _alarm_tags(settings) if config.lookup_alarm_tags else None,
             heartbeats=_heartbeat_store(settings),
-            home=settings.home,
         )
         return cls(bridge, _sqs_dead_letters(settings), emit_metrics=not settings.metrics_disabled)
 
@@ -102,9 +101,7 @@ class Runtime:
             try:
                 events.append((message_id, json.loads(body)))
             except ValueError as error:
-                results[message_id] = Outcome(
-                    OutcomeKind.REJECTED, f"message body is not JSON: {error}", error_class=InvalidEvent.__name__
-                )
+                results[message_id] = not_json(error)
         results.update(self.bridge.handle_batch(events))
         for message_id, _ in messages:
             result = results[message_id]
@@ -194,12 +191,12 @@ def _dynamodb() -> DynamoDBClient:
     return boto3.client("dynamodb")
 
 
-def _alarm_tags() -> AlarmTags:
+def _alarm_tags(settings: Settings) -> AlarmTags:
     import boto3
 
     from incident_bridge.adapters.alarm_tags import CloudWatchAlarmTags
 
-    return CloudWatchAlarmTags(boto3.client("cloudwatch"))
+    return CloudWatchAlarmTags(boto3.client("cloudwatch"), settings.home)
 
 
 def _sqs_dead_letters(settings: Settings) -> DeadLetters:

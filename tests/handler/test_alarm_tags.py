@@ -28,6 +28,8 @@ from incident_bridge.settings import Settings
 from tests.conftest import load_event
 
 REGION = "us-east-1"
+#: The account and region the bridge runs in: the documented alarm's own.
+HOME = ("123456789012", REGION)
 EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
 # The documented alarm's ARN; moto's default account is the documentation's 123456789012.
 ALARM_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh"
@@ -95,7 +97,7 @@ def started_plans(outcome: Outcome) -> list[tuple[str, int]]:
 
 def test_tags_of_the_alarm_are_returned(cloudwatch: CountingCloudWatch) -> None:
     # Given the tagged alarm in CloudWatch
-    tags = CloudWatchAlarmTags(cloudwatch.client)
+    tags = CloudWatchAlarmTags(cloudwatch.client, HOME)
 
     # When its tags are asked for by ARN
     found = tags.tags_for(ALARM_ARN)
@@ -107,7 +109,7 @@ def test_tags_of_the_alarm_are_returned(cloudwatch: CountingCloudWatch) -> None:
 
 def test_tags_are_cached_so_a_second_lookup_makes_no_call(cloudwatch: CountingCloudWatch) -> None:
     # Given an adapter that already looked the alarm up
-    tags = CloudWatchAlarmTags(cloudwatch.client)
+    tags = CloudWatchAlarmTags(cloudwatch.client, HOME)
     first = dict(tags.tags_for(ALARM_ARN))
 
     # When the tags are asked for again, after they changed in CloudWatch
@@ -122,7 +124,7 @@ def test_tags_are_cached_so_a_second_lookup_makes_no_call(cloudwatch: CountingCl
 def test_client_error_gives_no_tags_and_is_not_cached() -> None:
     # Given CloudWatch answering ResourceNotFoundException once (as it does for an unknown ARN), then the tags
     client = boto3.client("cloudwatch", region_name=REGION)
-    tags = CloudWatchAlarmTags(client)
+    tags = CloudWatchAlarmTags(client, HOME)
     with Stubber(client) as stubber:
         stubber.add_client_error(
             "list_tags_for_resource",
@@ -156,7 +158,7 @@ def test_network_error_gives_no_tags_and_is_not_cached(cloudwatch: CountingCloud
             raise failures.pop()
 
     cloudwatch.client.meta.events.register("before-call.cloudwatch.ListTagsForResource", unreachable)
-    tags = CloudWatchAlarmTags(cloudwatch.client)
+    tags = CloudWatchAlarmTags(cloudwatch.client, HOME)
 
     # When the tags are asked for twice
     first = dict(tags.tags_for(ALARM_ARN))
@@ -170,9 +172,6 @@ def test_network_error_gives_no_tags_and_is_not_cached(cloudwatch: CountingCloud
 
 # ---- the bridge uses it ----
 
-#: The account and region the bridge runs in: the documented alarm's own.
-HOME = ("123456789012", REGION)
-
 
 def test_bridge_routes_on_looked_up_tags_when_the_event_has_none(cloudwatch: CountingCloudWatch) -> None:
     # Given a bridge that looks tags up, a route on team=payments, and the default's incident-impact tag
@@ -180,8 +179,7 @@ def test_bridge_routes_on_looked_up_tags_when_the_event_has_none(cloudwatch: Cou
         config(lookup_alarm_tags=True),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client),
-        home=HOME,
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
     )
 
     # When the documented alarm (which carries no alarmTags) arrives
@@ -200,8 +198,7 @@ def test_bridge_looks_up_each_alarm_once_per_container(cloudwatch: CountingCloud
         config(lookup_alarm_tags=True),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client),
-        home=HOME,
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
     )
     second_event = load_event(EC2_ALARM)
     second_event["id"] = "d3c1c1c9-6542-e61b-6ef0-8c4d36933a93"
@@ -220,8 +217,7 @@ def test_bridge_does_not_look_up_when_the_event_carries_alarm_tags(cloudwatch: C
         config(lookup_alarm_tags=True),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client),
-        home=HOME,
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
     )
     raw = load_event(EC2_ALARM)
     raw["detail"]["alarmTags"] = {"team": "search"}
@@ -241,8 +237,7 @@ def test_bridge_does_not_look_up_when_the_configuration_does_not_ask(cloudwatch:
         config(lookup_alarm_tags=False),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client),
-        home=HOME,
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
     )
 
     # When the documented alarm (no alarmTags) arrives
@@ -261,8 +256,7 @@ def test_bridge_routes_without_tags_when_the_lookup_fails() -> None:
         config(lookup_alarm_tags=True),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(client),
-        home=HOME,
+        tags=CloudWatchAlarmTags(client, HOME),
     )
     with Stubber(client) as stubber:
         stubber.add_client_error("list_tags_for_resource", service_error_code="AccessDenied", http_status_code=403)
@@ -325,8 +319,7 @@ def test_an_alarm_of_another_account_or_region_is_never_looked_up(
         config(lookup_alarm_tags=True),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client),
-        home=HOME,
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
     )
     raw = load_event(EC2_ALARM)
     raw["account"], raw["region"] = account, region
@@ -348,8 +341,7 @@ def test_an_alarm_of_another_account_routes_on_the_tags_its_event_carries(cloudw
         config(lookup_alarm_tags=True),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client),
-        home=HOME,
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
     )
     raw = load_event(EC2_ALARM)
     raw["account"] = "444455556666"
@@ -371,7 +363,7 @@ def test_without_a_known_home_the_bridge_never_looks_up(cloudwatch: CountingClou
         config(lookup_alarm_tags=True),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client),
+        tags=CloudWatchAlarmTags(cloudwatch.client, None),
     )
 
     # When the documented alarm arrives / Then nothing is looked up: it could be another account's

@@ -106,8 +106,8 @@ def test_invoke_json_prints_one_object_per_event_with_the_boto3_kwargs(run_cli: 
     # When they are invoked with --json
     result = run_cli("invoke", "--json", *events)
 
-    # Then there is one JSON object per event, in order, with exactly the documented keys
-    assert result.exit_code == 0
+    # Then there is one JSON object per event, in order, with exactly the documented keys (exit 1: one rejected)
+    assert result.exit_code == 1
     documents = result.json_lines()
     assert [document["event"] for document in documents] == [str(path) for path in events]
     assert all(set(document) == JSON_KEYS for document in documents)
@@ -148,8 +148,8 @@ def test_invoke_outcomes_for_a_mix_of_sample_files(run_cli: RunCli, tmp_path: Pa
     # When they are invoked together
     result = run_cli("invoke", "--json", *expected)
 
-    # Then each gets its expected outcome, and only started ones carry a call
-    assert result.exit_code == 0
+    # Then each gets its expected outcome, and only started ones carry a call (exit 1: some are rejected)
+    assert result.exit_code == 1
     outcomes = {Path(document["event"]): document["outcome"] for document in result.json_lines()}
     assert outcomes == expected
     for document in result.json_lines():
@@ -164,8 +164,9 @@ def test_every_request_printed_for_the_sample_events_passes_the_full_model(run_c
     # When they are all invoked with --json
     result = run_cli("invoke", "--json", *events)
 
-    # Then one line per event, and every StartIncident printed is valid against botocore's full model
-    assert result.exit_code == 0
+    # Then one line per event, and every StartIncident printed is valid against botocore's full model (exit 1: some
+    # samples are not payloads the bridge accepts)
+    assert result.exit_code == 1
     documents = result.json_lines()
     assert len(documents) == len(events)
     calls = [call for document in documents for call in document["calls"]]
@@ -185,8 +186,8 @@ def test_default_output_is_a_table_with_a_header_one_row_per_event_and_a_summary
     # When they are invoked without --json
     result = run_cli("invoke", *events)
 
-    # Then a header, one row per event in order, a blank line and a summary are printed
-    assert result.exit_code == 0
+    # Then a header, one row per event in order, a blank line and a summary are printed (exit 1: one rejected)
+    assert result.exit_code == 1
     header, *rows, blank, summary = result.stdout.splitlines()
     assert header.split() == ["EVENT", "OUTCOME", "PLAN", "IMPACT", "TITLE", "/", "REASON"]
     assert len(rows) == len(events)
@@ -250,10 +251,10 @@ def test_missing_config_file_exits_2_naming_the_file(run_cli: RunCli, tmp_path: 
     # When an event is invoked with it
     result = run_cli("invoke", "--json", "--config", missing, METRIC_ALARM)
 
-    # Then the exit code is 2, stderr names the file, and no result is printed
+    # Then it is a usage error (exit 2) printed with invoke's usage, naming the file, and no result is printed
     assert result.exit_code == 2
-    assert str(missing) in result.stderr
-    assert "configuration error" in result.stderr
+    assert result.stderr.startswith("usage: incident-bridge invoke ")
+    assert result.stderr.endswith(f"incident-bridge invoke: error: configuration file {missing}: no such file\n")
     assert result.stdout == ""
 
 
@@ -285,8 +286,8 @@ def test_python_dash_m_and_the_console_script_print_the_same_json(
     module_run = run_process([sys.executable, "-m", "incident_bridge", "invoke", "--json", *events], tmp_path)
     script_run = run_process([str(console_script), "invoke", "--json", *events], tmp_path)
 
-    # Then both succeed with identical output: three JSON lines, matching the in-process CLI
-    assert (module_run.returncode, script_run.returncode) == (0, 0), module_run.stderr + script_run.stderr
+    # Then both exit 1 (one event is rejected) with identical output: three JSON lines, matching the in-process CLI
+    assert (module_run.returncode, script_run.returncode) == (1, 1), module_run.stderr + script_run.stderr
     assert module_run.stdout == script_run.stdout
     lines = [json.loads(line) for line in module_run.stdout.splitlines()]
     assert [line["outcome"] for line in lines] == ["started", "ignored", "rejected"]

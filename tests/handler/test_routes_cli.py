@@ -27,6 +27,7 @@ PLATFORM_PLAN = PLAN_PREFIX + "platform-oncall"
 PAYMENTS_PLAN = PLAN_PREFIX + "payments-oncall"
 INTERNAL_PLAN = PLAN_PREFIX + "internal-tools"
 RUNBOOK_URL = "https://wiki.example.com/runbooks/cpu"
+EC2_ALARM_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh"
 
 
 def write_json(path: Path, document: dict[str, Any]) -> Path:
@@ -87,6 +88,8 @@ def test_routes_test_explains_every_route_and_the_decision(tmp_path: Path, capsy
         "   title: [payments] ServerCpuTooHigh: CPUUtilization",
         "   related: EC2 runbook <https://wiki.example.com/ec2>",
         f"   related: runbook-url (alarm tag) <{RUNBOOK_URL}>",
+        f"   group: ec2|alarm_arn={EC2_ALARM_ARN}",
+        f"outcome: started: ServerCpuTooHigh: incident started in {PAYMENTS_PLAN} at impact 1 (route ec2)",
     ]
 
 
@@ -118,8 +121,12 @@ def test_routes_test_with_continue_prints_each_decision(tmp_path: Path, capsys: 
         "MATCH  cpu: metric 'CPUUtilization' matches 'CPU*'",
         f"=> route ec2: plan {PAYMENTS_PLAN}, impact 3",
         "   title: ServerCpuTooHigh is in ALARM (123456789012, us-east-1)",
+        f"   group: ec2|alarm_arn={EC2_ALARM_ARN}",
         f"=> route cpu: plan {PLATFORM_PLAN}, impact 4",
         "   title: ServerCpuTooHigh",
+        f"   group: cpu|alarm_arn={EC2_ALARM_ARN}",
+        f"outcome: started: ServerCpuTooHigh: incident started in {PAYMENTS_PLAN} at impact 3 (route ec2); "
+        f"ServerCpuTooHigh: incident started in {PLATFORM_PLAN} at impact 4 (route cpu)",
     ]
 
 
@@ -138,6 +145,7 @@ def test_routes_test_for_a_dropped_alarm(tmp_path: Path, capsys: pytest.CaptureF
     assert out == [
         "MATCH  test-alarms: alarm name 'checkout-canary' matches '*-canary'",
         "=> dropped by route test-alarms: no incident",
+        "outcome: ignored: checkout-canary: dropped by route test-alarms",
     ]
 
 
@@ -176,9 +184,9 @@ def test_routes_test_does_not_route_a_configuration_change(capsys: pytest.Captur
     # When routes test runs on it
     code, out, _ = run(capsys, "routes", "test", str(event), "--config", str(TEAMS_CONFIG))
 
-    # Then it is not routed, with the reason
+    # Then it is ignored, with the reason invoke gives
     assert code == 0
-    assert out == [f"{event}: not routed: alarm configuration change: only state changes open incidents"]
+    assert out == ["outcome: ignored: alarm configuration change: only state changes open incidents"]
 
 
 def test_routes_test_reports_an_invalid_custom_event_naming_the_field(
@@ -193,23 +201,23 @@ def test_routes_test_reports_an_invalid_custom_event_naming_the_field(
     # When routes test runs on it
     code, out, _ = run(capsys, "routes", "test", str(event), "--config", str(TEAMS_CONFIG))
 
-    # Then it is not routable, naming the missing field
+    # Then it is rejected (exit 1), naming the missing field
     assert code == 1
     assert out == [
-        f"{event}: not routable: custom event 'app.payment'/'PaymentCreated' does not follow the custom incident "
+        "outcome: rejected: custom event 'app.payment'/'PaymentCreated' does not follow the custom incident "
         "schema: detail.title: Field required"
     ]
 
 
-def test_routes_test_with_a_bad_configuration_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_routes_test_with_a_bad_configuration_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Given a configuration with an impact out of range
     config = write_yaml(tmp_path / "bridge.yaml", {"default": {"response_plan_arn": PLATFORM_PLAN, "impact": 6}})
 
     # When routes test runs with it
     code, out, err = run(capsys, "routes", "test", str(EVENTS_DIR / EC2_ALARM), "--config", str(config))
 
-    # Then it stops with the configuration error
-    assert (code, out) == (2, [])
+    # Then it stops with the configuration error: an invalid configuration exits 1
+    assert (code, out) == (1, [])
     assert err == [f"incident-bridge: configuration error: {config}: default.impact: must be at most 5, got 6"]
 
 
@@ -233,6 +241,8 @@ def test_example_config_routes_the_documented_ec2_alarm_to_the_default(capsys: p
         f"=> route default: plan {PLATFORM_PLAN}, impact 3",
         "   title: ServerCpuTooHigh is in ALARM (123456789012, us-east-1)",
         "   related: Platform runbook index <https://wiki.example.com/runbooks>",
+        f"   group: default|alarm_arn={EC2_ALARM_ARN}",
+        f"outcome: started: ServerCpuTooHigh: incident started in {PLATFORM_PLAN} at impact 3 (route default)",
     ]
 
 
@@ -255,6 +265,8 @@ def test_example_config_routes_a_payments_tagged_alarm_with_tag_impact_and_urls(
         "   title: [payments] ServerCpuTooHigh: CPUUtilization",
         "   related: Payments runbook <https://wiki.example.com/runbooks/payments>",
         f"   related: runbook-url (alarm tag) <{RUNBOOK_URL}>",
+        f"   group: payments|tag:service=?{EC2_ALARM_ARN}",  # no service tag: the alarm is its own group
+        f"outcome: started: ServerCpuTooHigh: incident started in {PAYMENTS_PLAN} at impact 2 (route payments)",
     ]
 
 
@@ -315,13 +327,18 @@ def test_example_config_routes_a_critical_custom_event_to_app_incidents(
 
     # Then app-incidents decides, and the title is the event's
     assert code == 0
-    assert out[-4:] == [
+    assert out[-6:-2] == [
         "MATCH  app-incidents: source 'com.example.checkout' matches 'com.example.*'; "
         "detail $.severity 'critical' matches 'critical'",
         f"=> route app-incidents: plan {PLATFORM_PLAN}, impact 2",
         "   title: Checkout is down",
         "   related: Platform runbook index <https://wiki.example.com/runbooks>",
     ]
+    assert out[-2].startswith("   group: app-incidents|custom|com.example.checkout|")
+    assert (
+        out[-1]
+        == f"outcome: started: Checkout is down: incident started in {PLATFORM_PLAN} at impact 2 (route app-incidents)"
+    )
 
 
 # ---- config check ----
@@ -378,13 +395,16 @@ def test_config_check_prints_every_problem_on_its_own_line(tmp_path: Path, capsy
     ]
 
 
-def test_config_check_on_a_missing_file_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_check_on_a_missing_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Given a path where there is no file
     missing = tmp_path / "nope.yaml"
 
     # When config check runs on it
     code, _, err = run(capsys, "config", "check", str(missing))
 
-    # Then it says it cannot read it
-    assert code == 1
-    assert err == [f"{missing}: invalid", "  - cannot read the configuration file (No such file or directory)"]
+    # Then it exits 2 with config check's own usage, naming the file
+    assert code == 2
+    assert err == [
+        "usage: incident-bridge config check [-h] [--strict] FILE",
+        f"incident-bridge config check: error: configuration file {missing}: no such file",
+    ]

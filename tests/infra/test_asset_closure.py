@@ -71,7 +71,7 @@ def test_the_staged_asset_imports_only_the_runtime_and_the_layer(tmp_path: Path)
     assert "yaml" not in loaded
 
 
-@pytest.mark.parametrize("left_out", ["cli.py", "__main__.py", "docs.py", "defaults", "adapters/redrive.py"])
+@pytest.mark.parametrize("left_out", ["cli", "__main__.py", "docs.py", "defaults", "adapters/redrive.py"])
 def test_operator_tools_stay_out_of_the_asset(left_out: str) -> None:
     # Given the staged asset / When its files are listed / Then the CLI-only parts are not deployed
     staged = stage_function_code(

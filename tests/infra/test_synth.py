@@ -150,7 +150,7 @@ def test_function_asset_holds_the_package_and_the_validated_configuration(
 
     # Then it has the handler module, only what runs in Lambda, and the configuration with the plan from context
     assert (code / "incident_bridge" / "handler.py").is_file()
-    assert not (code / "incident_bridge" / "cli.py").exists()
+    assert not (code / "incident_bridge" / "cli").exists()
     assert config["default"]["response_plan_arn"] == PLAN_ARN
     # and bytecode only for the runtime's Python (none left over from the interpreter that ran the synth): for
     # every module when that Python was found to compile it, else none

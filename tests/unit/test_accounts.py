@@ -13,14 +13,11 @@ import pytest
 
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
-from incident_bridge.alarm import NormalizedAlarm
-from incident_bridge.bridge import Bridge
+from incident_bridge.bridge import Bridge, Routed, decide
 from incident_bridge.config import BridgeConfig, parse_config
-from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import ConfigError, InvalidEvent
 from incident_bridge.lifecycle import group_key
 from incident_bridge.outcome import OutcomeKind
-from incident_bridge.routing import route
 from incident_bridge.sources import parse_event
 from tests.conftest import PLAN_ARN, load_event
 
@@ -45,10 +42,11 @@ def member_alarm(account: str = MEMBER, region: str = "eu-west-1") -> dict[str, 
     return event
 
 
-def alarm(event: dict[str, Any]) -> NormalizedAlarm:
-    parsed = parse_event(event)
-    assert isinstance(parsed, NormalizedAlarm)
-    return parsed
+def routed(event: dict[str, Any], bridge_config: BridgeConfig) -> Routed:
+    """Everything before the lifecycle, as the handler and the CLI do it (`account_alias` is added there)."""
+    decided = decide(event, bridge_config)
+    assert isinstance(decided, Routed), decided
+    return decided
 
 
 # ---- configuration ----
@@ -88,8 +86,8 @@ def test_the_default_title_names_the_account_alias_and_the_region() -> None:
     named = config(accounts={MEMBER: "payments-prod"})
 
     # When their alarms are routed by the default route
-    [with_alias] = route(alarm(member_alarm()), named).decisions
-    [without] = route(alarm(member_alarm(OTHER_MEMBER)), named).decisions
+    [with_alias] = routed(member_alarm(), named).routing.decisions
+    [without] = routed(member_alarm(OTHER_MEMBER), named).routing.decisions
 
     # Then the title names the alias (or the id when there is none) and the region
     assert with_alias.title == "ServerCpuTooHigh is in ALARM (payments-prod, eu-west-1)"
@@ -102,8 +100,8 @@ def test_routes_match_the_account_alias() -> None:
     bridge_config = config(accounts={MEMBER: "payments-prod", OTHER_MEMBER: "search-dev"}, routes=routes)
 
     # When alarms of both accounts are routed
-    prod = route(alarm(member_alarm()), bridge_config)
-    dev = route(alarm(member_alarm(OTHER_MEMBER)), bridge_config)
+    prod = routed(member_alarm(), bridge_config).routing
+    dev = routed(member_alarm(OTHER_MEMBER), bridge_config).routing
 
     # Then the production account's takes the route (the reason names the alias), the other falls to default
     assert [decision.route_name for decision in prod.decisions] == ["prod"]
@@ -117,10 +115,10 @@ def test_group_by_account_alias_groups_the_accounts_of_one_name() -> None:
         accounts={MEMBER: "payments", OTHER_MEMBER: "payments"},
         routes=[{"name": "by-team", "group_by": ["account_alias", "alarm_name"], "response_plan_arn": PAYMENTS_PLAN}],
     )
-    first, second = alarm(member_alarm()), alarm(member_alarm(OTHER_MEMBER))
+    both = [routed(member_alarm(account), bridge_config) for account in (MEMBER, OTHER_MEMBER)]
 
     # When their group keys are made
-    keys = {group_key(subject, route(subject, bridge_config).decisions[0]) for subject in (first, second)}
+    keys = {group_key(found.signal, found.routing.decisions[0]) for found in both}
 
     # Then the one problem seen from two accounts is one group
     assert keys == {"by-team|account_alias=payments|alarm_name=ServerCpuTooHigh"}
@@ -132,7 +130,7 @@ def test_titles_may_name_the_alias() -> None:
         accounts={MEMBER: "payments-prod"},
         routes=[{"name": "t", "title": "[{account_alias}] {alarm_name}", "response_plan_arn": PAYMENTS_PLAN}],
     )
-    [decision] = route(alarm(member_alarm()), bridge_config).decisions
+    [decision] = routed(member_alarm(), bridge_config).routing.decisions
     assert decision.title == "[payments-prod] ServerCpuTooHigh"
 
 
@@ -172,15 +170,13 @@ def test_custom_events_carry_their_real_account_and_routes_match_it() -> None:
     )
 
     # When each member puts the same custom event (EventBridge writes each sender's account into `account`)
-    own = parse_event(member_custom_event(MEMBER))
-    other = parse_event(member_custom_event(OTHER_MEMBER))
-    assert isinstance(own, CustomIncident)
-    assert isinstance(other, CustomIncident)
+    own = routed(member_custom_event(MEMBER), bridge_config)
+    other = routed(member_custom_event(OTHER_MEMBER), bridge_config)
 
     # Then each carries its sender's account, and only the routed member reaches the payments plan
-    assert (own.account, other.account) == (MEMBER, OTHER_MEMBER)
-    assert [d.response_plan_arn for d in route(own, bridge_config).decisions] == [PAYMENTS_PLAN]
-    assert [d.response_plan_arn for d in route(other, bridge_config).decisions] == [PLAN_ARN]
+    assert (own.signal.label("account"), other.signal.label("account")) == (MEMBER, OTHER_MEMBER)
+    assert [d.response_plan_arn for d in own.routing.decisions] == [PAYMENTS_PLAN]
+    assert [d.response_plan_arn for d in other.routing.decisions] == [PLAN_ARN]
 
 
 def test_a_member_cannot_raise_a_silent_forwarder_incident_by_itself() -> None:

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from incident_bridge.adapters.api_model import ensure_valid
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
+from incident_bridge.aws import RAW_DATA_MAX, RELATED_ITEMS_MAX
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, DefaultRoute
-from incident_bridge.incident import RAW_DATA_MAX, RELATED_ITEMS_MAX
 from incident_bridge.outcome import Outcome, OutcomeKind
 from incident_bridge.runtime import MemoryDeadLetters, Runtime
 from tests.conftest import PLAN_ARN, load_event
@@ -192,6 +192,12 @@ REJECTED = [
         variant(METRIC_ALARM, delete_at("resources"), set_at("account", "1234")), "account", id="no-arn-bad-account"
     ),
     pytest.param(
+        # A 6-digit account in the alarm ARN: the message says exactly that, not "not an alarm ARN".
+        replaced(":123456789012:alarm:", ":123456:alarm:")(variant(METRIC_ALARM)),
+        "alarm ARN 'arn:aws:cloudwatch:us-east-1:123456:alarm:ServerCpuTooHigh': account '123456' is not 12 digits",
+        id="six-digit-account-in-alarm-arn",
+    ),
+    pytest.param(
         # A lone surrogate is valid JSON text but not a string any AWS API accepts.
         replaced('"ServerCpuTooHigh"', '"\\ud800CpuTooHigh"')(METRIC_ALARM_BODY),
         "detail.alarmName",
@@ -200,18 +206,19 @@ REJECTED = [
     pytest.param(
         # CloudWatch refuses control characters in alarm names; a newline cannot even form an ARN.
         variant(METRIC_ALARM, renamed("ServerCpu\nTooHigh")),
-        "alarm ARN is not a CloudWatch alarm ARN: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpu\\nTooHigh",
+        "alarm ARN 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpu\\nTooHigh': the alarm name "
+        "'ServerCpu\\nTooHigh' holds a line break",
         id="alarm-name-newline",
     ),
     pytest.param(
         # Incident Manager exists only in aws, aws-cn and aws-us-gov: an alarm from aws-iso cannot be referenced.
         replaced("arn:aws:", "arn:aws-iso:")(variant(ALARM_ACTION)),
-        "alarm ARN is not a CloudWatch alarm ARN: 'arn:aws-iso:cloudwatch:",
+        "partition 'aws-iso' is not one Incident Manager serves (aws, aws-cn, aws-us-gov)",
         id="aws-iso-alarm-action",
     ),
     pytest.param(
         replaced("arn:aws:", "arn:aws-iso-b:")(variant(SNS_CLASSIC)),
-        "AlarmArn: not a CloudWatch alarm ARN: 'arn:aws-iso-b:cloudwatch:",
+        "AlarmArn: alarm ARN 'arn:aws-iso-b:cloudwatch:REGION:ACCOUNT_NUMBER:alarm:EXAMPLE': partition 'aws-iso-b'",
         id="aws-iso-b-sns-classic-alarm",
     ),
     pytest.param(

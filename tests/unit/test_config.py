@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from incident_bridge.config import DEFAULT_TITLE, load_config, parse_config
-from incident_bridge.errors import ConfigError
-from tests.bad_configs import CONFIG_KEYS, PAYMENTS_PLAN, PLAN_PATTERN, ROUTE_KEYS
+from incident_bridge.errors import ConfigError, ConfigSyntaxError
+from tests.bad_configs import CONFIG_KEYS, PAYMENTS_PLAN, PLAN_SHAPE, ROUTE_KEYS
 from tests.conftest import PLAN_ARN, run_fresh_interpreter
 
 
@@ -48,7 +48,7 @@ def test_json_written_by_synth_loads_back_to_the_same_model(tmp_path: Path) -> N
         ({"default": {"response_plan_arn": PLAN_ARN, "impact": 9}}, "default.impact: must be at most 5, got 9"),
         (
             {"default": {"response_plan_arn": "arn:aws:sns:us-east-1:1:t"}},
-            f"default.response_plan_arn: 'arn:aws:sns:us-east-1:1:t' does not match {PLAN_PATTERN}",
+            f"default.response_plan_arn: 'arn:aws:sns:us-east-1:1:t' is not a response plan ARN {PLAN_SHAPE}",
         ),
         (
             {"default": {"response_plan_arn": PLAN_ARN, "imapct": 2}},
@@ -241,7 +241,8 @@ def test_bad_route_field_is_named_with_its_problem(route: object, expected: str)
         ({"incident_check_seconds": "30"}, "incident_check_seconds: expected a whole number, got a string"),
         ({"lookup_alarm_tags": "true"}, "lookup_alarm_tags: expected true or false, got a string"),
         ({"fallback_response_plan_arn": PLAN_ARN + "\n"},
-         f"fallback_response_plan_arn: {PLAN_ARN + chr(10)!r} does not match {PLAN_PATTERN}"),
+         f"fallback_response_plan_arn: {PLAN_ARN + chr(10)!r}: 'response-plan/MyPlan\\n' is not response-plan/NAME, "
+         f"NAME being 1-200 of A-Z a-z 0-9 _ - {PLAN_SHAPE}"),
         ({"default": {"response_plan_arn": PLAN_ARN, "continue": True}},
          "default: the default route is the last resort: `drop` and `continue` do not apply to it"),
     ],
@@ -254,6 +255,79 @@ def test_bad_top_level_setting_is_named_with_its_problem(settings: dict[str, Any
     with pytest.raises(ConfigError) as error:
         parse_config(document, origin="bridge.yaml")
     assert str(error.value) == f"bridge.yaml: {expected}"
+
+
+LONG_PLAN_NAME = "payments-oncall-" + "x" * 90
+
+
+@pytest.mark.parametrize(
+    ("plan_arn", "expected"),
+    [
+        pytest.param(
+            "arn:aws:ssm-incidents:eu-west-1:123456789012:response-plan/payments",
+            "'arn:aws:ssm-incidents:eu-west-1:123456789012:response-plan/payments' names region 'eu-west-1': "
+            f"response plan ARNs have none {PLAN_SHAPE}",
+            id="with-a-region",
+        ),
+        pytest.param(
+            "arn:aws:ssm-incidents::123456:response-plan/payments",
+            f"'arn:aws:ssm-incidents::123456:response-plan/payments': account '123456' is not 12 digits {PLAN_SHAPE}",
+            id="six-digit-account",
+        ),
+        pytest.param(
+            f"arn:aws:ssm-incidents::123456789012:response-plan/{LONG_PLAN_NAME}.",
+            f"'arn:aws:ssm-incidents::123456789012:response-plan/{LONG_PLAN_NAME}.': "
+            f"'response-plan/{LONG_PLAN_NAME}.' is not response-plan/NAME, NAME being 1-200 of A-Z a-z 0-9 _ - "
+            f"{PLAN_SHAPE}",
+            id="long-value-shown-whole",
+        ),
+        pytest.param("payments-oncall", f"'payments-oncall' is not a response plan ARN {PLAN_SHAPE}", id="a-bare-name"),
+    ],
+)
+def test_a_bad_plan_arn_is_shown_whole_with_the_expected_shape(plan_arn: str, expected: str) -> None:
+    # Given a default route whose plan ARN is wrong in one way
+    document = {"default": {"response_plan_arn": plan_arn}}
+
+    # When it is parsed
+    with pytest.raises(ConfigError) as error:
+        parse_config(document, origin="bridge.yaml")
+
+    # Then the message quotes the whole value, says what is wrong and shows the shape, with no regular expression
+    assert str(error.value) == f"bridge.yaml: default.response_plan_arn: {expected}"
+    assert "\\Z" not in str(error.value)
+    assert "[0-9]" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("file_name", "text", "expected"),
+    [
+        pytest.param(
+            "bridge.yaml",
+            "default:\n  response_plan_arn: x\n  impact: [1\nroutes: []\n",
+            "bridge.yaml:4:7: not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence)",
+            id="yaml",
+        ),
+        pytest.param(
+            "bridge.json",
+            '{"default": {\n  "impact": 1,\n}}',
+            "bridge.json:3:1: not valid JSON: Expecting property name enclosed in double quotes",
+            id="json",
+        ),
+    ],
+)
+def test_a_syntax_error_is_one_line_with_file_line_and_column(
+    tmp_path: Path, file_name: str, text: str, expected: str
+) -> None:
+    # Given a configuration file that is not YAML (or JSON) at all
+    path = tmp_path / file_name
+    path.write_text(text, encoding="utf-8")
+
+    # When it is loaded
+    with pytest.raises(ConfigSyntaxError) as error:
+        load_config(path)
+
+    # Then the error is one line: file:line:column: what the parser expected
+    assert str(error.value) == f"{tmp_path}/{expected}"
 
 
 def test_a_document_wrong_everywhere_reports_the_first_twenty_problems_and_counts_the_rest() -> None:

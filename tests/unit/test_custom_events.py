@@ -15,11 +15,11 @@ from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, load_config, parse_config
-from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.incident import build_start_incident
 from incident_bridge.outcome import Outcome, OutcomeKind
 from incident_bridge.routing import route
+from incident_bridge.signal import Signal
 from incident_bridge.sources import parse_event
 from tests.conftest import EVENTS_DIR, load_event
 
@@ -59,9 +59,9 @@ def custom_event(detail: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def parsed(raw: dict[str, Any]) -> CustomIncident:
+def parsed(raw: dict[str, Any]) -> Signal:
     subject = parse_event(raw)
-    assert isinstance(subject, CustomIncident)
+    assert isinstance(subject, Signal)
     return subject
 
 

@@ -25,13 +25,15 @@ from incident_bridge.heartbeats import (
     SILENCE_THRESHOLD,
     ForwarderId,
     ForwarderRecord,
+    Heartbeat,
     Verdict,
     VerdictKind,
     check,
     latest,
 )
 from incident_bridge.outcome import Outcome, OutcomeKind
-from incident_bridge.sources import Housekeeping, NotActionable, parse_event
+from incident_bridge.signal import NotActionable
+from incident_bridge.sources import housekeeping, parse_event
 from tests.conftest import PLAN_ARN, load_event
 
 SCHEDULED = "eventbridge-scheduled-event-rate-5-minutes-awsdocs.json"
@@ -164,21 +166,25 @@ def test_a_heartbeat_is_recognized_from_what_eventbridge_writes() -> None:
     # Given a forwarder's heartbeat
     raw = heartbeat_event(PAYMENTS, T0)
 
-    # When it is parsed
+    # When the bridge looks at it
+    kept = housekeeping(raw)
     parsed = parse_event(raw)
 
-    # Then it is housekeeping (routed nowhere) naming the forwarder from the envelope, and its time
-    assert isinstance(parsed, Housekeeping)
-    assert parsed.item.forwarder == PAYMENTS  # type: ignore[union-attr]
-    assert parsed.item.sent_at == T0  # type: ignore[union-attr]
+    # Then it is a heartbeat of the forwarder the envelope names, at its time, and routing never sees it
+    assert kept == Heartbeat(PAYMENTS, T0, raw["id"])
+    assert parsed == NotActionable(
+        "heartbeat of forwarder 111122223333/eu-west-1: recorded, never paged", payload="EventBridge scheduled event"
+    )
 
 
 def test_another_scheduled_event_is_not_a_heartbeat() -> None:
     # Given the documented scheduled event as it is (rule my-scheduled-rule)
-    parsed = parse_event(load_event(SCHEDULED))
+    raw = load_event(SCHEDULED)
 
-    # When parsed / Then it is ignored, naming its rule
-    assert type(parsed) is NotActionable
+    # When the bridge looks at it / Then it is no heartbeat, and is ignored naming its rule
+    assert housekeeping(raw) is None
+    parsed = parse_event(raw)
+    assert isinstance(parsed, NotActionable)
     assert parsed.reason == "scheduled event of rule my-scheduled-rule: not a forwarder heartbeat"
 
 
@@ -187,15 +193,15 @@ def test_a_heartbeat_whose_rule_arn_is_of_another_account_is_refused() -> None:
     raw = heartbeat_event(PAYMENTS, T0)
     raw["resources"] = [f"arn:aws:events:eu-west-1:{SEARCH.account}:rule/incident-bridge-heartbeat"]
 
-    # When parsed / Then it is refused, to the dead-letter queue
+    # When the bridge looks at it / Then it is refused, to the dead-letter queue
     with pytest.raises(InvalidEvent, match="does not belong to account 111122223333 in eu-west-1"):
-        parse_event(raw)
+        housekeeping(raw)
 
 
 def test_an_unknown_task_is_refused() -> None:
     # Given a task payload naming no known task / When parsed / Then it is refused, naming the known one
     with pytest.raises(InvalidEvent, match="unknown task 'purge' \\(known: check-forwarders\\)"):
-        parse_event({**check_task(T0), "incidentBridgeTask": "purge"})
+        housekeeping({**check_task(T0), "incidentBridgeTask": "purge"})
 
 
 # ---- through the bridge ----

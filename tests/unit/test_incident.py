@@ -8,28 +8,22 @@ from typing import Any
 import pytest
 
 from incident_bridge.adapters.api_model import ensure_valid
-from incident_bridge.alarm import NormalizedAlarm
+from incident_bridge.aws import RAW_DATA_MAX, RELATED_ITEMS_MAX, fit, length
 from incident_bridge.config import BridgeConfig, DefaultRoute
-from incident_bridge.incident import (
-    RAW_DATA_MAX,
-    RELATED_ITEMS_MAX,
-    TRIGGER_SOURCE,
-    build_start_incident,
-    compact_raw_data,
-    fit,
-    utf16_length,
-)
+from incident_bridge.incident import build_start_incident, compact_raw_data
 from incident_bridge.routing import route
+from incident_bridge.signal import Signal
 from incident_bridge.sources import parse_event
+from incident_bridge.sources.cloudwatch import TRIGGER_SOURCE
 from tests.conftest import PLAN_ARN, load_event
 
 EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
 CONFIG = BridgeConfig(default=DefaultRoute(response_plan_arn=PLAN_ARN, impact=2, title="{alarm_name} fired"))
 
 
-def alarm_from(raw: dict[str, Any]) -> NormalizedAlarm:
+def alarm_from(raw: dict[str, Any]) -> Signal:
     parsed = parse_event(raw)
-    assert isinstance(parsed, NormalizedAlarm)
+    assert isinstance(parsed, Signal)
     return parsed
 
 
@@ -148,8 +142,9 @@ def test_long_unicode_alarm_name_is_trimmed_to_the_title_limit() -> None:
     # When the request is built
     params = request_params(raw)
 
-    # Then the title fits 200 UTF-16 code units and ends with an ellipsis
-    assert utf16_length(params["title"]) <= 200
+    # Then the title fits 200 characters as Incident Manager counts them (Unicode scalar values, see aws.py) and
+    # ends with an ellipsis
+    assert length(params["title"]) <= 200
     assert params["title"].endswith("…")
 
 

@@ -19,7 +19,6 @@ import pytest
 from incident_bridge.adapters.api_model import ensure_valid
 from incident_bridge.adapters.dry_run import DryRunIncident, DryRunIncidentManager
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
-from incident_bridge.alarm import NormalizedAlarm
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, parse_config
 from incident_bridge.errors import TransientApiError
@@ -27,6 +26,7 @@ from incident_bridge.incident import StartIncidentRequest
 from incident_bridge.lifecycle import GroupRecord, GroupStatus, group_key
 from incident_bridge.outcome import ApiCall, Outcome, OutcomeKind
 from incident_bridge.routing import route
+from incident_bridge.signal import Signal
 from incident_bridge.sources import parse_event
 from tests.conftest import PLAN_ARN, load_event
 
@@ -90,9 +90,9 @@ def config(flap_window_seconds: int = 900, **default: Any) -> BridgeConfig:
     return parse_config(document, origin="tests/unit/test_lifecycle")
 
 
-def normalized(event: dict[str, Any]) -> NormalizedAlarm:
+def normalized(event: dict[str, Any]) -> Signal:
     parsed = parse_event(event)
-    assert isinstance(parsed, NormalizedAlarm)
+    assert isinstance(parsed, Signal)
     return parsed
 
 

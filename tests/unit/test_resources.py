@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from incident_bridge.aws import ITEM_TITLE_MAX as MAX_TITLE_LENGTH
+from incident_bridge.aws import PARTITIONS, length
 from incident_bridge.resources import (
-    MAX_TITLE_LENGTH,
-    PARTITIONS,
     CatalogueEntry,
     ResourceRef,
     catalogue_markdown,
@@ -37,10 +37,6 @@ LAMBDA = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function"
 def resolve(namespace: str, dimensions: Mapping[str, str], **context: str) -> list[ResourceRef]:
     env = {"partition": "aws", "account": ACCOUNT, "region": REGION, **context}
     return involved_resources(namespace, dimensions, **env)
-
-
-def utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 # namespace, dimensions, expected ARNs in order (None = needs a lookup).
@@ -451,13 +447,13 @@ def test_unusable_dimension_values_give_a_note(namespace: str, dimensions: dict[
     assert reason in refs[0].note
 
 
-def test_long_titles_are_cut_to_200_utf16_units() -> None:
-    # Given a bucket name made of astral characters, each two UTF-16 units long
+def test_long_titles_are_cut_to_200_characters_as_incident_manager_counts_them() -> None:
+    # Given a bucket name made of astral characters (one Unicode scalar value each; two UTF-16 units)
     dimensions = {"BucketName": "\U0001f525" * 300}
     # When resolving it
     [ref] = resolve("AWS/S3", dimensions)
     # Then the title fits Incident Manager's limit, ends with an ellipsis and splits no character
-    assert utf16_length(ref.title) <= 200
+    assert length(ref.title) <= 200
     assert ref.title.endswith("\u2026")
     assert ref.title.startswith("S3 bucket \U0001f525")
     # and the ARN (within its own, larger limit) is not cut at all
@@ -570,10 +566,10 @@ def assert_safe(refs: list[ResourceRef]) -> None:
     keys = [("arn", ref.arn) if ref.arn is not None else ("title", ref.title) for ref in refs]
     assert len(keys) == len(set(keys))
     for ref in refs:
-        assert utf16_length(ref.title) <= 200
+        assert length(ref.title) <= 200
         if ref.arn is None:
             assert ref.note
         else:
             assert INCIDENT_MANAGER_ARN.fullmatch(ref.arn)
             assert not re.search(r"[\n\r\u0085\u2028\u2029]", ref.arn)
-            assert utf16_length(ref.arn) <= 1000
+            assert length(ref.arn) <= 1000

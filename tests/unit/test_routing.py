@@ -12,14 +12,13 @@ import pytest
 from incident_bridge.adapters.api_model import ensure_valid
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
-from incident_bridge.alarm import NormalizedAlarm
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, RelatedUrl, parse_config
-from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import ConfigError
 from incident_bridge.incident import build_start_incident
 from incident_bridge.outcome import OutcomeKind
-from incident_bridge.routing import RouteDecision, RouteTrace, Subject, route
+from incident_bridge.routing import RouteDecision, RouteTrace, route
+from incident_bridge.signal import Signal
 from incident_bridge.sources import parse_event
 from tests.bad_configs import BAD_CONFIGS, MATCH_KEYS
 from tests.conftest import load_event
@@ -44,15 +43,15 @@ def config(routes: list[dict[str, Any]], **default: Any) -> BridgeConfig:
     )
 
 
-def as_alarm(raw: dict[str, Any]) -> NormalizedAlarm:
+def as_alarm(raw: dict[str, Any]) -> Signal:
     parsed = parse_event(raw)
-    assert isinstance(parsed, NormalizedAlarm)
+    assert isinstance(parsed, Signal)
     return parsed
 
 
-def as_custom(raw: dict[str, Any]) -> CustomIncident:
+def as_custom(raw: dict[str, Any]) -> Signal:
     parsed = parse_event(raw)
-    assert isinstance(parsed, CustomIncident)
+    assert isinstance(parsed, Signal)
     return parsed
 
 
@@ -75,12 +74,12 @@ def tagged(raw: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
     return raw
 
 
-def ec2_alarm(tags: dict[str, str] | None = None) -> NormalizedAlarm:
+def ec2_alarm(tags: dict[str, str] | None = None) -> Signal:
     raw = load_event(EC2_ALARM)
     return as_alarm(tagged(raw, tags) if tags is not None else raw)
 
 
-def custom_event(detail: dict[str, Any]) -> CustomIncident:
+def custom_event(detail: dict[str, Any]) -> Signal:
     raw = load_event(CUSTOM_EVENT)
     raw["account"] = "123456789012"  # the Powertools sample's 13-digit account is not an AWS account id
     raw["detail"] = detail
@@ -97,10 +96,10 @@ PAYMENT_DETAIL: dict[str, Any] = {
 
 
 @pytest.fixture
-def build_request() -> Callable[[Subject, RouteDecision], dict[str, Any]]:
+def build_request() -> Callable[[Signal, RouteDecision], dict[str, Any]]:
     """The StartIncident parameters for a decision; every request built here passes the full service model."""
 
-    def build(subject: Subject, decision: RouteDecision) -> dict[str, Any]:
+    def build(subject: Signal, decision: RouteDecision) -> dict[str, Any]:
         params = build_start_incident(subject, decision).to_params()
         ensure_valid("StartIncident", params)
         return params
@@ -111,24 +110,24 @@ def build_request() -> Callable[[Subject, RouteDecision], dict[str, Any]]:
 # ---- each matcher, matching and not, and its explanation ----
 
 
-def network_alarm_on_two_instances() -> NormalizedAlarm:
+def network_alarm_on_two_instances() -> Signal:
     # The documented metric-math alarm sums NetworkIn and NetworkOut of one instance; here m2 reads another one.
     raw = load_event(NETWORK_ALARM)
     raw["detail"]["configuration"]["metrics"][2]["metricStat"]["metric"]["dimensions"]["InstanceId"] = "i-0bbb"
     return as_alarm(raw)
 
 
-def ec2_alarm_in(account: str, region: str) -> NormalizedAlarm:
+def ec2_alarm_in(account: str, region: str) -> Signal:
     return as_alarm(relocated(load_event(EC2_ALARM), account, region))
 
 
-def ec2_alarm_in_state(state: str) -> NormalizedAlarm:
+def ec2_alarm_in_state(state: str) -> Signal:
     raw = load_event(EC2_ALARM)
     raw["detail"]["state"]["value"] = state
     return as_alarm(raw)
 
 
-MATCHER_CASES: list[tuple[str, Callable[[], Subject], dict[str, Any], bool, str]] = [
+MATCHER_CASES: list[tuple[str, Callable[[], Signal], dict[str, Any], bool, str]] = [
     # alarm_name: globs, case-sensitive, a list is a set of alternatives
     ("name-glob", ec2_alarm, {"alarm_name": "ServerCpu*"}, True, "alarm name 'ServerCpuTooHigh' matches 'ServerCpu*'"),
     ("name-any-of", ec2_alarm, {"alarm_name": ["test-*", "*TooHigh"]}, True,
@@ -223,7 +222,7 @@ MATCHER_CASES: list[tuple[str, Callable[[], Subject], dict[str, Any], bool, str]
     [pytest.param(*case[1:], id=case[0]) for case in MATCHER_CASES],
 )
 def test_matcher_matches_or_not_and_explains_with_the_value_and_the_pattern(
-    make_subject: Callable[[], Subject], match: dict[str, Any], matched: bool, reason: str
+    make_subject: Callable[[], Signal], match: dict[str, Any], matched: bool, reason: str
 ) -> None:
     # Given one route with a single matcher, and an event copied from a real sample
     subject = make_subject()
@@ -308,7 +307,7 @@ def test_first_matching_route_wins_and_later_routes_are_not_evaluated() -> None:
 
 
 def test_continue_adds_one_decision_per_matching_route_in_order_each_with_its_own_client_token(
-    build_request: Callable[[Subject, RouteDecision], dict[str, Any]],
+    build_request: Callable[[Signal, RouteDecision], dict[str, Any]],
 ) -> None:
     # Given a `continue` route, a second matching route without it, and a third matching route after them
     routes = config(
@@ -537,7 +536,7 @@ def test_impact_tag_absent_uses_the_route_impact() -> None:
 
 
 def test_related_urls_come_from_the_route_and_the_url_tags_and_reach_the_request_as_other_items(
-    build_request: Callable[[Subject, RouteDecision], dict[str, Any]],
+    build_request: Callable[[Signal, RouteDecision], dict[str, Any]],
 ) -> None:
     # Given a route with a related URL (and the default's runbook-url / dashboard-url tags), and an alarm tagged
     # with a runbook URL, a dashboard URL and a `team` tag that is not a URL
@@ -613,7 +612,7 @@ def test_title_template_fields(
     template: str,
     tags: dict[str, str],
     title: str,
-    build_request: Callable[[Subject, RouteDecision], dict[str, Any]],
+    build_request: Callable[[Signal, RouteDecision], dict[str, Any]],
 ) -> None:
     # Given a route with a title template
     routes = config([{"name": "ec2", "title": template}])
@@ -629,7 +628,7 @@ def test_title_template_fields(
 
 
 def test_title_longer_than_the_api_limit_is_cut_to_200_characters_with_an_ellipsis(
-    build_request: Callable[[Subject, RouteDecision], dict[str, Any]],
+    build_request: Callable[[Signal, RouteDecision], dict[str, Any]],
 ) -> None:
     # Given an alarm with a 255-character name (CloudWatch's maximum) and the default title template
     long_name = "A" * 255

@@ -10,7 +10,7 @@ import pytest
 
 from incident_bridge.alarm import AlarmKind, AlarmState, Delivery, NormalizedAlarm
 from incident_bridge.errors import InvalidEvent
-from incident_bridge.sources import NotActionable, parse_event
+from incident_bridge.sources import NotActionable, parse_event, parse_payload
 from tests.conftest import load_event
 
 EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
@@ -22,7 +22,7 @@ CUSTOM_EVENT = "custom-app-eventbridge-PaymentCreated-no-resources-powertools.js
 
 
 def parse_alarm(raw: object) -> NormalizedAlarm:
-    parsed = parse_event(raw)
+    parsed = parse_payload(raw)
     assert isinstance(parsed, NormalizedAlarm), parsed
     return parsed
 

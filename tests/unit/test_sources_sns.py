@@ -10,7 +10,7 @@ import pytest
 
 from incident_bridge.alarm import AlarmKind, AlarmState, Delivery, NormalizedAlarm
 from incident_bridge.errors import InvalidEvent
-from incident_bridge.sources import parse_event
+from incident_bridge.sources import parse_event, parse_payload
 from tests.conftest import load_event
 
 LOCALSTACK_BODY = "sns-message-body-classic-alarm-ALARM-sqs-NumberOfMessagesSent-localstack-snapshot.json"
@@ -38,7 +38,7 @@ def lambda_sns_event(name: str) -> dict[str, Any]:
 
 
 def parse_alarm(raw: object) -> NormalizedAlarm:
-    parsed = parse_event(raw)
+    parsed = parse_payload(raw)
     assert isinstance(parsed, NormalizedAlarm), parsed
     return parsed
 

@@ -40,6 +40,8 @@ from botocore.model import (
 )
 from botocore.utils import is_json_value_header, parse_to_aware_datetime
 
+from incident_bridge.aws import RESERVED_SOURCE_PREFIX, length
+
 __all__ = [
     "EXTRA_SERVICE_RULES",
     "ModelViolation",
@@ -116,7 +118,7 @@ def _trigger_source_not_reserved(params: Mapping[str, object]) -> list[ModelViol
     if not isinstance(details, Mapping):
         return []
     source = details.get("source")
-    if isinstance(source, str) and source.startswith("aws."):
+    if isinstance(source, str) and source.startswith(RESERVED_SOURCE_PREFIX):
         return [
             ModelViolation(
                 "triggerDetails.source",
@@ -347,8 +349,8 @@ def _check_string(value: object, shape: Shape, path: str, out: list[ModelViolati
     if not isinstance(value, str):
         out.append(ModelViolation(path, f"expected string, got {_type_name(value)}"))
         return
-    # Smithy measures string length in Unicode scalar values, which is what len() counts.
-    _check_size(len(value), shape, path, "length", out)
+    # Smithy measures string length in Unicode scalar values; aws.length counts them, for builders and here alike.
+    _check_size(length(value), shape, path, "length", out)
     enum = shape.enum if isinstance(shape, StringShape) else []
     if enum and value not in enum:
         out.append(ModelViolation(path, f"{value!r} is not one of {', '.join(enum)}"))

@@ -1,17 +1,21 @@
-"""Recognizes each payload kind and parses it into a NormalizedAlarm, or says why it is not actionable."""
+"""Recognizes each payload kind and turns it into one Signal, or says why it is not actionable.
+
+`parse_payload` reads a payload into its kind's own value (a NormalizedAlarm, or already a Signal); `parse_event`
+is what the rest of the bridge calls, and all it ever gets back is a Signal or NotActionable.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from incident_bridge.alarm import NormalizedAlarm
-from incident_bridge.custom import CustomIncident
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.heartbeats import FORWARDER_SOURCE, Heartbeat
 from incident_bridge.reader import FieldError
+from incident_bridge.signal import NotActionable, Signal
 from incident_bridge.sources import cloudwatch, forwarder
+from incident_bridge.sources.forwarder import ForwarderCheck
 from incident_bridge.sources.payloads import (
     AlarmActionEvent,
     AlarmStateChangeEvent,
@@ -25,27 +29,38 @@ from incident_bridge.sources.payloads import (
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 ALARM_CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
 
+__all__ = ["NotActionable", "Signal", "housekeeping", "parse_event", "parse_payload"]
 
-@dataclass(frozen=True)
-class NotActionable:
-    """A well-formed event the bridge deliberately routes nowhere."""
-
-    reason: str
+ParsedEvent = NormalizedAlarm | Signal | NotActionable
 
 
-@dataclass(frozen=True)
-class Housekeeping(NotActionable):
-    """The organization intake's own traffic: routed nowhere, but the bridge keeps its books with it (a forwarder's
-    heartbeat is recorded; the silence check may open or resolve `forwarder-silent` incidents)."""
-
-    item: Heartbeat | forwarder.ForwarderCheck
-
-
-ParsedEvent = NormalizedAlarm | CustomIncident | NotActionable
-
-
-def parse_event(raw: object) -> ParsedEvent:
+def parse_event(raw: object) -> Signal | NotActionable:
     """Raises InvalidEvent with the failing field when the payload is not one the bridge understands."""
+    parsed = parse_payload(raw)
+    if isinstance(parsed, NormalizedAlarm):
+        return cloudwatch.alarm_signal(parsed)
+    return parsed
+
+
+def housekeeping(raw: object) -> Heartbeat | ForwarderCheck | None:
+    """The organization intake's own traffic, which the bridge keeps its books with instead of routing it: a
+    forwarder's heartbeat, or the scheduled silence check. None for every other payload. Raises InvalidEvent for
+    a malformed one (a heartbeat whose rule is not its account's, an unknown task)."""
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        if forwarder.is_scheduled_event(raw):
+            heartbeat = forwarder.heartbeat_of(raw)
+            return None if isinstance(heartbeat, str) else heartbeat
+        if "detail-type" not in raw and forwarder.is_task(raw):
+            return forwarder.task_of(raw)
+    except FieldError as error:
+        raise InvalidEvent(f"{_kind(raw)} payload is malformed: {error}") from None
+    return None
+
+
+def parse_payload(raw: object) -> ParsedEvent:
+    """The payload read as its kind's own value (alarms keep every detail of their payload here)."""
     if not isinstance(raw, Mapping):
         raise InvalidEvent(f"expected a JSON object, got {type(raw).__name__}")
     try:
@@ -62,10 +77,8 @@ def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
         if detail_type == ALARM_CONFIGURATION_CHANGE:
             return NotActionable("alarm configuration change: only state changes open incidents")
         if forwarder.is_scheduled_event(raw):
-            heartbeat = forwarder.heartbeat_of(raw)
-            if isinstance(heartbeat, str):
-                return NotActionable(heartbeat)
-            return Housekeeping(f"heartbeat of forwarder {heartbeat.forwarder}: recorded, never paged", heartbeat)
+            # A forwarder's heartbeat is never routed; the bridge records it (see `housekeeping`).
+            return NotActionable(forwarder.describe_scheduled(raw), payload="EventBridge scheduled event")
         if is_application_event(raw):
             return _dispatch_application(raw)
         raise InvalidEvent(
@@ -75,16 +88,17 @@ def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
     if "alarmData" in raw:
         return cloudwatch.from_alarm_action(AlarmActionEvent.read(raw), raw)
     if forwarder.is_task(raw):
-        return Housekeeping("the silent-forwarder check", forwarder.task_of(raw))
+        forwarder.task_of(raw)  # refuses an unknown task
+        return NotActionable("the silent-forwarder check: routed nowhere itself", payload="incident-bridge task")
     if is_sns_notification(raw) or is_classic_alarm(raw) or "Records" in raw:
         return _dispatch_classic(raw)
     raise _unrecognized(raw)
 
 
-def _dispatch_application(raw: Mapping[str, Any]) -> CustomIncident:
+def _dispatch_application(raw: Mapping[str, Any]) -> Signal:
     envelope = EventBridgeEnvelope.read(raw)
     if envelope.source == FORWARDER_SOURCE:
-        # The bridge's own silent-forwarder incidents take this source; an application (a member account's,
+        # The bridge's own silent-forwarder signals carry this source; an application (a member account's,
         # through the intake bus) must not raise one in its name.
         raise InvalidEvent(f"custom event source {FORWARDER_SOURCE!r} is reserved for the bridge's own incidents")
     # Imported on first use: the custom detail's schema is a pydantic model, which alarms need not load.

@@ -1,4 +1,4 @@
-"""Custom application events (any EventBridge event whose source is not an AWS service) -> CustomIncident.
+"""Custom application events (any EventBridge event whose source is not an AWS service) -> Signal.
 
 Imported on first use (sources/__init__.py): the detail's schema is a pydantic model, which alarms need not load.
 """
@@ -10,15 +10,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from incident_bridge.arns import INCIDENT_MANAGER_ARN, is_account, is_region, partition_of_region
-from incident_bridge.custom import CustomIncident
+from incident_bridge.aws import INCIDENT_MANAGER_ARN, is_account, is_incident_manager_arn, is_region, is_trigger_source
 from incident_bridge.custom_schema import CustomIncidentDetail
 from incident_bridge.errors import InvalidEvent
+from incident_bridge.signal import InvolvedResource, Link, RelatedThing, Signal, SignalStatus, Trigger, detail_labels
 from incident_bridge.sources.payloads import EventBridgeEnvelope
 from incident_bridge.validation import describe
 
+#: The trigger source when neither the event's `detail.source` nor its envelope `source` can be shown.
+CUSTOM_TRIGGER_SOURCE = "incident-bridge.custom"
 
-def from_application_event(envelope: EventBridgeEnvelope, raw: Mapping[str, Any]) -> CustomIncident:
+
+def from_application_event(envelope: EventBridgeEnvelope, raw: Mapping[str, Any]) -> Signal:
     try:
         request = CustomIncidentDetail.model_validate(envelope.detail).to_request()
     except ValidationError as error:
@@ -30,16 +33,48 @@ def from_application_event(envelope: EventBridgeEnvelope, raw: Mapping[str, Any]
         raise InvalidEvent(f"custom event with account={envelope.account[:20]!r} region={envelope.region[:30]!r}")
     # The envelope's own `resources` name involved resources too; keep only ARNs Incident Manager accepts.
     envelope_arns = [arn for arn in envelope.resources if INCIDENT_MANAGER_ARN.match(arn)]
-    return CustomIncident(
+    resource_arns = tuple(dict.fromkeys([*envelope_arns, *request.resource_arns]))
+    identity = request.dedupe_key or envelope.id
+    labels: dict[str, tuple[str, ...]] = {
+        **detail_labels(envelope.detail),
+        "account": (envelope.account,),
+        "region": (envelope.region,),
+        "source": (envelope.source,),
+        "detail_type": (envelope.detail_type,),
+        "title": (request.title,),
+    }
+    if request.summary:
+        labels["summary"] = (request.summary,)
+    related: list[RelatedThing] = [Link(title=url.title, url=url.url) for url in request.related_urls]
+    related += [
+        InvolvedResource(arn=arn, title=_arn_title(arn)) for arn in resource_arns if is_incident_manager_arn(arn)
+    ]
+    fallback_source = envelope.source if is_trigger_source(envelope.source) else CUSTOM_TRIGGER_SOURCE
+    return Signal(
+        name=request.title,
+        noun="custom event",
         event_id=envelope.id,
-        source=envelope.source,
-        detail_type=envelope.detail_type,
-        account=envelope.account,
-        region=envelope.region,
-        partition=partition_of_region(envelope.region),
-        time=envelope.time,
-        request=request,
-        resource_arns=tuple(dict.fromkeys([*envelope_arns, *request.resource_arns])),
-        detail=dict(envelope.detail),
+        status=SignalStatus.RECOVERING if request.status == "resolved" else SignalStatus.FIRING,
+        state=request.status,
+        state_time=envelope.time,
+        labels=labels,
+        member=f"custom|{envelope.source}|{identity}",
+        default_group=f"custom|{envelope.source}|{identity}",
+        title=request.title,
+        impact=request.impact,
+        reason=request.summary or "",
+        trigger=Trigger(
+            source=request.source or fallback_source,
+            arn=None,
+            token_parts=("custom", envelope.source, identity),
+        ),
+        related=tuple(related),
+        references=resource_arns,
+        payload=f"custom application event (EventBridge, source {envelope.source}, detail-type {envelope.detail_type})",
         raw_event=dict(raw),
     )
+
+
+def _arn_title(arn: str) -> str:
+    parts = arn.split(":", 5)
+    return f"{parts[2]} {parts[5]}" if len(parts) == 6 else arn

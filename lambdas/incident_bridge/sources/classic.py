@@ -11,7 +11,14 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from incident_bridge.alarm import AlarmMetric, AlarmState, Delivery, NormalizedAlarm
-from incident_bridge.arns import alarm_arn, is_account, is_region, parse_alarm_arn, partition_of_region
+from incident_bridge.aws import (
+    alarm_arn,
+    alarm_arn_problem,
+    is_account,
+    is_region,
+    parse_alarm_arn,
+    partition_of_region,
+)
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.sources.cloudwatch import alarm_kind
 from incident_bridge.sources.payloads import MalformedPayload, is_classic_alarm, parse_aws_timestamp
@@ -167,7 +174,7 @@ def from_classic(
     arn = alarm.alarm_arn or _rebuild_arn(alarm, topic_arn)
     parsed_arn = parse_alarm_arn(arn)
     if parsed_arn is None:
-        raise InvalidEvent(f"AlarmArn: not a CloudWatch alarm ARN: {arn[:120]!r}")
+        raise InvalidEvent(f"AlarmArn: {alarm_arn_problem(arn)}")
     metrics = _metrics(alarm.trigger)
     return NormalizedAlarm(
         alarm_name=alarm.alarm_name,

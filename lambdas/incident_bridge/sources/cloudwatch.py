@@ -1,6 +1,7 @@
-"""EventBridge alarm state changes and direct alarm-action payloads -> NormalizedAlarm.
+"""EventBridge alarm state changes and direct alarm-action payloads -> NormalizedAlarm; any alarm -> Signal.
 
-Both carry the same inner alarm structure (`detail` / `alarmData`); only the envelope differs.
+Both payloads carry the same inner alarm structure (`detail` / `alarmData`); only the envelope differs. Every way an
+alarm arrives (these two and the SNS classic JSON) ends in `alarm_signal`, so routing sees one vocabulary.
 """
 
 from __future__ import annotations
@@ -8,11 +9,48 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
-from incident_bridge.alarm import AlarmKind, AlarmMetric, Delivery, NormalizedAlarm
-from incident_bridge.arns import alarm_arn, is_account, is_region, parse_alarm_arn, partition_of_region
+from incident_bridge.alarm import AlarmKind, AlarmMetric, AlarmState, Delivery, NormalizedAlarm
+from incident_bridge.aws import (
+    alarm_arn,
+    alarm_arn_problem,
+    alarm_console_url,
+    console_url,
+    is_account,
+    is_incident_manager_arn,
+    is_region,
+    parse_alarm_arn,
+    partition_of_region,
+)
 from incident_bridge.errors import InvalidEvent
+from incident_bridge.resources import ResourceRef, involved_resources
+from incident_bridge.signal import (
+    InvolvedResource,
+    Link,
+    LinkRole,
+    MetricQuery,
+    NotActionable,
+    RelatedThing,
+    Signal,
+    SignalStatus,
+    Trigger,
+    detail_labels,
+    tag_labels,
+    values,
+)
 from incident_bridge.sources.payloads import AlarmActionEvent, AlarmDetailPayload, AlarmStateChangeEvent
+
+#: Shown as the incident's trigger source; `aws.` prefixes are reserved for AWS services.
+TRIGGER_SOURCE = "incident-bridge.cloudwatch-alarm"
+#: What routes see as an alarm's `source` and `detail_type`, whichever way it arrived.
+ALARM_SOURCE = "aws.cloudwatch"
+ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
+_DELIVERIES = {
+    Delivery.EVENTBRIDGE: "EventBridge event (CloudWatch Alarm State Change)",
+    Delivery.ALARM_ACTION: "alarm action (CloudWatch invoking the function directly)",
+    Delivery.SNS: "SNS notification (classic alarm JSON)",
+}
 
 
 def from_eventbridge(event: AlarmStateChangeEvent, raw: Mapping[str, Any]) -> NormalizedAlarm:
@@ -43,10 +81,7 @@ def _normalize(
 ) -> NormalizedAlarm:
     parsed_arn = parse_alarm_arn(arn)
     if parsed_arn is None:
-        raise InvalidEvent(
-            f"alarm ARN is not a CloudWatch alarm ARN: {arn[:120]!r} "
-            "(expected arn:<aws|aws-cn|aws-us-gov>:cloudwatch:<region>:<12-digit account>:alarm:<name>)"
-        )
+        raise InvalidEvent(alarm_arn_problem(arn))
     return NormalizedAlarm(
         alarm_name=detail.alarm_name,
         alarm_arn=arn,
@@ -97,3 +132,107 @@ def triggering_alarm_arns(reason_data: str | None) -> tuple[str, ...]:
         return ()
     arns = (child.get("arn") for child in children if isinstance(child, dict))
     return tuple(dict.fromkeys(arn for arn in arns if isinstance(arn, str) and parse_alarm_arn(arn)))
+
+
+# ---- the alarm as a Signal ----
+
+
+def alarm_signal(alarm: NormalizedAlarm) -> Signal | NotActionable:
+    """The alarm as routing sees it; INSUFFICIENT_DATA and suppressed ALARMs are not actionable."""
+    payload = f"{_DELIVERIES[alarm.delivery]}, {alarm.kind.value} alarm, state {alarm.state.value}"
+    if alarm.state is AlarmState.INSUFFICIENT_DATA:
+        return NotActionable(
+            f"alarm {alarm.alarm_name} is INSUFFICIENT_DATA: missing data neither opens nor resolves incidents",
+            name=alarm.alarm_name,
+            payload=payload,
+        )
+    if alarm.state is AlarmState.ALARM and alarm.actions_suppressed_by:
+        # A composite alarm's suppressor (e.g. a maintenance alarm) silences its actions; so do we.
+        detail = f": {alarm.actions_suppressed_reason}" if alarm.actions_suppressed_reason else ""
+        return NotActionable(
+            f"alarm {alarm.alarm_name} is in ALARM but its actions are suppressed by "
+            f"{alarm.actions_suppressed_by}{detail}",
+            name=alarm.alarm_name,
+            payload=payload,
+        )
+    metrics = alarm.resource_metrics
+    found = {
+        "alarm_name": (alarm.alarm_name,),
+        "alarm_arn": (alarm.alarm_arn,),
+        "account": (alarm.account,),
+        "region": (alarm.region,),
+        "state": (alarm.state.value,),
+        "kind": (alarm.kind.value,),
+        "reason": values([alarm.reason]),
+        "description": values([alarm.description]),
+        "namespace": values(metric.namespace for metric in metrics),
+        "metric_name": values(metric.metric_name for metric in metrics),
+    }
+    labels: dict[str, tuple[str, ...]] = {name: given for name, given in found.items() if given}
+    for name in dict.fromkeys(name for metric in metrics for name in metric.dimensions):
+        labels[f"dimension:{name}"] = values(metric.dimensions.get(name) for metric in metrics)
+    labels.update(tag_labels(alarm.tags))
+    labels.update({"source": (ALARM_SOURCE,), "detail_type": (ALARM_DETAIL_TYPE,)})
+    raw_detail = alarm.raw_event.get("detail")
+    if alarm.delivery is Delivery.EVENTBRIDGE and isinstance(raw_detail, dict):
+        labels.update(detail_labels(raw_detail))  # `detail` matchers read an EventBridge alarm's detail too
+    recovering = alarm.state is AlarmState.OK
+    return Signal(
+        name=alarm.alarm_name,
+        noun="alarm",
+        event_id=alarm.event_id,
+        status=SignalStatus.RECOVERING if recovering else SignalStatus.FIRING,
+        state=alarm.state.value,
+        state_time=alarm.changed_at,
+        labels=labels,
+        member=alarm.alarm_arn,
+        default_group=f"alarm_arn={alarm.alarm_arn}",
+        reason=alarm.reason,
+        trigger=Trigger(
+            source=TRIGGER_SOURCE,
+            arn=alarm.alarm_arn if is_incident_manager_arn(alarm.alarm_arn) else None,
+            token_parts=(alarm.alarm_arn, alarm.state.value, alarm.changed_at.isoformat(), alarm.event_id),
+        ),
+        related=_related(alarm),
+        references=(alarm.alarm_arn,),
+        tags_of=alarm.alarm_arn,
+        payload=payload,
+        raw_event=alarm.raw_event,
+    )
+
+
+def _related(alarm: NormalizedAlarm) -> tuple[RelatedThing, ...]:
+    """Most useful first, so Incident Manager's cap of 100 items drops the least useful."""
+    related: list[RelatedThing] = [
+        Link(
+            title=f"CloudWatch alarm {alarm.alarm_name}",
+            url=alarm_console_url(alarm.partition, alarm.region, alarm.alarm_name),
+            role=LinkRole.ORIGIN,
+        )
+    ]
+    if alarm.metrics:
+        # One chart of the alarm's whole query; a composite alarm has no metrics of its own.
+        related.append(MetricQuery(region=alarm.region, title=alarm.alarm_name, metrics=alarm.metrics))
+    for metric in alarm.resource_metrics:
+        refs = involved_resources(
+            metric.namespace or "",
+            metric.dimensions,
+            partition=alarm.partition,
+            account=alarm.account,
+            region=alarm.region,
+        )
+        related.extend(_resource(alarm, ref) for ref in refs)
+    for arn in alarm.triggering_alarm_arns:
+        child = parse_alarm_arn(arn)
+        if child is not None and is_incident_manager_arn(arn):
+            related.append(InvolvedResource(arn=arn, title=f"Triggering alarm {child.alarm_name}"))
+    return tuple(related)
+
+
+def _resource(alarm: NormalizedAlarm, ref: ResourceRef) -> RelatedThing:
+    if ref.arn is not None:
+        return InvolvedResource(arn=ref.arn, title=ref.title)
+    # No ARN without an API lookup: say so, and point at a console search instead of inventing one.
+    note = f" ({ref.note})" if ref.note else " (ARN needs a lookup)"
+    search = console_url(alarm.partition, alarm.region, "cloudwatch/home", f"metricsV2?search={quote(ref.title)}")
+    return Link(title=ref.title + note, url=search)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from incident_bridge.arns import is_account, is_region
+from incident_bridge.aws import is_account, is_region
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.heartbeats import HEARTBEAT_RULE_NAME, ForwarderId, Heartbeat
 from incident_bridge.reader import Reader
@@ -41,6 +41,14 @@ def is_scheduled_event(raw: Mapping[str, Any]) -> bool:
 
 def is_task(raw: Mapping[str, Any]) -> bool:
     return TASK_KEY in raw
+
+
+def describe_scheduled(raw: Mapping[str, Any]) -> str:
+    """Why a scheduled event is not routed: a heartbeat (recorded, never paged), or another rule's event."""
+    heartbeat = heartbeat_of(raw)
+    if isinstance(heartbeat, str):
+        return heartbeat
+    return f"heartbeat of forwarder {heartbeat.forwarder}: recorded, never paged"
 
 
 def heartbeat_of(raw: Mapping[str, Any]) -> Heartbeat | str:

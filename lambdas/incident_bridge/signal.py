@@ -1,0 +1,192 @@
+"""The one shape every payload becomes at the sources boundary: a Signal.
+
+Routing, grouping, titles and the lifecycle read only what is here: the label map and the typed related items.
+Nothing after sources/ asks what kind of payload a signal came from; what differs between kinds (an alarm's console
+page, a custom event's own title and impact, a finding's severity) was turned into labels and typed values by the
+source that understood it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from incident_bridge.alarm import AlarmMetric
+
+#: label name -> its values, most significant first. Most labels have one value; an alarm with several metrics
+#: has several `namespace`, `metric_name` and `dimension:<name>` values.
+Labels = Mapping[str, tuple[str, ...]]
+
+
+class SignalStatus(StrEnum):
+    """Whether a signal says a problem exists or has gone away."""
+
+    FIRING = "firing"
+    RECOVERING = "recovering"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvolvedResource:
+    """A resource by ARN, already checked against Incident Manager's ARN pattern."""
+
+    arn: str
+    title: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricQuery:
+    """The metrics (or expressions) behind a signal, as a chart in `region` titled `title`."""
+
+    region: str
+    title: str
+    metrics: tuple[AlarmMetric, ...]
+
+    @property
+    def label(self) -> str:
+        """The primary (first) metric or expression, as a person would name it."""
+        primary = self.metrics[0]
+        if primary.expression:
+            return primary.label or primary.expression
+        dimensions = ", ".join(f"{name}={value}" for name, value in primary.dimensions.items())
+        name = f"{primary.namespace} {primary.metric_name}"
+        return f"{name} ({dimensions})" if dimensions else name
+
+    def families(self) -> frozenset[str]:
+        """What the query charts (namespace/name, or the expression): a storm of one metric over many resources
+        charts it once."""
+        found = set()
+        for metric in self.metrics:
+            if metric.expression:
+                found.add(f"family:expression:{metric.expression}")
+            elif metric.namespace:
+                found.add(f"family:{metric.namespace}/{metric.metric_name}")
+        return frozenset(found)
+
+
+class LinkRole(StrEnum):
+    #: The signal's own page (the alarm in the console): attached when an incident starts; a join names the
+    #: signal on the timeline instead.
+    ORIGIN = "origin"
+    #: A link the signal brings for responders (a runbook): attached whenever the incident lacks it.
+    RELATED = "related"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Link:
+    title: str
+    url: str
+    role: LinkRole = LinkRole.RELATED
+
+
+RelatedThing = InvolvedResource | MetricQuery | Link
+
+
+@dataclass(frozen=True)
+class NotActionable:
+    """A well-formed payload the bridge deliberately does nothing with, and why."""
+
+    reason: str
+    #: What it was called, when it has a name (the alarm's), for the outcome.
+    name: str | None = None
+    #: What the payload was, for people (`invoke --explain`), when it was recognized.
+    payload: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trigger:
+    """How Incident Manager is told what started an incident."""
+
+    #: `triggerDetails.source`, already checked: at most 50 characters, never `aws.`.
+    source: str
+    #: `triggerDetails.triggerArn`, when the trigger is itself a resource (an alarm).
+    arn: str | None
+    #: What identifies this trigger for the start request's client token (with the route's name).
+    token_parts: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Signal:
+    """One alarm transition, custom event or service event, as everything after sources/ sees it."""
+
+    #: What logs, outcomes and timeline notes call it (the alarm name, the custom event's title, ...).
+    name: str
+    #: What kind of thing it is, for the sentences people read ("alarm", "custom event", "GuardDuty finding").
+    noun: str
+    #: Identity of this delivery: the seed of idempotency (EventBridge `id`, SNS `MessageId`, ...).
+    event_id: str
+    status: SignalStatus
+    #: The state as its source spells it (ALARM, OK, firing, resolved, ...), for the sentences people read.
+    state: str
+    #: When the state began (the alarm's state time, the event's time): transitions apply in this order.
+    state_time: datetime
+    labels: Labels
+    #: Identity of the thing within its group (an alarm ARN, a contributor, a finding id, a dedupe key): the group
+    #: is recovered when every member that fired has recovered.
+    member: str
+    #: The group key's tail when the route names no `group_by` fields.
+    default_group: str
+    #: The signal's own title (custom events, service events); None: the route's template makes it.
+    title: str | None = None
+    #: The signal's own impact (custom events, severities); None: the route's.
+    impact: int | None = None
+    #: One line on what happened, for the timeline ("Threshold Crossed: ...").
+    reason: str = ""
+    trigger: Trigger
+    related: tuple[RelatedThing, ...] = ()
+    #: ARNs a timeline note about this signal references (the alarm; the event's resources).
+    references: tuple[str, ...] = ()
+    #: When set and the signal carries no `tag:` labels, the tags of this ARN may be looked up (alarms).
+    tags_of: str | None = None
+    #: What the payload was, for people (`invoke --explain`): "EventBridge event (...), metric alarm, state ALARM".
+    payload: str = ""
+    #: The payload as received, for `triggerDetails.rawData`. Not part of equality or logs.
+    raw_event: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def label(self, name: str) -> str | None:
+        """The label's first value, or None when the signal does not carry it."""
+        values = self.labels.get(name)
+        return values[0] if values else None
+
+    def has_tags(self) -> bool:
+        return any(name.startswith(TAG_PREFIX) for name in self.labels)
+
+    def with_tags(self, tags: Mapping[str, str]) -> Signal:
+        """The same signal with these tags as `tag:<key>` labels (tags looked up after the payload was read)."""
+        if not tags:
+            return self
+        return replace(self, labels={**self.labels, **tag_labels(tags)})
+
+
+TAG_PREFIX = "tag:"
+DIMENSION_PREFIX = "dimension:"
+DETAIL_PREFIX = "detail:"
+
+
+def tag_labels(tags: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    return {f"{TAG_PREFIX}{key}": (value,) for key, value in tags.items()}
+
+
+def values(items: Iterable[str | None]) -> tuple[str, ...]:
+    """The distinct non-empty values, in order: one label's values."""
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+def detail_labels(detail: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Every scalar of an event's `detail` as `detail:<path>` (`detail:service.name`). Objects are walked into;
+    lists and nulls are not labels (a glob compares one value). Booleans are spelled as JSON spells them."""
+    found: dict[str, tuple[str, ...]] = {}
+    pending: list[tuple[str, Mapping[str, Any]]] = [("", detail)]
+    while pending:
+        prefix, mapping = pending.pop()
+        for key, value in mapping.items():
+            path = f"{prefix}{key}"
+            if isinstance(value, Mapping):
+                pending.append((f"{path}.", value))
+            elif isinstance(value, bool):
+                found[f"{DETAIL_PREFIX}{path}"] = (str(value).lower(),)
+            elif isinstance(value, str | int | float):
+                found[f"{DETAIL_PREFIX}{path}"] = (str(value),)
+    return found
