@@ -19,12 +19,17 @@ LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
 LAMBDA_PYTHON := $(firstword $(foreach candidate,python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13),\
 	$(shell $(candidate) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && echo $(candidate))))
 
+# A fresh machine spends about a minute here: say so, and name each package as it is installed.
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-deps -e .
-	touch $@
+	@echo "==> Setting up $(VENV) (once; about a minute): the packages pinned in requirements.txt (the Lambda's runtime, the CDK)"
+	@echo "    and requirements-dev.txt (tests, linters), then incident-bridge itself, editable"
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@set -o pipefail; $(PY) -m pip install --progress-bar off -r requirements-dev.txt \
+		| sed -un 's/^Collecting \([^ ]*\).*/    installing \1/p'
+	@$(PY) -m pip install --quiet --no-deps -e .
+	@echo "==> $(VENV) ready"
+	@touch $@
 
 lambda-python:
 ifneq ($(LAMBDA_PYTHON),)
@@ -42,8 +47,18 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The story of examples/scenarios/README.md on one screen, ending with the summary line. One event is rejected on
+# purpose (invoke then exits 1), to show the dead-letter path; only a usage error (2) fails the demo.
+DEMO_EVENTS := $(sort $(wildcard examples/scenarios/demo/*.json))
 demo: $(STAMP)
-	$(VENV)/bin/incident-bridge invoke events/*.json
+	@echo "incident-bridge demo: $(words $(DEMO_EVENTS)) events from AWS's published samples (examples/scenarios/demo/), routed by"
+	@echo "examples/demo.yaml through the real handler; Incident Manager is a stand-in that checks every request against the"
+	@echo "API's model, and nothing calls AWS. Two alarms of one instance share an incident and resolve it when both recover;"
+	@echo "an SNS alarm, a direct alarm action and an application event start their own; a suppressed composite and a"
+	@echo "configuration change are ignored; a malformed message (timestamps redacted to 'date') is rejected, as the"
+	@echo "dead-letter queue would get it. Any event's whole decision: incident-bridge invoke --explain FILE."
+	@echo
+	@$(VENV)/bin/incident-bridge invoke --config examples/demo.yaml $(DEMO_EVENTS) || test $$? -eq 1
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

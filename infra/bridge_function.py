@@ -15,6 +15,7 @@ from constructs import Construct
 
 from incident_bridge.config import BridgeConfig
 from infra.asset import CONFIG_FILE_NAME, bytecode_interpreter, stage_function_code
+from infra.ingest import MAX_RECEIVE_COUNT
 from infra.settings import TracingMode, static_environment
 from infra.state_table import GroupStateTable
 
@@ -68,6 +69,11 @@ class BridgeFunction(Construct):
                 "STATE_TABLE_NAME": state_table.table.table_name,
                 # The only account whose alarm tags the function may look up (with AWS_REGION, set by Lambda).
                 "BRIDGE_ACCOUNT_ID": Aws.ACCOUNT_ID,
+                # Each retried record gets its own backoff (ChangeMessageVisibility on this queue; the event source
+                # mapping's grant includes it), and one failing on its last receive before the redrive policy would
+                # move it is dead-lettered by the function, with its reason.
+                "EVENT_QUEUE_URL": queue.queue_url,
+                "MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
                 **static_environment(tracing),
             },
         )

@@ -1,4 +1,9 @@
-"""One event in, one outcome out: parse -> route -> lifecycle. The handler and the CLI both call this."""
+"""One event in, one outcome out: parse -> route -> lifecycle. The handler and the CLI both call this.
+
+Results are values: a batch gives a `BatchResult` with one outcome per event, RETRY for what the queue should
+redeliver. Nothing here raises for one bad event: an unexpected error touches only its own event (a group that
+fails as a whole is retried one event at a time), so the rest of the batch goes on.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,28 @@ from datetime import UTC, datetime, timedelta
 
 from incident_bridge import heartbeats
 from incident_bridge.config import BridgeConfig
-from incident_bridge.errors import InvalidEvent, PermanentApiError, TransientApiError
+from incident_bridge.errors import InvalidEvent, TransientApiError
 from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, Heartbeat, VerdictKind
 from incident_bridge.lifecycle import Firing, Lifecycle, Step, group_key
-from incident_bridge.outcome import Outcome, OutcomeKind
+from incident_bridge.outcome import ApiCall, BatchResult, IgnoreReason, Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore, HeartbeatStore, IncidentManager
+from incident_bridge.recording import RecordingIncidentManager
 from incident_bridge.routing import Routing, route, with_account_alias
 from incident_bridge.signal import NotActionable, Signal, SignalStatus
 from incident_bridge.sources import housekeeping, parse_event
 
 # When one event opens several incidents (routes with `continue`), the outcome reports the weightiest step.
-_WEIGHT = {OutcomeKind.STARTED: 4, OutcomeKind.RESOLVED: 3, OutcomeKind.UPDATED: 2, OutcomeKind.IGNORED: 1}
+_WEIGHT = {
+    OutcomeKind.REJECTED: 6, OutcomeKind.RETRY: 5, OutcomeKind.STARTED: 4, OutcomeKind.RESOLVED: 3,
+    OutcomeKind.UPDATED: 2, OutcomeKind.IGNORED: 1,
+}  # fmt: skip
+#: Time left: a callable giving the seconds the invocation has left (None: no limit, e.g. the CLI).
+TimeLeft = Callable[[], float]
+#: Once less than this share of the time the invocation had at the batch's start is left, no new group is started:
+#: the rest of the batch is returned for retry. With the deployed 300 s timeout that keeps 90 s for the group in
+#: progress, more than its slowest operation needs (botocore retrying each throttled call up to 5 times), so a
+#: batch never runs into the function's timeout.
+STOP_STARTING_SHARE = 0.3
 
 
 def _utc_now() -> datetime:
@@ -39,8 +55,10 @@ class Bridge:
         self._tags = tags if config.lookup_alarm_tags else None
         self._heartbeats = heartbeats
         self._clock = clock
+        # Every Incident Manager call is recorded here, at the port, and given to the outcome it was made for.
+        self._calls = RecordingIncidentManager(incidents)
         self._lifecycle = Lifecycle(
-            incidents,
+            self._calls,
             groups,
             flap_window=timedelta(seconds=config.flap_window_seconds),
             check_interval=timedelta(seconds=config.incident_check_seconds),
@@ -48,19 +66,18 @@ class Bridge:
         )
 
     def handle(self, raw_event: object, event_key: str = "event") -> Outcome:
-        """Rejections (bad input, permanent API refusals) come back as outcomes; transient errors raise."""
-        outcome = self.handle_batch([(event_key, raw_event)])[event_key]
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+        """One event; its outcome (RETRY when a later delivery should finish it)."""
+        return self.handle_batch([(event_key, raw_event)])[event_key]
 
-    def handle_batch(self, events: Sequence[tuple[str, object]]) -> dict[str, Outcome | TransientApiError]:
+    def handle_batch(self, events: Sequence[tuple[str, object]], time_left: TimeLeft | None = None) -> BatchResult:
         """Handles a batch in order, coalescing ALARMs of one group into one update (the API budget in a storm).
 
-        Keys are the caller's (SQS message ids); a key maps to its outcome, or to the transient error that should
-        make the queue redeliver it.
+        Keys are the caller's (SQS message ids). With `time_left`, no group is started once less than
+        STOP_STARTING_SHARE of the time left now remains: the events not started come back as RETRY.
         """
-        results: dict[str, Outcome | TransientApiError] = {}
+        if time_left is not None:
+            time_left = _Deadline(time_left, time_left() * STOP_STARTING_SHARE)
+        results: dict[str, Outcome] = {}
         pending: dict[str, list[tuple[str, Signal, Firing]]] = {}
         heard: list[tuple[str, Heartbeat]] = []
         checks: list[str] = []
@@ -70,13 +87,16 @@ class Bridge:
             except InvalidEvent as error:
                 results[key] = Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
                 continue
-            if kept is not None:
-                if isinstance(kept, Heartbeat):
-                    heard.append((key, kept))
-                else:
-                    checks.append(key)
+            if isinstance(kept, Heartbeat):
+                heard.append((key, kept))
                 continue
-            decided = self.decide(raw)
+            if kept is not None:
+                checks.append(key)
+                continue
+            if _out_of_time(time_left):
+                results[key] = _not_started()
+                continue
+            decided = self._decided(raw)
             if isinstance(decided, Outcome):
                 results[key] = decided
                 continue
@@ -89,15 +109,15 @@ class Bridge:
                 pending.setdefault(group_key(signal, firing.decision), []).append((key, signal, firing))
                 continue
             # Recoveries and multi-route events keep their place in the order: what came before goes first.
-            self._flush(pending, results)
-            results[key] = self._guarded(signal, routing)
-        self._flush(pending, results)
+            self._flush(pending, results, time_left)
+            results[key] = _not_started() if _out_of_time(time_left) else self._guarded(signal, routing)
+        self._flush(pending, results, time_left)
         # Heartbeats first, so that a check in the same batch sees them; one check per batch is enough.
         results.update(self._record(heard))
         if checks:
-            outcome = self._check_forwarders()
+            outcome = _not_started() if _out_of_time(time_left) else self._check_forwarders()
             results.update(dict.fromkeys(checks, outcome))
-        return results
+        return BatchResult({key: results[key] for key, _ in events})
 
     # ---- deciding ----
 
@@ -105,9 +125,19 @@ class Bridge:
         """`decide` with this bridge's configuration and tag lookup: what `invoke --explain` shows."""
         return decide(raw, self._config, self._tags)
 
+    def _decided(self, raw: object) -> Outcome | Routed:
+        """`decide`, with one bad event kept to itself: whatever it raises becomes its own rejection."""
+        try:
+            return self.decide(raw)
+        except RecursionError as error:
+            return Outcome(OutcomeKind.REJECTED, f"event nested too deeply to read: {error}",
+                           error_class=InvalidEvent.__name__)  # fmt: skip
+        except Exception as error:
+            return _unexpected(error, "preparing the event")
+
     # ---- forwarder heartbeats ----
 
-    def _record(self, heard: Sequence[tuple[str, Heartbeat]]) -> dict[str, Outcome | TransientApiError]:
+    def _record(self, heard: Sequence[tuple[str, Heartbeat]]) -> dict[str, Outcome]:
         """Keeps each forwarder's latest heartbeat (one write per forwarder per batch); a heartbeat never pages."""
         if not heard:
             return {}
@@ -117,16 +147,16 @@ class Bridge:
         try:
             self._heartbeats.record(heartbeats.latest(heartbeat for _, heartbeat in heard))
         except TransientApiError as error:
-            return {key: error for key, _ in heard}
+            return {key: Outcome(OutcomeKind.RETRY, str(error), error_class=type(error).__name__) for key, _ in heard}
         return {
             key: Outcome(OutcomeKind.RECORDED, f"heartbeat of forwarder {heartbeat.forwarder} recorded")
             for key, heartbeat in heard
         }
 
-    def _check_forwarders(self) -> Outcome | TransientApiError:
+    def _check_forwarders(self) -> Outcome:
         """Opens an incident for each forwarder newly silent and resolves it for each heard again, through routing
-        (`forwarder-silent`) and the lifecycle like any incident. Every step is idempotent, so a redelivered or
-        repeated check changes nothing more."""
+        (`forwarder-silent`) and the lifecycle like any incident. A forwarder is marked only once its step is done,
+        and every step is idempotent, so a redelivered or repeated check changes nothing more."""
         if self._heartbeats is None:
             return Outcome(OutcomeKind.IGNORED, "forwarder check: heartbeats are not kept by this bridge")
         now = self._clock()
@@ -140,48 +170,75 @@ class Bridge:
                     continue
                 alias = self._config.account_alias(verdict.forwarder.account)
                 signal = heartbeats.silent_signal(verdict, alias, now)
+                done = True
                 for decision in route(signal, self._config.route_table).decisions:
                     if signal.status is SignalStatus.RECOVERING:
                         step = self._lifecycle.recover(signal, decision)
                     else:
                         step = self._lifecycle.fire(Firing(signal, decision))
                     steps.append((decision.route_name, step))
-                silent_since = verdict.silent_since if verdict.kind is VerdictKind.SILENT else None
-                self._heartbeats.mark_silent(verdict.forwarder, silent_since)
+                    done = done and step.kind not in (OutcomeKind.RETRY, OutcomeKind.REJECTED)
+                if done:
+                    silent_since = verdict.silent_since if verdict.kind is VerdictKind.SILENT else None
+                    self._heartbeats.mark_silent(verdict.forwarder, silent_since)
         except TransientApiError as error:
-            return error  # the check message is redelivered
-        except PermanentApiError as error:
-            return Outcome(OutcomeKind.REJECTED, f"forwarder check: Incident Manager refused a request: {error}",
-                           route_name=FORWARDER_SILENT_ROUTE, error_class=type(error).__name__)  # fmt: skip
+            self._calls.take()
+            return Outcome(OutcomeKind.RETRY, f"forwarder check: {error}", error_class=type(error).__name__)
+        calls = self._calls.take()
         if not steps:
             watched = len(set(records) | set(expected))
-            return Outcome(OutcomeKind.IGNORED, f"forwarder check: {watched} forwarder(s) watched, no change",
+            return Outcome(OutcomeKind.RECORDED, f"forwarder check: {watched} forwarder(s) watched, no change",
                            route_name=FORWARDER_SILENT_ROUTE)  # fmt: skip
         weightiest = max((step for _, step in steps), key=lambda step: _WEIGHT.get(step.kind, 0))
         return Outcome(
             weightiest.kind,
             "; ".join(f"forwarder check: {step.reason} (route {name})" for name, step in steps),
-            calls=tuple(call for _, step in steps for call in step.calls),
+            calls=tuple(calls),
             route_name=",".join(dict.fromkeys(name for name, _ in steps)),
             incident_arn=next((step.incident_arn for _, step in steps if step.incident_arn), None),
+            error_class=weightiest.error_class,
+            ignore_reason=weightiest.ignore_reason,
         )
 
     # ---- acting ----
 
     def _flush(
-        self, pending: dict[str, list[tuple[str, Signal, Firing]]], results: dict[str, Outcome | TransientApiError]
+        self,
+        pending: dict[str, list[tuple[str, Signal, Firing]]],
+        results: dict[str, Outcome],
+        time_left: TimeLeft | None,
     ) -> None:
         for entries in pending.values():
-            signals = {key: signal for key, signal, _ in entries}
-            try:
-                steps = self._lifecycle.fire_many([firing for _, _, firing in entries])
-            except (PermanentApiError, TransientApiError) as error:
-                for key, signal in signals.items():
-                    results[key] = self._failure(signal, error)
+            if _out_of_time(time_left):
+                results.update({key: _not_started() for key, _, _ in entries})
                 continue
-            for (key, signal, firing), step in zip(entries, steps, strict=True):
-                results[key] = _outcome(signal, [(firing.decision.route_name, step)])
+            steps = self._fire_group([firing for _, _, firing in entries])
+            if len(entries) > 1 and all(step is None or step.kind is OutcomeKind.REJECTED for step in steps.values()):
+                # The group failed as a whole: one event may be the cause. One at a time, each touches only itself.
+                steps = {}
+                for _, _, firing in entries:
+                    steps.update(self._fire_group([firing]))
+            calls = self._calls.take()
+            reported: set[str] = set()
+            for key, signal, firing in entries:
+                step = steps.get(firing.event_id)
+                if step is None or firing.event_id in reported:
+                    # A second copy of an event in one batch: the first one acted for both.
+                    step = Step(OutcomeKind.IGNORED, f"event {firing.event_id} appears twice in the batch "
+                                "(redelivery)", ignore_reason=IgnoreReason.REDELIVERY)  # fmt: skip
+                reported.add(firing.event_id)
+                # The group's calls go to the first event that did something; the others name it in their reason.
+                mine = calls if step.kind in _ACTED else ()
+                calls = () if mine else calls
+                results[key] = _outcome(signal, [(firing.decision.route_name, step)], mine)
         pending.clear()
+
+    def _fire_group(self, firings: Sequence[Firing]) -> dict[str, Step | None]:
+        try:
+            return dict(self._lifecycle.fire_many(firings))
+        except Exception as error:
+            step = _unexpected_step(error)
+            return {firing.event_id: step for firing in firings}
 
     def _one(self, signal: Signal, routing: Routing) -> Outcome:
         steps: list[tuple[str, Step]] = []
@@ -191,24 +248,50 @@ class Bridge:
             else:
                 step = self._lifecycle.fire(Firing(signal, decision))
             steps.append((decision.route_name, step))
-        return _outcome(signal, steps)
+        return _outcome(signal, steps, self._calls.take())
 
-    def _guarded(self, signal: Signal, routing: Routing) -> Outcome | TransientApiError:
+    def _guarded(self, signal: Signal, routing: Routing) -> Outcome:
         try:
             return self._one(signal, routing)
-        except (PermanentApiError, TransientApiError) as error:
-            return self._failure(signal, error)
+        except Exception as error:  # one bad event must not fail the batch
+            self._calls.take()
+            return _unexpected(error, f"handling {signal.name}")
 
-    @staticmethod
-    def _failure(signal: Signal, error: PermanentApiError | TransientApiError) -> Outcome | TransientApiError:
-        if isinstance(error, TransientApiError):
-            return error
-        return Outcome(
-            OutcomeKind.REJECTED,
-            f"Incident Manager refused a request for {signal.name}: {error}",
-            alarm_name=signal.name,
-            error_class=type(error).__name__,
-        )
+
+_ACTED = frozenset({OutcomeKind.STARTED, OutcomeKind.UPDATED, OutcomeKind.RESOLVED})
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    """Seconds left, and the reserve below which nothing new is started."""
+
+    left: TimeLeft
+    reserve: float
+
+    def __call__(self) -> float:
+        return self.left() - self.reserve
+
+
+def _out_of_time(time_left: TimeLeft | None) -> bool:
+    return time_left is not None and time_left() <= 0
+
+
+def _not_started() -> Outcome:
+    return Outcome(
+        OutcomeKind.RETRY,
+        "not started: the invocation is running out of time (returned for retry)",
+        error_class=TransientApiError.__name__,
+    )
+
+
+def _unexpected_step(error: Exception) -> Step:
+    return Step(OutcomeKind.REJECTED, f"unexpected {type(error).__name__}: {error}", error_class=type(error).__name__)
+
+
+def _unexpected(error: Exception, what: str) -> Outcome:
+    return Outcome(
+        OutcomeKind.REJECTED, f"unexpected {type(error).__name__} {what}: {error}", error_class=type(error).__name__
+    )
 
 
 @dataclass(frozen=True)
@@ -225,7 +308,8 @@ class Routed:
             return None
         name = self.signal.name
         return Outcome(OutcomeKind.IGNORED, f"{name}: dropped by route {self.routing.dropped_by}",
-                       alarm_name=name, route_name=self.routing.dropped_by)  # fmt: skip
+                       alarm_name=name, route_name=self.routing.dropped_by,
+                       ignore_reason=IgnoreReason.DROPPED_BY_ROUTE)  # fmt: skip
 
     @property
     def recovering(self) -> bool:
@@ -248,7 +332,8 @@ def decide(raw: object, config: BridgeConfig, tags: AlarmTags | None = None) -> 
     except InvalidEvent as error:
         return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
     if isinstance(parsed, NotActionable):
-        return Outcome(OutcomeKind.IGNORED, parsed.reason, alarm_name=parsed.name)
+        return Outcome(OutcomeKind.IGNORED, parsed.reason, alarm_name=parsed.name,
+                       ignore_reason=IgnoreReason.NOT_ACTIONABLE)  # fmt: skip
     signal = with_account_alias(parsed, config.accounts)
     if tags is not None and signal.tags_of is not None and not signal.has_tags():
         signal = signal.with_tags(tags.tags_for(signal.tags_of))
@@ -260,14 +345,21 @@ def _coalescible(signal: Signal, routing: Routing) -> bool:
     return signal.status is SignalStatus.FIRING and len(routing.decisions) == 1
 
 
-def _outcome(signal: Signal, steps: Sequence[tuple[str, Step]]) -> Outcome:
+def _outcome(signal: Signal, steps: Sequence[tuple[str, Step]], calls: Sequence[ApiCall]) -> Outcome:
     name = signal.name
     weightiest = max((step for _, step in steps), key=lambda step: _WEIGHT.get(step.kind, 0))
     return Outcome(
         weightiest.kind,
-        "; ".join(f"{name}: {step.reason} (route {route_name})" for route_name, step in steps),
-        calls=tuple(call for _, step in steps for call in step.calls),
+        # The lifecycle's reason may name the alarm already ("web-1: recovery recorded"): never name it twice.
+        "; ".join(f"{_named(name, step.reason)} (route {route_name})" for route_name, step in steps),
+        calls=tuple(calls),
         alarm_name=name,
         route_name=",".join(route_name for route_name, _ in steps),
         incident_arn=next((step.incident_arn for _, step in steps if step.incident_arn), None),
+        error_class=weightiest.error_class,
+        ignore_reason=weightiest.ignore_reason,
     )
+
+
+def _named(name: str, reason: str) -> str:
+    return reason if name in reason else f"{name}: {reason}"

@@ -27,3 +27,15 @@ class PermanentApiError(BridgeError):
 
 class TransientApiError(BridgeError):
     """Incident Manager (or the network) failed in a way a later retry may fix (throttling, 5xx, timeouts)."""
+
+
+class IncidentNotFound(PermanentApiError):
+    """Incident Manager says the incident record does not exist (ResourceNotFoundException): deleted by a human."""
+
+
+class GroupRecordRejected(BridgeError):
+    """The state table refused a group record for good (DynamoDB ValidationException, e.g. an item over 400 KB)."""
+
+
+class CorruptGroupRecord(BridgeError):
+    """A stored group record cannot be read (damaged, or written by an unknown layout)."""

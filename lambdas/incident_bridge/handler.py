@@ -45,7 +45,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str
     if _is_sqs_batch(event):
         # The whole batch at once, so alarms of one group share one update; only the records that failed
         # transiently are named for redelivery (partial batch response).
-        return RUNTIME.process_batch(event["Records"])
+        return RUNTIME.process_batch(event["Records"], context.get_remaining_time_in_millis)
     RUNTIME.process_event(event, context.aws_request_id)
     return {}
 

@@ -1,22 +1,37 @@
 """One incident per problem: group alarms, update the open incident, record recovery, resolve when all clear.
 
-The group record (one per group key) says whether an incident is being opened (PENDING), is OPEN, or was
-RESOLVED. Every write is conditional on the record's version, so two invocations racing for one group cannot
-both start an incident: the loser re-reads and joins the winner's incident. Every Incident Manager call carries a
-client token derived from the group and the event, so a retried call has no second effect.
+The group record (groups.py) says whether an incident is being opened (PENDING), is OPEN, is being resolved
+(RESOLVING) or was RESOLVED. Every write is conditional on the record's version, and written first: the store
+returns the current record when the condition fails (ReturnValuesOnConditionCheckFailure=ALL_OLD), so a group is
+read only when a write finds it changed. Every side effect is committed to the record, with its client token,
+before it is made, and confirmed after: whoever touches the group next re-sends exactly the committed calls, so a
+crash, a lost response or a redelivery in another batch make-up never has a second effect.
+
+Alarm transitions apply by the alarm's state time: one older than the last applied for that alarm is recorded, not
+applied, and an OK that arrives before its ALARM is remembered.
+
+Results are values: one `Step` per event, RETRY when a later delivery can finish it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 
+from incident_bridge import groups
 from incident_bridge.alarm import AlarmState
 from incident_bridge.aws import EVENT_REFERENCES_MAX
-from incident_bridge.errors import PermanentApiError, TransientApiError
+from incident_bridge.errors import (
+    CorruptGroupRecord,
+    GroupRecordRejected,
+    IncidentNotFound,
+    PermanentApiError,
+    TransientApiError,
+)
+from incident_bridge.groups import AlarmMark, GroupRecord, GroupStatus, Transition, item_identity
 from incident_bridge.incident import (
     IncidentStatusRequest,
     RelatedItem,
@@ -28,47 +43,17 @@ from incident_bridge.incident import (
     token,
     url_items,
 )
-from incident_bridge.outcome import ApiCall, OutcomeKind
+from incident_bridge.outcome import IgnoreReason, OutcomeKind
 from incident_bridge.ports import GroupStore, IncidentManager
 from incident_bridge.routing import RouteDecision, label_for
 from incident_bridge.signal import Link, LinkRole, MetricQuery, Signal
 
-#: How long a PENDING claim protects an opening in progress before another invocation may finish it.
-CLAIM_LEASE = timedelta(seconds=60)
-#: Closed groups are deleted by DynamoDB's TTL after this; open ones are kept alive by every update.
-CLOSED_GROUP_TTL = timedelta(days=30)
-OPEN_GROUP_TTL = timedelta(days=90)
-#: Event ids remembered per group to recognize a redelivery (the queue delivers at least once).
-REMEMBERED_EVENTS = 50
+logger = logging.getLogger(__name__)
+
 _KEY_MAX = 512  # DynamoDB allows 2,048 bytes; long keys are hashed to stay well inside it
 _WRITE_ATTEMPTS = 5
-
-
-class GroupStatus(StrEnum):
-    PENDING = "PENDING"
-    OPEN = "OPEN"
-    RESOLVED = "RESOLVED"
-
-
-@dataclass(frozen=True)
-class GroupRecord:
-    """What the state table remembers of one group: its incident, status and the events already seen."""
-
-    group_key: str
-    status: GroupStatus
-    version: int
-    incident_arn: str | None = None
-    client_token: str | None = None
-    claimed_at: datetime | None = None
-    #: member (alarm ARN, dedupe key, ...) -> its last state (ALARM or OK), for "every member that joined is back
-    #: to OK"
-    alarm_states: Mapping[str, str] = field(default_factory=dict)
-    #: identities (hashes) of the related items already attached, so none is added twice
-    attached: frozenset[str] = frozenset()
-    processed_events: tuple[str, ...] = ()
-    resolved_at: datetime | None = None
-    resolved_by_bridge: bool = False
-    expires_at: int | None = None
+#: Group records this container remembers, to write first without reading (a stale one costs a refused write).
+_KNOWN_GROUPS = 1_000
 
 
 # ---- pure helpers ----
@@ -76,24 +61,16 @@ class GroupRecord:
 
 def group_key(signal: Signal, decision: RouteDecision) -> str:
     """The route's `group_by` labels (default: the signal's own group, e.g. its alarm ARN), prefixed with the route
-    so routes never share a group."""
+    so routes never share a group. Always a key DynamoDB can store (groups.storable_key)."""
     if decision.group_by:
         # A missing label must not merge unrelated signals into one group: fall back to the member itself.
         fields = (f"{name}={signal.label(label_for(name)) or f'?{signal.member}'}" for name in decision.group_by)
         key = f"{decision.route_name}|" + "|".join(fields)
     else:
         key = f"{decision.route_name}|{signal.default_group}"
-    if len(key.encode("utf-8")) > _KEY_MAX:
-        key = f"{decision.route_name}|sha256={hashlib.sha256(key.encode('utf-8')).hexdigest()}"
-    return key
-
-
-def item_identity(item: RelatedItem) -> str:
-    return hashlib.sha256("\n".join(item.identity).encode("utf-8")).hexdigest()[:32]
-
-
-def all_recovered(record: GroupRecord) -> bool:
-    return bool(record.alarm_states) and all(state == AlarmState.OK.value for state in record.alarm_states.values())
+    if len(key.encode("utf-8", "surrogatepass")) > _KEY_MAX:
+        key = f"{decision.route_name}|sha256={hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+    return groups.storable_key(key)
 
 
 # ---- the flow ----
@@ -101,12 +78,13 @@ def all_recovered(record: GroupRecord) -> bool:
 
 @dataclass(frozen=True)
 class Step:
-    """What one event did in one route: its outcome kind, a reason, and the exact calls it made."""
+    """What one event did in one route: its outcome kind and why. The calls are recorded at the port."""
 
     kind: OutcomeKind
     reason: str
-    calls: tuple[ApiCall, ...] = ()
     incident_arn: str | None = None
+    ignore_reason: IgnoreReason | None = None
+    error_class: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,278 +102,439 @@ class Firing:
     def name(self) -> str:
         return self.signal.name
 
+    @property
+    def mark(self) -> tuple[str, AlarmMark]:
+        """The member's transition to ALARM, by its state time."""
+        return self.signal.member, AlarmMark(AlarmState.ALARM, self.signal.state_time)
+
+
+@dataclass(frozen=True)
+class _Changed:
+    """A write found the group changed: here is the record that is stored now (None: none)."""
+
+    current: GroupRecord | None
+
+
+_UNKNOWN = object()
+
+
+def _ignored(reason: str, why: IgnoreReason) -> Step:
+    return Step(OutcomeKind.IGNORED, reason, ignore_reason=why)
+
+
+def _retry(error: Exception) -> Step:
+    return Step(OutcomeKind.RETRY, str(error), error_class=type(error).__name__)
+
+
+def _rejected(error: Exception, what: str) -> Step:
+    return Step(OutcomeKind.REJECTED, f"{what}: {error}", error_class=type(error).__name__)
+
 
 class Lifecycle:
     def __init__(
         self,
         incidents: IncidentManager,
-        groups: GroupStore,
+        groups_store: GroupStore,
         *,
         flap_window: timedelta,
         clock: Callable[[], datetime],
         check_interval: timedelta = timedelta(0),
     ) -> None:
         self._incidents = incidents
-        self._groups = groups
+        self._groups = groups_store
         self._flap_window = flap_window
         self._clock = clock
         # incident ARN -> when GetIncidentRecord last said OPEN; within `check_interval` the check is skipped.
         self._check_interval = check_interval
         self._seen_open: dict[str, datetime] = {}
-
-    def fire(self, firing: Firing) -> Step:
-        return self.fire_many([firing])[0]
-
-    def fire_many(self, firings: Sequence[Firing]) -> list[Step]:
-        """ALARMs of one group (from one batch): start, join or reopen the group's incident, in as few calls as
-        the API allows: one status check, one call per new related item, one timeline event per ten alarms."""
-        key = group_key(firings[0].signal, firings[0].decision)
-        for _ in range(_WRITE_ATTEMPTS):
-            record = self._groups.load(key)
-            remembered = set(record.processed_events) if record else set()
-            fresh = list({f.event_id: f for f in firings if f.event_id not in remembered}.values())
-            redelivered = Step(OutcomeKind.IGNORED, f"event already processed for group {key} (redelivery)")
-            if not fresh:
-                return [redelivered for _ in firings]
-            outcome = self._fire_fresh(key, record, fresh)
-            if outcome is not None:
-                # Each event's step goes to its first delivery; a second copy in the same batch is a redelivery.
-                return [outcome.pop(firing.event_id, redelivered) for firing in firings]
-        raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
-
-    def recover(self, signal: Signal, decision: RouteDecision) -> Step:
-        """A recovery: note it on the open incident; resolve it when every member is clear and the route says so."""
-        key = group_key(signal, decision)
-        event_id = signal.event_id
-        for _ in range(_WRITE_ATTEMPTS):
-            record = self._groups.load(key)
-            if record is None or record.status is not GroupStatus.OPEN or record.incident_arn is None:
-                return Step(
-                    OutcomeKind.IGNORED,
-                    f"{signal.noun} {signal.name} is {signal.state} and its group has no open incident",
-                )
-            if event_id in record.processed_events:
-                return Step(OutcomeKind.IGNORED, f"event {event_id} already processed for group {key} (redelivery)")
-            states = {**record.alarm_states, signal.member: AlarmState.OK.value}
-            updated = replace(record, alarm_states=states, processed_events=_remember(record, [event_id]))
-            resolve = decision.auto_resolve and all_recovered(updated)
-            pending_left = sum(1 for state in states.values() if state != AlarmState.OK.value)
-            noun = signal.noun[:1].upper() + signal.noun[1:]
-            text = f"{noun} {signal.name} recovered ({signal.state}): {signal.reason}".strip()
-            text += " All alarms of this incident are OK." if pending_left == 0 else f" {pending_left} still in ALARM."
-            if pending_left == 0 and not decision.auto_resolve:
-                text += " Left open: the route does not auto-resolve."
-            calls = [self._timeline(record.incident_arn, signal.state_time, text, event_id, signal.references)]
-            if resolve:
-                resolved = IncidentStatusRequest(
-                    incident_arn=record.incident_arn, status="RESOLVED", client_token=token("resolve", key, event_id)
-                )
-                self._incidents.update_incident_status(resolved)
-                calls.append(ApiCall(resolved.operation, resolved.to_params()))
-                self._seen_open.pop(record.incident_arn, None)
-                now = self._clock()
-                updated = replace(
-                    updated, status=GroupStatus.RESOLVED, resolved_at=now, resolved_by_bridge=True,
-                    expires_at=int((now + CLOSED_GROUP_TTL).timestamp()),
-                )  # fmt: skip
-            if self._groups.put(self._stamped(updated), expected_version=record.version):
-                kind = OutcomeKind.RESOLVED if resolve else OutcomeKind.UPDATED
-                reason = "all alarms recovered: incident resolved" if resolve else "recovery recorded"
-                return Step(kind, f"{signal.name}: {reason}", tuple(calls), record.incident_arn)
-        raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
+        # group key -> the record this container last wrote or saw (write-first; a stale one costs a refused write)
+        self._known: dict[str, GroupRecord | None] = {}
 
     # ---- firing ----
 
-    def _fire_fresh(self, key: str, record: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | None:
-        if record is None or (record.status is GroupStatus.RESOLVED and not self._flapping(record)):
-            return self._start(key, record, fresh)
-        if record.status is GroupStatus.PENDING:
+    def fire(self, firing: Firing) -> Step:
+        return self.fire_many([firing])[firing.event_id]
+
+    def fire_many(self, firings: Sequence[Firing]) -> dict[str, Step]:
+        """ALARMs of one group (from one batch): start, join or reopen the group's incident, in as few calls as
+        the API allows. Returns one step per event id; never raises for an API, store or record failure."""
+        key = group_key(firings[0].signal, firings[0].decision)
+        return self._fire_guarded(key, firings, self._known.get(key, _UNKNOWN), verified=False)
+
+    def _fire_guarded(self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool) -> dict[str, Step]:
+        try:
+            return self._fire(key, firings, hint, verified=verified)
+        except TransientApiError as error:
+            return {firing.event_id: _retry(error) for firing in firings}
+        except (PermanentApiError, GroupRecordRejected, CorruptGroupRecord) as error:
+            self._known.pop(key, None)
+            return {firing.event_id: _rejected(error, f"group {key}") for firing in firings}
+
+    def _fire(self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool) -> dict[str, Step]:
+        """`hint`: the record as last known (_UNKNOWN: assume none and write first). A decision that writes nothing
+        (a redelivery, waiting for a claim) is taken only on a `verified` record, never on this container's memory."""
+        for _ in range(_WRITE_ATTEMPTS):
+            record = None if hint is _UNKNOWN else hint
+            assert record is None or isinstance(record, GroupRecord)
+            if record is not None and record.has_pending_calls:
+                record = self._flush(record)
+            steps, fresh = _classified(record, firings)
+            waits = record is not None and record.status is GroupStatus.PENDING
+            if not verified and hint is not _UNKNOWN and (not fresh or waits):
+                hint, verified = self._groups.load(key), True
+                continue
+            if not fresh:
+                return steps
+            acted = self._act(key, record, fresh)
+            if isinstance(acted, _Changed):
+                hint, verified = acted.current, True
+                continue
+            return {**steps, **acted}
+        raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
+
+    def _act(self, key: str, record: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | _Changed:
+        if record is not None and record.status is GroupStatus.PENDING:
             return self._finish_pending(record, fresh)
+        if record is None or record.incident_arn is None:
+            return self._start(key, record, fresh)
         if record.status is GroupStatus.RESOLVED:
-            return self._reopen(record, fresh)
-        assert record.incident_arn is not None
-        reads: list[ApiCall] = []
-        if not self._still_open(record.incident_arn, reads):
+            if self._flapping(record):
+                return self._reopen(record, fresh)
+            return self._start(key, record, fresh)
+        if not self._still_open(record.incident_arn):
             # Resolved by a human, or deleted: the next alarm deserves a fresh incident, not a closed one.
-            return self._start(key, record, fresh, reads)
-        return self._join(record, fresh, reads, "fired")
+            return self._start(key, record, fresh)
+        return self._join(record, record.version, fresh, "fired")
 
-    def _still_open(self, incident_arn: str, calls: list[ApiCall]) -> bool:
-        now = self._clock()
-        seen = self._seen_open.get(incident_arn)
-        if seen is not None and now - seen < self._check_interval:
-            return True
-        if self._status(incident_arn, calls) != "OPEN":
-            self._seen_open.pop(incident_arn, None)
-            return False
-        self._seen_open[incident_arn] = now
-        return True
+    def _start(self, key: str, previous: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | _Changed:
+        # The claim's token is committed with the claim: a retry in any batch make-up starts with it.
+        claim = groups.claimed(previous, key, token("start", key, fresh[0].event_id), self._clock())
+        written = self._write(claim, previous.version if previous else None)
+        if not written:
+            return _Changed(written.current)
+        return self._open(claim, fresh)
 
-    def _status(self, incident_arn: str, calls: list[ApiCall]) -> str | None:
-        """GetIncidentRecord, recorded like every other call the bridge makes."""
-        calls.append(ApiCall("GetIncidentRecord", {"arn": incident_arn}))
-        return self._incidents.incident_status(incident_arn)
-
-    def _start(
-        self, key: str, previous: GroupRecord | None, fresh: list[Firing], prior: Sequence[ApiCall] = ()
-    ) -> dict[str, Step] | None:
-        claim = GroupRecord(
-            group_key=key,
-            status=GroupStatus.PENDING,
-            version=(previous.version + 1) if previous else 1,
-            client_token=token("start", key, fresh[0].event_id),
-            claimed_at=self._clock(),
-            # A redelivery of an event handled for the previous incident must stay a no-op for the new one.
-            processed_events=previous.processed_events if previous else (),
-        )
-        if not self._groups.put(claim, expected_version=previous.version if previous else None):
-            return None  # another invocation claimed the group first: re-read and join it
-        return self._open(claim, fresh, prior=prior)
-
-    def _finish_pending(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | None:
+    def _finish_pending(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | _Changed:
         own = next((f for f in fresh if record.client_token == token("start", record.group_key, f.event_id)), None)
-        stale = record.claimed_at is None or self._clock() - record.claimed_at > CLAIM_LEASE
+        stale = record.claimed_at is None or self._clock() - record.claimed_at > groups.CLAIM_LEASE
         if own is None and not stale:
-            raise TransientApiError(f"an incident for group {record.group_key} is being opened; will join it on retry")
-        # Same client token as the claim: if the first attempt reached Incident Manager, this returns that incident.
+            error = TransientApiError(f"an incident for group {record.group_key} is being opened; will join it on "
+                                      "retry")  # fmt: skip
+            return {firing.event_id: _retry(error) for firing in fresh}
         if own is not None:
+            # Same client token as the claim: if the first attempt reached Incident Manager, this returns it.
             return self._open(record, [own, *(f for f in fresh if f is not own)])
-        # Taking over a stale claim: the incident may exist from the original alarm's request, whose items we do
-        # not know; recover it with the claim's token, then every alarm here joins it like any later alarm.
         return self._open(record, fresh, takeover=True)
 
-    def _open(
-        self, claim: GroupRecord, fresh: list[Firing], *, takeover: bool = False, prior: Sequence[ApiCall] = ()
-    ) -> dict[str, Step] | None:
+    def _open(self, claim: GroupRecord, fresh: list[Firing], *, takeover: bool = False) -> dict[str, Step] | _Changed:
         first, rest = fresh[0], fresh[1:]
         request = build_start_incident(first.signal, first.decision)
         # Every claim carries its token; a record that somehow lacks one still starts with the firing's own.
         start = replace(request, client_token=claim.client_token or request.client_token)
-        calls = [*prior, ApiCall("StartIncident", start.to_params())]
         try:
             incident_arn = self._incidents.start_incident(start)
         except PermanentApiError:
             # Release the claim so the next alarm of the group can try again (e.g. after a permission fix).
-            released = replace(claim, status=GroupStatus.RESOLVED, version=claim.version + 1)
-            self._groups.put(self._stamped(released), expected_version=claim.version)
+            self._write(groups.released(claim, self._clock()), claim.version)
             raise
-        self._seen_open[incident_arn] = self._clock()
+        now = self._clock()
         if takeover:
-            recovered = self._stamped(replace(claim, status=GroupStatus.OPEN, incident_arn=incident_arn))
-            if not self._groups.put(recovered, expected_version=claim.version):
-                raise TransientApiError(f"lost the claim on group {claim.group_key} while opening; will retry")
-            return self._join_retrying(recovered, fresh, calls)
-        opened = self._stamped(
-            replace(
-                claim,
-                status=GroupStatus.OPEN,
-                incident_arn=incident_arn,
-                alarm_states=_alarm_states(claim, [first]),
-                attached=frozenset(
-                    {item_identity(item) for item in start.related_items}
-                    | {family for query in _queries(first.signal) for family in metric_families(query)}
-                ),
-                processed_events=_remember(claim, [first.event_id]),
-                resolved_at=None,
-                resolved_by_bridge=False,
-            )
-        )
-        if not self._groups.put(opened, expected_version=claim.version):
-            raise TransientApiError(f"lost the claim on group {claim.group_key} while opening; will retry")
+            # The claim's token returns whatever the original request started, which may since have been resolved
+            # by a human or deleted: join it only if it is still open, else start afresh with a new claim.
+            if self._incidents.incident_status(incident_arn) != "OPEN":
+                renewed = groups.claimed(claim, claim.group_key, token("start", claim.group_key, "after",
+                                                                       str(claim.version)), now)  # fmt: skip
+                written = self._write(renewed, claim.version)
+                return self._open(renewed, fresh) if written else _Changed(written.current)
+            recovered = self._write_opened(claim, incident_arn, {}, (), ())
+            self._seen_open[incident_arn] = now
+            joined = self._join(recovered, recovered.version, fresh, "fired")
+            if not isinstance(joined, _Changed):
+                current = self._known.get(claim.group_key)
+                if isinstance(current, GroupRecord):
+                    self._resolve_if_recovered(current, fresh[0].decision, "while the incident was opening")
+            return joined
+        marks = dict([first.mark])
+        attached = {item_identity(item) for item in start.related_items} | {
+            family for query in _queries(first.signal) for family in metric_families(query)
+        }
+        opened = self._write_opened(claim, incident_arn, marks, sorted(attached), [first.event_id])
+        self._seen_open[incident_arn] = now
         reason = f"incident started in {start.response_plan_arn} at impact {start.impact}"
-        steps = {first.event_id: Step(OutcomeKind.STARTED, reason, tuple(calls), incident_arn)}
+        if self._resolve_if_recovered(opened, first.decision, "before the incident opened") is not None:
+            reason += "; resolved: its alarms recovered while it was opening"
+        steps = {first.event_id: Step(OutcomeKind.STARTED, reason, incident_arn)}
         if rest:
-            steps.update(self._join_retrying(opened, rest, []))
+            # Per event: a refusal while joining the rest does not undo the start.
+            steps.update(self._fire_guarded(claim.group_key, rest, opened, verified=True))
         return steps
 
-    def _join_retrying(self, record: GroupRecord, fresh: list[Firing], calls: list[ApiCall]) -> dict[str, Step]:
-        """Joins the rest of a batch to the incident just opened; another invocation may write the group in
-        between, so re-read and join again (the calls carry tokens, so repeating them is harmless)."""
+    def _write_opened(
+        self, claim: GroupRecord, incident_arn: str, marks: Mapping[str, AlarmMark], attached: Sequence[str],
+        event_ids: Sequence[str],
+    ) -> GroupRecord:  # fmt: skip
+        """OPEN with the incident; if OKs were recorded on the claim meanwhile, on top of them (same claim token)."""
         for _ in range(_WRITE_ATTEMPTS):
-            joined = self._join(record, fresh, calls, "fired")
-            if joined is not None:
-                return joined
-            current = self._groups.load(record.group_key)
-            if current is None or current.incident_arn != record.incident_arn or current.status is not GroupStatus.OPEN:
+            opened = groups.opened(claim, incident_arn, marks, attached, event_ids, self._clock())
+            written = self._write(opened, claim.version)
+            if written:
+                return opened
+            current = written.current
+            if (
+                current is None
+                or current.status is not GroupStatus.PENDING
+                or current.client_token != claim.client_token
+            ):
                 break
-            record, calls = current, []
-        raise TransientApiError(f"group {record.group_key} changed while joining the batch; will retry")
+            claim = current
+        raise TransientApiError(f"lost the claim on group {claim.group_key} while opening; will retry")
 
-    def _reopen(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | None:
+    def _resolve_if_recovered(self, record: GroupRecord, decision: RouteDecision, when: str) -> GroupRecord | None:
+        """Every alarm of a just-opened group recovered meanwhile (their OKs were recorded on the claim): resolve it
+        as the last OK would have. Returns the record after, or None when there was nothing to resolve."""
+        if not (decision.auto_resolve and groups.all_recovered(record) and not record.overflowed):
+            return None
+        assert record.incident_arn is not None
+        resolving = groups.resolving(record, f"All alarms of this incident recovered {when}.", self._clock())
+        done = self._commit(resolving, record.version)
+        return None if isinstance(done, _Changed) else done
+
+    def _reopen(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | _Changed:
         """Within the flap window after the bridge resolved it: reopen the same incident (if it still exists)."""
         assert record.incident_arn is not None
-        calls: list[ApiCall] = []
-        status = self._status(record.incident_arn, calls)
+        status = self._incidents.incident_status(record.incident_arn)
         if status is None:
-            return self._start(record.group_key, record, fresh, calls)  # deleted meanwhile: a fresh incident
-        if status == "OPEN":
-            self._seen_open[record.incident_arn] = self._clock()
-            reopened = replace(record, status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False)
-            return self._join(reopened, fresh, calls, "fired again within the flap window")
-        reopen = IncidentStatusRequest(
-            incident_arn=record.incident_arn,
-            status="OPEN",
-            client_token=token("reopen", record.group_key, fresh[0].event_id),
-        )
-        self._incidents.update_incident_status(reopen)
+            return self._start(record.group_key, record, fresh)  # deleted meanwhile: a fresh incident
         self._seen_open[record.incident_arn] = self._clock()
-        reopened = replace(record, status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False, expires_at=None)
-        calls.append(ApiCall(reopen.operation, reopen.to_params()))
-        return self._join(reopened, fresh, calls, "fired again within the flap window")
+        if status == "OPEN":
+            reopened = replace(record, status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False,
+                               expires_at=None)  # fmt: skip
+        else:
+            # Committed with the join below, in one write: the reopen and the notes are sent after it.
+            reopened = replace(groups.reopening(record, self._clock()), version=record.version)
+        return self._join(reopened, record.version, fresh, "fired again within the flap window")
 
     def _join(
-        self, record: GroupRecord, fresh: list[Firing], calls: list[ApiCall], verb: str
-    ) -> dict[str, Step] | None:
-        """Adds what the alarms bring that the incident lacks, and one timeline note per ten alarms."""
+        self, record: GroupRecord, expected_version: int, fresh: list[Firing], verb: str
+    ) -> dict[str, Step] | _Changed:
+        """Commits what the alarms bring that the incident lacks, and one timeline note per ten alarms, then makes
+        the calls. Returns _Changed when the group changed meanwhile (or its incident turned out to be gone)."""
         assert record.incident_arn is not None
         attached = set(record.attached)
         items, families = _coalesced_items(fresh, attached)
-        attached |= families
-        for item in items:
-            identity = item_identity(item)
-            if identity in attached:
-                continue
-            update = UpdateRelatedItemsRequest(
-                incident_arn=record.incident_arn, item=item, client_token=token("item", record.incident_arn, identity)
-            )
-            self._incidents.update_related_items(update)
-            calls.append(ApiCall(update.operation, update.to_params()))
-            attached.add(identity)
+        new_items = [item for item in items if item_identity(item) not in attached]
+        notes = []
         for chunk_start in range(0, len(fresh), EVENT_REFERENCES_MAX):
             chunk = fresh[chunk_start : chunk_start + EVENT_REFERENCES_MAX]
             names = ", ".join(firing.name for firing in chunk)
             text = f"{names} {verb}." if len(chunk) == 1 else f"{len(chunk)} alarms {verb}: {names}."
             arns = tuple(arn for firing in chunk for arn in firing.signal.references)
             when = max(firing.signal.state_time for firing in chunk)
-            calls.append(self._timeline(record.incident_arn, when, text, "+".join(f.event_id for f in chunk), arns))
-        joined = replace(
-            record,
-            alarm_states=_alarm_states(record, fresh),
-            attached=frozenset(attached),
-            processed_events=_remember(record, [firing.event_id for firing in fresh]),
+            notes.append((when, text, arns))
+        marks = dict(firing.mark for firing in fresh)
+        identities = [*(item_identity(item) for item in new_items), *sorted(families)]
+        committed = groups.joined(
+            record, marks, new_items, identities, notes, [firing.event_id for firing in fresh], self._clock()
         )
-        if not self._groups.put(self._stamped(joined), expected_version=record.version):
-            return None  # changed meanwhile: re-read; the calls above carry tokens, so repeating them is harmless
+        done = self._commit(committed, expected_version)
+        if isinstance(done, _Changed):
+            return done
+        if done.incident_arn != record.incident_arn:
+            return _Changed(done)  # the incident is gone: the group forgot it; start afresh
         first, others = fresh[0], fresh[1:]
         reason = f"joined the open incident ({verb})"
-        steps = {first.event_id: Step(OutcomeKind.UPDATED, reason, tuple(calls), record.incident_arn)}
+        steps = {first.event_id: Step(OutcomeKind.UPDATED, reason, record.incident_arn)}
         for firing in others:
             shared = f"{reason}, in one update with {first.event_id}"
-            steps[firing.event_id] = Step(OutcomeKind.UPDATED, shared, (), record.incident_arn)
+            steps[firing.event_id] = Step(OutcomeKind.UPDATED, shared, record.incident_arn)
         return steps
+
+    # ---- recovering ----
+
+    def recover(self, signal: Signal, decision: RouteDecision) -> Step:
+        """A recovery: note it on the open incident; resolve it when every member is clear and the route says so.
+        Never raises for an API, store or record failure."""
+        key = group_key(signal, decision)
+        try:
+            return self._recover(key, signal, decision)
+        except TransientApiError as error:
+            return _retry(error)
+        except (PermanentApiError, GroupRecordRejected, CorruptGroupRecord) as error:
+            self._known.pop(key, None)
+            return _rejected(error, f"group {key}")
+
+    def _recover(self, key: str, signal: Signal, decision: RouteDecision) -> Step:
+        hint = self._known.get(key, _UNKNOWN)
+        verified = False
+        event_id, member = signal.event_id, signal.member
+        mark = AlarmMark(AlarmState.OK, signal.state_time)
+        for _ in range(_WRITE_ATTEMPTS):
+            record = None if hint is _UNKNOWN else hint
+            assert record is None or isinstance(record, GroupRecord)
+            if record is not None and record.has_pending_calls:
+                record = self._flush(record)
+            arrival = groups.transition(record, member, AlarmState.OK, signal.state_time)
+            writes_nothing = groups.processed(record, event_id) or arrival is not Transition.NEW
+            if writes_nothing and not verified and hint is not _UNKNOWN:
+                hint, verified = self._groups.load(key), True  # decide on the stored record, not on memory
+                continue
+            if groups.processed(record, event_id) or arrival is Transition.REPEATED:
+                redelivery = f"event {event_id} already processed for group {key} (redelivery)"
+                return _ignored(redelivery, IgnoreReason.REDELIVERY)
+            if arrival is Transition.STALE:
+                older = f"{signal.noun} {signal.name}: {signal.state} older than its last transition"
+                return _ignored(f"{older} (recorded, not applied)", IgnoreReason.OUT_OF_ORDER)
+            now = self._clock()
+            if record is not None and record.status is GroupStatus.PENDING:
+                # Recorded on the claim: whoever finishes opening resolves the incident if every alarm is OK by then.
+                written = self._write(groups.marked(record, {member: mark}, [event_id], now), record.version)
+                if not written:
+                    hint, verified = written.current, True
+                    continue
+                what = f"{signal.noun} {signal.name} is {signal.state}"
+                return _ignored(f"{what} while its group's incident is being opened (recorded for it)",
+                                IgnoreReason.NO_OPEN_INCIDENT)  # fmt: skip
+            if record is None or record.status is not GroupStatus.OPEN or record.incident_arn is None:
+                # Remembered, so an older ALARM arriving later is not applied.
+                candidate = (
+                    groups.first_marks(key, {member: mark}, [event_id], now)
+                    if record is None
+                    else groups.marked(record, {member: mark}, [event_id], now)
+                )
+                written = self._write(candidate, record.version if record else None)
+                if not written:
+                    hint, verified = written.current, True
+                    continue
+                what = f"{signal.noun} {signal.name} is {signal.state}"
+                return _ignored(f"{what} and its group has no open incident", IgnoreReason.NO_OPEN_INCIDENT)
+            after = groups.merged(record.alarm_states, {member: mark})
+            pending_left = sum(1 for state in after.values() if state.state is not AlarmState.OK)
+            resolve = decision.auto_resolve and pending_left == 0 and not record.overflowed
+            noun = signal.noun[:1].upper() + signal.noun[1:]
+            text = f"{noun} {signal.name} recovered ({signal.state}): {signal.reason}".strip()
+            text += " All alarms of this incident are OK." if pending_left == 0 else f" {pending_left} still in ALARM."
+            if pending_left == 0 and not decision.auto_resolve:
+                text += " Left open: the route does not auto-resolve."
+            elif pending_left == 0 and record.overflowed:
+                text += f" Left open: the group outgrew {groups.MAX_ALARM_STATES} alarm states."
+            candidate = groups.recovered(record, member, mark, event_id, text, resolve, now)
+            done = self._commit(candidate, record.version)
+            if isinstance(done, _Changed):
+                hint, verified = done.current, True
+                continue
+            if done.incident_arn is None:
+                what = f"{signal.noun} {signal.name} is {signal.state}"
+                return _ignored(f"{what}; its incident no longer exists", IgnoreReason.INCIDENT_GONE)
+            if resolve:
+                self._seen_open.pop(record.incident_arn, None)
+            kind = OutcomeKind.RESOLVED if resolve else OutcomeKind.UPDATED
+            reason = "all alarms recovered: incident resolved" if resolve else "recovery recorded"
+            return Step(kind, f"{signal.name}: {reason}", record.incident_arn)
+        raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
+
+    # ---- committed calls ----
+
+    def _commit(self, record: GroupRecord, expected_version: int) -> GroupRecord | _Changed:
+        """The commit point: the record with its pending calls (and their tokens) is written first; only then are
+        the calls made. Returns the record as stored after them, or _Changed when the write found the group changed
+        (nothing was called). tests/faults shows that making the calls before this write breaks the invariants."""
+        written = self._write(record, expected_version)
+        if not written:
+            return _Changed(written.current)
+        return self._flush(record)
+
+    def _flush(self, record: GroupRecord) -> GroupRecord:
+        """Makes the calls committed to the record, with their tokens, then confirms them. Returns the record as
+        stored after (the group's incident forgotten if it no longer exists). Raises TransientApiError when a call
+        must be retried; what was done before is confirmed first."""
+        for _ in range(_WRITE_ATTEMPTS):
+            if not record.has_pending_calls or record.incident_arn is None:
+                return record
+            items: list[str] = []
+            notes: list[str] = []
+            status_done = False
+            failure: TransientApiError | None = None
+            try:
+                status_done = self._send_pending(record, items, notes)
+            except IncidentNotFound:
+                gone = groups.forgotten_incident(record, self._clock())
+                self._seen_open.pop(record.incident_arn, None)
+                written = self._write(gone, record.version)
+                if written:
+                    return gone
+                record = self._require(written.current, record.group_key)
+                continue
+            except TransientApiError as error:
+                failure = error
+            confirmed = groups.confirmed(record, items, notes, status_done, self._clock())
+            written = self._write(confirmed, record.version)
+            if failure is not None:
+                raise failure
+            if written:
+                return confirmed
+            # Changed meanwhile (another worker sent the same calls, or committed more): go on from what is stored.
+            record = self._require(written.current, record.group_key)
+        raise TransientApiError(f"group {record.group_key} kept changing while confirming its calls; will retry")
+
+    def _send_pending(self, record: GroupRecord, items: list[str], notes: list[str]) -> bool:
+        """Sends the committed calls in order (a reopen first, then items, then notes, a resolve last), appending
+        the tokens of those done. A call refused for good is dropped (logged), not retried forever."""
+        assert record.incident_arn is not None
+        arn = record.incident_arn
+        pending_status = record.pending_status
+        if pending_status is not None and pending_status.status == "OPEN":
+            self._send_status(arn, pending_status)
+        for pending in record.pending_items:
+            request = UpdateRelatedItemsRequest(incident_arn=arn, item=pending.item, client_token=pending.token)
+            self._refusable(lambda request=request: self._incidents.update_related_items(request))  # type: ignore[misc]
+            items.append(pending.token)
+        for note in record.pending_notes:
+            event = TimelineEventRequest(incident_arn=arn, event_time=note.event_time, text=note.text,
+                                         client_token=note.token, resource_arns=note.resource_arns)  # fmt: skip
+            self._refusable(lambda event=event: self._incidents.create_timeline_event(event))  # type: ignore[misc]
+            notes.append(note.token)
+        if pending_status is not None and pending_status.status == "RESOLVED":
+            self._send_status(arn, pending_status)
+        return pending_status is not None
+
+    def _send_status(self, incident_arn: str, pending: groups.PendingStatus) -> None:
+        request = IncidentStatusRequest(incident_arn=incident_arn, status=pending.status, client_token=pending.token)
+        self._refusable(lambda: self._incidents.update_incident_status(request))
+
+    @staticmethod
+    def _refusable(send: Callable[[], None]) -> None:
+        try:
+            send()
+        except IncidentNotFound:
+            raise
+        except PermanentApiError as error:
+            logger.warning("a committed call was refused for good and is dropped: %s", error)
 
     # ---- small parts ----
 
-    def _timeline(self, incident_arn: str, when: datetime, text: str, event_id: str, arns: tuple[str, ...]) -> ApiCall:
-        event = TimelineEventRequest(
-            incident_arn=incident_arn,
-            event_time=when,
-            text=text,
-            client_token=token("timeline", incident_arn, event_id),
-            resource_arns=arns,
-        )
-        self._incidents.create_timeline_event(event)
-        return ApiCall(event.operation, event.to_params())
+    def _write(self, record: GroupRecord, expected_version: int | None) -> groups.WriteResult:
+        result = self._groups.put(record, expected_version=expected_version)
+        if len(self._known) >= _KNOWN_GROUPS:
+            self._known.clear()
+        self._known[record.group_key] = record if result else result.current
+        return result
+
+    @staticmethod
+    def _require(record: GroupRecord | None, key: str) -> GroupRecord:
+        if record is None:
+            raise TransientApiError(f"group {key} disappeared while confirming its calls; will retry")
+        return record
+
+    def _still_open(self, incident_arn: str) -> bool:
+        now = self._clock()
+        seen = self._seen_open.get(incident_arn)
+        if seen is not None and now - seen < self._check_interval:
+            return True
+        if self._incidents.incident_status(incident_arn) != "OPEN":
+            self._seen_open.pop(incident_arn, None)
+            return False
+        self._seen_open[incident_arn] = now
+        return True
 
     def _flapping(self, record: GroupRecord) -> bool:
         return (
@@ -405,11 +544,28 @@ class Lifecycle:
             and self._clock() - record.resolved_at <= self._flap_window
         )
 
-    def _stamped(self, record: GroupRecord) -> GroupRecord:
-        if record.status is GroupStatus.RESOLVED and record.expires_at is not None:
-            return replace(record, version=record.version + 1)
-        ttl = CLOSED_GROUP_TTL if record.status is GroupStatus.RESOLVED else OPEN_GROUP_TTL
-        return replace(record, version=record.version + 1, expires_at=int((self._clock() + ttl).timestamp()))
+
+def _classified(record: GroupRecord | None, firings: Sequence[Firing]) -> tuple[dict[str, Step], list[Firing]]:
+    """Splits a batch's firings into steps already decided (redeliveries, out-of-order ALARMs) and fresh ones."""
+    steps: dict[str, Step] = {}
+    fresh: dict[str, Firing] = {}
+    arn = record.incident_arn if record else None
+    for firing in firings:
+        if firing.event_id in fresh or firing.event_id in steps:
+            continue  # a second copy in one batch: the bridge reports it with the first (see Bridge)
+        arrival = Transition.NEW
+        # A claim is finished whatever OKs it collected meanwhile: its StartIncident may have taken effect.
+        if record is None or record.status is not GroupStatus.PENDING:
+            arrival = groups.transition(record, firing.signal.member, AlarmState.ALARM, firing.signal.state_time)
+        if groups.processed(record, firing.event_id) or arrival is Transition.REPEATED:
+            steps[firing.event_id] = Step(OutcomeKind.IGNORED, f"event {firing.event_id} already processed "
+                                          "(redelivery)", arn, IgnoreReason.REDELIVERY)  # fmt: skip
+        elif arrival is Transition.STALE:
+            steps[firing.event_id] = Step(OutcomeKind.IGNORED, f"{firing.name}: ALARM older than its last transition "
+                                          "(recorded, not applied)", None, IgnoreReason.OUT_OF_ORDER)  # fmt: skip
+        else:
+            fresh[firing.event_id] = firing
+    return steps, list(fresh.values())
 
 
 def _coalesced_items(fresh: Sequence[Firing], attached: set[str]) -> tuple[list[RelatedItem], set[str]]:
@@ -443,14 +599,3 @@ def _queries(signal: Signal) -> list[MetricQuery]:
 def metric_families(query: MetricQuery) -> set[str]:
     """Identities (hashes) of the metrics a query charts, as the group record keeps them."""
     return {hashlib.sha256(family.encode("utf-8")).hexdigest()[:32] for family in query.families()}
-
-
-def _alarm_states(record: GroupRecord, firings: Sequence[Firing]) -> dict[str, str]:
-    states = dict(record.alarm_states)
-    for firing in firings:
-        states[firing.signal.member] = AlarmState.ALARM.value
-    return states
-
-
-def _remember(record: GroupRecord, event_ids: Sequence[str]) -> tuple[str, ...]:
-    return (*record.processed_events, *event_ids)[-REMEMBERED_EVENTS:]

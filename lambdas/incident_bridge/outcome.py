@@ -1,7 +1,8 @@
-"""What the bridge did with one event: the single record every caller (handler, CLI, tests) reads."""
+"""What the bridge did with one event, and with a batch: the single record every caller (handler, CLI, tests) reads."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -13,8 +14,27 @@ class OutcomeKind(StrEnum):
     RESOLVED = "resolved"
     IGNORED = "ignored"
     REJECTED = "rejected"
-    #: Kept for later, never paged by itself (a forwarder's heartbeat).
+    #: Bookkeeping, never a page by itself: a forwarder's heartbeat kept, a silence check that found no change.
     RECORDED = "recorded"
+    #: Not done yet, for a reason a later delivery can fix (throttling, a race, the invocation running out of time):
+    #: the queue redelivers it.
+    RETRY = "retry"
+
+
+class IgnoreReason(StrEnum):
+    """Why an event had nothing to do; logs and the EventIgnored metric carry it."""
+
+    #: Not something to act on (INSUFFICIENT_DATA, a suppressed composite, a configuration change): sources/ say.
+    NOT_ACTIONABLE = "not-actionable"
+    DROPPED_BY_ROUTE = "dropped-by-route"
+    #: The same event (or the same alarm transition by another delivery path) was already applied.
+    REDELIVERY = "redelivery"
+    #: Older than the last transition applied for its alarm (by the alarm's state time): recorded, not applied.
+    OUT_OF_ORDER = "out-of-order"
+    #: An OK for a group without an open incident: remembered, nothing to update.
+    NO_OPEN_INCIDENT = "no-open-incident"
+    #: An OK for an incident that no longer exists (deleted by a human): the group forgets it.
+    INCIDENT_GONE = "incident-gone"
 
 
 @dataclass(frozen=True)
@@ -36,5 +56,24 @@ class Outcome:
     alarm_name: str | None = None
     route_name: str | None = None
     incident_arn: str | None = None
-    #: For rejections: the error class the handler and the dead-letter message carry.
+    #: For rejections (and retries): the error class the handler and the dead-letter message carry.
     error_class: str | None = None
+    ignore_reason: IgnoreReason | None = None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One outcome per event of a batch, by the caller's key (SQS message id), in the batch's order."""
+
+    outcomes: Mapping[str, Outcome]
+
+    def __getitem__(self, key: str) -> Outcome:
+        return self.outcomes[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.outcomes)
+
+    @property
+    def to_retry(self) -> list[str]:
+        """Exactly the keys the queue must redeliver."""
+        return [key for key, outcome in self.outcomes.items() if outcome.kind is OutcomeKind.RETRY]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from incident_bridge.groups import GroupRecord, WriteResult
     from incident_bridge.heartbeats import ForwarderId, ForwarderRecord
     from incident_bridge.incident import (
         IncidentStatusRequest,
@@ -15,11 +16,11 @@ if TYPE_CHECKING:
         TimelineEventRequest,
         UpdateRelatedItemsRequest,
     )
-    from incident_bridge.lifecycle import GroupRecord
 
 
 class IncidentManager(Protocol):
-    """Incident Manager's operations the bridge uses. Each raises PermanentApiError or TransientApiError."""
+    """Incident Manager's operations the bridge uses. Each raises PermanentApiError (IncidentNotFound when the
+    incident record does not exist) or TransientApiError."""
 
     def start_incident(self, request: StartIncidentRequest) -> str:
         """Returns the incident record ARN."""
@@ -37,12 +38,16 @@ class IncidentManager(Protocol):
 
 
 class GroupStore(Protocol):
-    """Group records, written only if the stored version is the one the writer read."""
+    """Group records, written only if the stored version is the one the writer read.
+
+    Raises TransientApiError (throttling, network), GroupRecordRejected (the record can never be written) or
+    CorruptGroupRecord (the stored record cannot be read)."""
 
     def load(self, group_key: str) -> GroupRecord | None: ...
 
-    def put(self, record: GroupRecord, *, expected_version: int | None) -> bool:
-        """Writes when the stored record has `expected_version` (None: when there is none). False when not."""
+    def put(self, record: GroupRecord, *, expected_version: int | None) -> WriteResult:
+        """Writes when the stored record has `expected_version` (None: when there is none). When it does not, the
+        result carries the stored record (None when there is none), so the writer need not read it."""
         ...
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import random
 from collections import deque
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
@@ -15,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from incident_bridge.bridge import Bridge, not_json
 from incident_bridge.config import load_config
 from incident_bridge.errors import ConfigError, TransientApiError
-from incident_bridge.outcome import Outcome, OutcomeKind
+from incident_bridge.outcome import BatchResult, Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore, HeartbeatStore
 from incident_bridge.settings import IncidentManagerMode, Settings
 
@@ -27,6 +28,12 @@ logger = Logger(child=True)
 
 class DeadLetters(Protocol):
     def send(self, body: str, *, error_class: str, reason: str, source_message_id: str) -> None: ...
+
+
+class QueueVisibility(Protocol):
+    """The source queue's ChangeMessageVisibility: when a record named for retry becomes visible again."""
+
+    def retry_after(self, receipt_handle: str, seconds: int) -> None: ...
 
 
 @dataclass
@@ -46,6 +53,41 @@ class MemoryDeadLetters:
         )
 
 
+#: Backoff of a record named for retry: BACKOFF_FIRST_SECONDS on its first receive, doubling with each receive
+#: (ApproximateReceiveCount), at most BACKOFF_MAX_SECONDS; jittered down to half, so records that failed together
+#: do not come back together. Without it a record would wait out the queue's visibility timeout (30 minutes).
+BACKOFF_FIRST_SECONDS = 5
+BACKOFF_MAX_SECONDS = 300
+
+
+def retry_delay(receive_count: int, jitter: float = 1.0) -> int:
+    """Seconds before a record received `receive_count` times is visible again; `jitter` in [0.5, 1]."""
+    exponent = min(max(receive_count, 1) - 1, 16)
+    return max(1, int(min(BACKOFF_FIRST_SECONDS * 2**exponent, BACKOFF_MAX_SECONDS) * jitter))
+
+
+@dataclass(frozen=True)
+class QueueRecord:
+    """What the runtime reads of one SQS record."""
+
+    message_id: str
+    body: str
+    receipt_handle: str | None = None
+    receive_count: int = 1
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> QueueRecord:
+        attributes = record.get("attributes")
+        count = attributes.get("ApproximateReceiveCount") if isinstance(attributes, Mapping) else None
+        handle = record.get("receiptHandle")
+        return cls(
+            message_id=str(record.get("messageId", "")),
+            body=str(record.get("body", "")),
+            receipt_handle=handle if isinstance(handle, str) else None,
+            receive_count=int(count) if isinstance(count, str) and count.isdigit() else 1,
+        )
+
+
 @dataclass
 class Runtime:
     """The bridge wired to its adapters for this container, and what it processed lately."""
@@ -57,6 +99,14 @@ class Runtime:
     emit_metrics: bool = True
     #: message id -> why it will be redelivered, for the CLI (bounded like `outcomes`).
     failures: dict[str, str] = field(default_factory=dict)
+    #: The source queue, to give each retried record its own backoff (None: the queue's visibility timeout).
+    visibility: QueueVisibility | None = None
+    #: The source queue's maxReceiveCount: on that receive a record that fails again is dead-lettered here, with
+    #: its reason, instead of being moved by the redrive policy without one (None: left to the redrive policy).
+    max_receive_count: int | None = None
+    #: The last batch's result, record by record (tests and the fault-injection suite read it).
+    last_batch: BatchResult | None = None
+    jitter: Callable[[], float] = field(default_factory=lambda: _jitter)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -77,72 +127,125 @@ class Runtime:
             _alarm_tags(settings) if config.lookup_alarm_tags else None,
             heartbeats=_heartbeat_store(settings),
         )
-        return cls(bridge, _sqs_dead_letters(settings), emit_metrics=not settings.metrics_disabled)
+        return cls(
+            bridge,
+            _sqs_dead_letters(settings),
+            emit_metrics=not settings.metrics_disabled,
+            visibility=_queue_visibility(settings),
+            max_receive_count=settings.max_receive_count,
+        )
 
     def process_message(self, body: str, message_id: str) -> Outcome:
-        """One queue message. Rejections go to the dead-letter queue with their reason; transient errors raise."""
-        result = self._process([(message_id, body)])[message_id]
-        if isinstance(result, Exception):
-            raise result
-        return result
+        """One queue message. Rejections go to the dead-letter queue with their reason; a retry raises."""
+        outcome = self._process([QueueRecord(message_id, body)])[message_id]
+        if outcome.kind is OutcomeKind.RETRY:
+            raise TransientApiError(outcome.reason)
+        return outcome
 
-    def process_batch(self, records: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, str]]]:
-        """An SQS batch: returns the partial batch response naming only the records to redeliver."""
-        messages = [(str(record.get("messageId", "")), str(record.get("body", ""))) for record in records]
-        results = self._process(messages)
-        failures = [message_id for message_id, result in results.items() if isinstance(result, Exception)]
-        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
+    def process_batch(
+        self, records: Sequence[Mapping[str, Any]], remaining_millis: Callable[[], int] | None = None
+    ) -> dict[str, list[dict[str, str]]]:
+        """An SQS batch: returns the partial batch response naming exactly the records to redeliver.
 
-    def _process(self, messages: Sequence[tuple[str, str]]) -> dict[str, Outcome | TransientApiError]:
+        `remaining_millis` (the Lambda context's): no new group is started when time runs low; those records are
+        named for retry, so a batch never runs into the function's timeout."""
+        result = self._process([QueueRecord.of(record) for record in records], remaining_millis)
+        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in result.to_retry]}
+
+    def _process(
+        self, records: Sequence[QueueRecord], remaining_millis: Callable[[], int] | None = None
+    ) -> BatchResult:
         events: list[tuple[str, object]] = []
-        results: dict[str, Outcome | TransientApiError] = {}
-        bodies = dict(messages)
-        for message_id, body in messages:
+        results: dict[str, Outcome] = {}
+        for record in records:
             try:
-                events.append((message_id, json.loads(body)))
+                events.append((record.message_id, json.loads(record.body)))
             except ValueError as error:
-                results[message_id] = not_json(error)
-        results.update(self.bridge.handle_batch(events))
-        for message_id, _ in messages:
-            result = results[message_id]
-            if isinstance(result, Exception):
-                if len(self.failures) >= 1000:
-                    self.failures.clear()  # kept for the CLI; bounded like `outcomes`
-                self.failures[message_id] = str(result)
-                logger.warning("event will be retried", extra={"message_id": message_id, "error": str(result)})
-            else:
-                self._finish(result, bodies[message_id], message_id)
-        return {message_id: results[message_id] for message_id, _ in messages}
+                results[record.message_id] = not_json(error)
+            except RecursionError as error:  # nested deeper than the parser goes: as unreadable as bad JSON
+                results[record.message_id] = not_json(ValueError(f"nested too deeply ({error})"))
+        time_left = None if remaining_millis is None else (lambda: remaining_millis() / 1000)
+        results.update(self.bridge.handle_batch(events, time_left).outcomes)
+        final: dict[str, Outcome] = {}
+        for record in records:
+            outcome = results[record.message_id]
+            if outcome.kind is OutcomeKind.RETRY:
+                outcome = self._retry_or_give_up(record, outcome)
+            if outcome.kind is not OutcomeKind.RETRY:
+                outcome = self._finish(outcome, record.body, record.message_id)
+            final[record.message_id] = outcome
+        self.last_batch = BatchResult(final)
+        return self.last_batch
+
+    def _retry_or_give_up(self, record: QueueRecord, outcome: Outcome) -> Outcome:
+        if self.max_receive_count is not None and record.receive_count >= self.max_receive_count:
+            # The redrive policy would move it on its next receive, without a reason: dead-letter it now, with one.
+            return replace(
+                outcome,
+                kind=OutcomeKind.REJECTED,
+                reason=f"gave up after {record.receive_count} receives: {outcome.reason}",
+                error_class=outcome.error_class or TransientApiError.__name__,
+            )
+        if len(self.failures) >= 1000:
+            self.failures.clear()  # kept for the CLI; bounded like `outcomes`
+        self.failures[record.message_id] = outcome.reason
+        delay = retry_delay(record.receive_count, self.jitter())
+        logger.warning(
+            "event will be retried",
+            extra={"message_id": record.message_id, "error": outcome.reason, "retry_in_seconds": delay},
+        )
+        if self.visibility is not None and record.receipt_handle:
+            try:
+                self.visibility.retry_after(record.receipt_handle, delay)
+            except Exception as error:
+                logger.warning("could not shorten the retry delay", extra={"error": str(error)})
+        if self.emit_metrics:
+            _count(outcome)
+        return outcome
 
     def process_event(self, event: object, request_id: str) -> Outcome:
-        """A direct invocation (an alarm action calling the function)."""
+        """A direct invocation (an alarm action calling the function). A retry raises, so Lambda retries it."""
         outcome = self.bridge.handle(event)
+        if outcome.kind is OutcomeKind.RETRY:
+            raise TransientApiError(outcome.reason)
         body = json.dumps(event, default=str) if outcome.kind is OutcomeKind.REJECTED else ""
         return self._finish(outcome, body, request_id)
 
     def _finish(self, outcome: Outcome, body: str, message_id: str) -> Outcome:
+        """Logs, counts and (for rejections) dead-letters an outcome. When the dead-letter queue cannot take it,
+        the record is retried instead: never dropped."""
         logger.info(
             "event processed",
             extra={
                 "message_id": message_id,
                 "outcome": outcome.kind.value,
                 "reason": outcome.reason,
+                "ignore_reason": outcome.ignore_reason.value if outcome.ignore_reason else None,
                 "alarm_name": outcome.alarm_name,
                 "route": outcome.route_name,
                 "incident_arn": outcome.incident_arn,
             },
         )
         if outcome.kind is OutcomeKind.REJECTED:
-            self.dead_letters.send(
-                body,
-                error_class=outcome.error_class or "Unknown",
-                reason=outcome.reason,
-                source_message_id=message_id,
-            )
+            try:
+                self.dead_letters.send(
+                    body,
+                    error_class=outcome.error_class or "Unknown",
+                    reason=outcome.reason,
+                    source_message_id=message_id,
+                )
+            except Exception as error:
+                logger.error("dead-letter send failed; the record will be retried", extra={"error": str(error)})
+                self.failures[message_id] = f"dead-letter send failed: {error}"
+                return Outcome(OutcomeKind.RETRY, f"dead-letter send failed: {error}", error_class=type(error).__name__)
         if self.emit_metrics:
             _count(outcome)
         self.outcomes.append(outcome)
         return outcome
+
+
+def _jitter() -> float:
+    return random.uniform(0.5, 1.0)
 
 
 # One metric per business outcome, dimensioned by route, as the dashboard and alarms expect.
@@ -152,13 +255,18 @@ _METRIC_NAMES = {
     OutcomeKind.RESOLVED: "IncidentResolved",
     OutcomeKind.IGNORED: "EventIgnored",
     OutcomeKind.REJECTED: "EventRejected",
-    OutcomeKind.RECORDED: "HeartbeatRecorded",
+    OutcomeKind.RETRY: "EventRetried",
+    OutcomeKind.RECORDED: "ForwarderHousekeeping",
 }
 
 
 def _count(outcome: Outcome) -> None:
     with single_metric(name=_METRIC_NAMES[outcome.kind], unit=MetricUnit.Count, value=1) as metric:
         metric.add_dimension(name="route", value=outcome.route_name or "none")
+    if outcome.ignore_reason is not None:
+        # By reason too (a second series of the same metric), so a dashboard can tell redeliveries from drops.
+        with single_metric(name=_METRIC_NAMES[outcome.kind], unit=MetricUnit.Count, value=1) as metric:
+            metric.add_dimension(name="reason", value=outcome.ignore_reason.value)
 
 
 def _group_store(settings: Settings) -> GroupStore:
@@ -197,6 +305,14 @@ def _alarm_tags(settings: Settings) -> AlarmTags:
     from incident_bridge.adapters.alarm_tags import CloudWatchAlarmTags
 
     return CloudWatchAlarmTags(boto3.client("cloudwatch"), settings.home)
+
+
+def _queue_visibility(settings: Settings) -> QueueVisibility | None:
+    if not settings.event_queue_url:
+        return None
+    from incident_bridge.adapters.dead_letters import SqsVisibility
+
+    return SqsVisibility(None, settings.event_queue_url)
 
 
 def _sqs_dead_letters(settings: Settings) -> DeadLetters:

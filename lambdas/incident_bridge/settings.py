@@ -35,6 +35,10 @@ class Settings:
     state_table_name: str | None = None
     #: Live calls with groups kept in memory for one process (`incident-bridge invoke --live` without a table).
     groups_in_memory: bool = False
+    #: The source queue and its redrive policy's maxReceiveCount (the stack sets both): each retried record gets
+    #: its own backoff, and one failing on its last receive is dead-lettered with its reason.
+    event_queue_url: str | None = None
+    max_receive_count: int | None = None
     # Powertools' own switch; single_metric ignores it, so the runtime reads it too.
     metrics_disabled: bool = False
     #: Where the bridge runs (the stack sets BRIDGE_ACCOUNT_ID; Lambda sets AWS_REGION): the only account and
@@ -56,6 +60,8 @@ class Settings:
                 "dead_letter_queue_url": variables.optional_string("DEAD_LETTER_QUEUE_URL"),
                 "state_table_name": variables.optional_string("STATE_TABLE_NAME"),
                 "groups_in_memory": _given(variables, "GROUPS_IN_MEMORY", _boolean),
+                "event_queue_url": variables.optional_string("EVENT_QUEUE_URL"),
+                "max_receive_count": _given(variables, "MAX_RECEIVE_COUNT", _positive),
                 "metrics_disabled": _given(variables, "POWERTOOLS_METRICS_DISABLED", _boolean),
                 "home_account": variables.optional_string("BRIDGE_ACCOUNT_ID"),
                 "home_region": variables.optional_string("AWS_REGION"),
@@ -69,6 +75,12 @@ class Settings:
 def _given(variables: Reader, name: str, parse: Callable[[str], T]) -> T | None:
     """`name`'s value through `parse`, or None when it is not set."""
     return variables.convert(name, parse) if variables.has(name) else None
+
+
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {shown(text)}")
+    return int(text)
 
 
 def _boolean(text: str) -> bool:

@@ -186,21 +186,57 @@ def test_default_output_is_a_table_with_a_header_one_row_per_event_and_a_summary
     # When they are invoked without --json
     result = run_cli("invoke", *events)
 
-    # Then a header, one row per event in order, a blank line and a summary are printed (exit 1: one rejected)
+    # Then a header naming the events' directory, one row per event in order (the started one followed by its
+    # incident's ARN), a blank line and a summary are printed (exit 1: one rejected)
     assert result.exit_code == 1
-    header, *rows, blank, summary = result.stdout.splitlines()
-    assert header.split() == ["EVENT", "OUTCOME", "PLAN", "IMPACT", "TITLE", "/", "REASON"]
-    assert len(rows) == len(events)
-    assert [row.split()[:2] for row in rows] == [
+    header, started, incident, ignored, rejected, blank, summary = result.stdout.splitlines()
+    assert header.split() == ["EVENT", "(in", f"{EVENTS_DIR}/)", "OUTCOME", "PLAN", "IMPACT", "TITLE", "/", "REASON"]
+    assert [row.split()[:2] for row in (started, ignored, rejected)] == [
         [METRIC_ALARM.name, "started"],
         [CONFIG_CHANGE.name, "ignored"],
         [STEP_FUNCTIONS_FAILED.name, "rejected"],
     ]
-    assert rows[0].split()[2:4] == ["MyPlan", "3"]
-    assert rows[0].endswith("ServerCpuTooHigh is in ALARM (123456789012, us-east-1)")
-    assert "not a CloudWatch alarm state change" in rows[2]
+    assert started.split()[2:4] == ["MyPlan", "3"]
+    assert started.endswith("ServerCpuTooHigh is in ALARM (123456789012, us-east-1)")
+    # And the incident's ARN sits under the title
+    assert incident.split() == ["incident", incident.split()[1]]
+    assert incident.split()[1].startswith("arn:aws:ssm-incidents::123456789012:incident-record/MyPlan/")
+    assert incident.index("incident") == started.index("ServerCpuTooHigh")
+    assert "not a CloudWatch alarm state change" in rejected
     assert blank == ""
     assert summary == "1 started, 1 ignored, 1 rejected"
+
+
+def test_the_table_shows_full_event_names_whatever_their_length(run_cli: RunCli, tmp_path: Path) -> None:
+    # Given the EC2 alarm under a 100-character file name, in another directory than a sample
+    long_name = "a-very-long-scenario-file-name-that-says-exactly-what-happens-" + "x" * 33 + ".json"
+    copy = tmp_path / long_name
+    copy.write_text(METRIC_ALARM.read_text(encoding="utf-8"), encoding="utf-8")
+
+    # When both are invoked
+    result = run_cli("invoke", copy, CONFIG_CHANGE)
+
+    # Then each row names its file whole, relative to the directory the two share
+    rows = result.stdout.splitlines()
+    common = os.path.commonpath([str(tmp_path), str(EVENTS_DIR)])
+    assert rows[0].startswith(f"EVENT (in {common}/)")
+    assert rows[1].startswith(f"{copy.relative_to(common)}  ")
+    assert rows[3].startswith(f"{CONFIG_CHANGE.relative_to(common)}  ")
+
+
+def test_the_table_is_plain_in_a_pipe_and_coloured_on_a_terminal(
+    run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the same event, invoked in a pipe and then with a terminal (FORCE_COLOR stands in for one)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    plain = run_cli("invoke", METRIC_ALARM).stdout
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    coloured = run_cli("invoke", METRIC_ALARM).stdout
+
+    # Then only the terminal gets colours: the outcome in the started colour, the header in bold
+    assert "\033[" not in plain
+    assert "\033[31;1mstarted\033[0m" in coloured
+    assert coloured.startswith("\033[1mEVENT")
 
 
 # ---- --config ----
@@ -299,6 +335,7 @@ def test_live_runs_without_a_table_keep_groups_in_memory(monkeypatch: pytest.Mon
     # Given the environment `invoke --live` sets when no --state-table is given (no AWS call is made here)
     from incident_bridge.adapters.incident_manager import Boto3IncidentManager
     from incident_bridge.adapters.memory_groups import MemoryGroupStore
+    from incident_bridge.recording import RecordingIncidentManager
     from incident_bridge.runtime import Runtime
     from incident_bridge.settings import Settings
 
@@ -311,7 +348,9 @@ def test_live_runs_without_a_table_keep_groups_in_memory(monkeypatch: pytest.Mon
 
     # Then Incident Manager is the live client and the groups live in memory for this run
     lifecycle = runtime.bridge._lifecycle
-    assert isinstance(lifecycle._incidents, Boto3IncidentManager)
+    recorder = lifecycle._incidents
+    assert isinstance(recorder, RecordingIncidentManager)  # calls are recorded at the port
+    assert isinstance(recorder.inner, Boto3IncidentManager)
     assert isinstance(lifecycle._groups, MemoryGroupStore)
 
 

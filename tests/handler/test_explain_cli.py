@@ -103,9 +103,11 @@ def test_explain_shows_the_whole_decision_for_an_alarm(run_cli: RunCli) -> None:
 
 
 def test_explain_shows_a_joining_alarm_as_an_update_with_each_call(run_cli: RunCli, tmp_path: Path) -> None:
-    # Given the EC2 alarm, and a copy with only its event id changed (a second transition of the same alarm)
+    # Given the EC2 alarm, and a copy with its event id and state time changed (a second transition of the same
+    # alarm; with the same state time it would be the same transition redelivered, which has no second effect)
     raw = load_event(METRIC_ALARM.name)
     raw["id"] = "c4c1c1c9-6542-e61b-6ef0-8c4d36933a93"
+    raw["detail"]["state"]["timestamp"] = "2019-10-02T17:10:40.989+0000"
     again = tmp_path / "again.json"
     again.write_text(json.dumps(raw), encoding="utf-8")
 

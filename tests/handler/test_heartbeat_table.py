@@ -120,7 +120,7 @@ def test_the_silence_flow_with_groups_and_heartbeats_in_one_table(dynamodb: Dyna
     # Then one incident opened, a repeated check added nothing, and it resolved when heartbeats resumed
     assert (started.kind, repeated.kind, resolved.kind) == (
         OutcomeKind.STARTED,
-        OutcomeKind.IGNORED,
+        OutcomeKind.RECORDED,
         OutcomeKind.RESOLVED,
     )
     assert [incident.status for incident in incidents.incidents.values()] == ["RESOLVED"]

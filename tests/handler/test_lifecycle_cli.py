@@ -178,15 +178,23 @@ def test_the_table_summarizes_the_lifecycle(run_cli: Callable[..., tuple[int, st
     # When they are invoked without --json
     exit_code, stdout = run_cli("invoke", "--config", config, *files)
 
-    # Then one row per file with its outcome, and the summary counts each outcome
+    # Then one row per file with its outcome and, on every row that touches the incident, its plan and impact; the
+    # started row is followed by the incident's ARN; the summary counts each outcome
     assert exit_code == 0
-    _, *rows, blank, summary = stdout.splitlines()
-    assert [row.split()[:2] for row in rows] == [
-        ["a-alarm.json", "started"],
-        ["b-alarm-same-namespace.json", "updated"],
-        ["a-ok.json", "updated"],
-        ["b-ok.json", "resolved"],
+    _, *lines, blank, summary = stdout.splitlines()
+    rows = [line for line in lines if not line.startswith(" ")]
+    assert [row.split()[:4] for row in rows] == [
+        ["a-alarm.json", "started", "MyPlan", "3"],
+        ["b-alarm-same-namespace.json", "updated", "MyPlan", "3"],
+        ["a-ok.json", "updated", "MyPlan", "3"],
+        ["b-ok.json", "resolved", "MyPlan", "3"],
     ]
+    [incident] = [line.split() for line in lines if line.startswith(" ")]
+    assert incident[0] == "incident"
+    assert incident[1].startswith(INCIDENT_PREFIX)
+    # And no reason names its alarm twice
+    assert rows[2].endswith("ServerCpuTooHigh: recovery recorded (route default)")
+    assert rows[3].endswith("ServerCpuStillHigh: all alarms recovered: incident resolved (route default)")
     assert blank == ""
     assert summary == "1 started, 2 updated, 1 resolved"
 

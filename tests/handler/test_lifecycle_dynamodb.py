@@ -27,11 +27,11 @@ from incident_bridge.adapters.api_model import ensure_valid
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.adapters.group_table import DynamoGroupStore, from_item, to_item
 from incident_bridge.adapters.incident_manager import Boto3IncidentManager
+from incident_bridge.alarm import AlarmState
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, parse_config
-from incident_bridge.errors import TransientApiError
-from incident_bridge.lifecycle import GroupRecord, GroupStatus
-from incident_bridge.outcome import Outcome, OutcomeKind
+from incident_bridge.groups import AlarmMark, GroupRecord, GroupStatus, WriteResult
+from incident_bridge.outcome import IgnoreReason, Outcome, OutcomeKind
 from incident_bridge.runtime import MemoryDeadLetters, Runtime
 from tests.conftest import load_event
 from tests.handler.conftest import ACCOUNT, REGION, TEST_PLAN_ARN, lambda_context, sqs_batch, sqs_record
@@ -116,6 +116,17 @@ def dynamodb() -> Iterator[DynamoDBClient]:
 @pytest.fixture
 def store(dynamodb: DynamoDBClient) -> DynamoGroupStore:
     return DynamoGroupStore(dynamodb, TABLE)
+
+
+def states(record: GroupRecord | None) -> dict[str, str]:
+    """A record's alarm states without their state times."""
+    assert record is not None
+    return {arn: mark.state.value for arn, mark in record.alarm_states.items()}
+
+
+def item_states(item: dict[str, Any]) -> dict[str, str]:
+    """An item's alarm states (each a map of state and state time) without their state times."""
+    return {arn: value["M"]["state"]["S"] for arn, value in item["alarm_states"]["M"].items()}
 
 
 def stored_item(dynamodb: DynamoDBClient, key: str = GROUP_KEY) -> dict[str, Any]:
@@ -249,17 +260,24 @@ def test_a_start_then_a_join_make_exactly_these_calls_and_store_the_group(
     tokens = [params["clientToken"] for _, params in recorded if "clientToken" in params]
     assert all(HEX_TOKEN.match(token) for token in tokens)
     assert len(set(tokens)) == len(tokens)
-    # And the item holds the open group: both alarms, the four items and one charted metric, both events, a TTL
+    # And the item holds the open group: both alarms, the four items and one charted metric, both events, a TTL.
+    # Version 4: claimed, opened, the join committed (its calls pending), the join's calls confirmed.
     item = stored_item(dynamodb)
     assert {name: item[name] for name in ("group_key", "status", "version", "incident_arn", "resolved_by_bridge")} == {
         "group_key": {"S": GROUP_KEY},
         "status": {"S": "OPEN"},
-        "version": {"N": "3"},
+        "version": {"N": "4"},
         "incident_arn": {"S": FIRST_INCIDENT},
         "resolved_by_bridge": {"BOOL": False},
     }
-    assert item["alarm_states"] == {"M": {alarm_arn(1): {"S": "ALARM"}, alarm_arn(2): {"S": "ALARM"}}}
-    assert len(item["attached"]["SS"]) == 5
+    assert item["alarm_states"] == {
+        "M": {
+            arn: {"M": {"state": {"S": "ALARM"}, "at": {"S": "2019-10-02T17:04:40.989000+00:00"}}}
+            for arn in (alarm_arn(1), alarm_arn(2))
+        }
+    }
+    assert len(item["attached"]["L"]) == 5
+    assert (item["pending_items"], item["pending_notes"]) == ({"L": []}, {"L": []})
     assert item["processed_events"] == {
         "L": [{"S": "c4c1c1c9-6542-e61b-6ef0-000000000001"}, {"S": "c4c1c1c9-6542-e61b-6ef0-000000000002"}]
     }
@@ -301,8 +319,11 @@ def test_redelivery_through_the_table_makes_no_call(
             incident_arn=FIRST_INCIDENT,
             client_token="a" * 64,
             claimed_at=NOW,
-            alarm_states={alarm_arn(1): "ALARM", alarm_arn(2): "OK"},
-            attached=frozenset({"0" * 32, "f" * 32}),
+            alarm_states={
+                alarm_arn(1): AlarmMark(AlarmState.ALARM, NOW),
+                alarm_arn(2): AlarmMark(AlarmState.OK, NOW + timedelta(minutes=3)),
+            },
+            attached=("0" * 32, "f" * 32),
             processed_events=("event-1", "event-2"),
             expires_at=1_577_811_900,
         ),
@@ -311,7 +332,7 @@ def test_redelivery_through_the_table_makes_no_call(
             GroupStatus.RESOLVED,
             7,
             incident_arn=FIRST_INCIDENT,
-            alarm_states={alarm_arn(1): "OK"},
+            alarm_states={alarm_arn(1): AlarmMark(AlarmState.OK, NOW + timedelta(minutes=20))},
             processed_events=("event-1",),
             resolved_at=NOW + timedelta(minutes=20),
             resolved_by_bridge=True,
@@ -332,10 +353,8 @@ def test_a_group_record_round_trips_through_the_table(store: DynamoGroupStore, r
     assert from_item(to_item(record)) == record
 
 
-def test_the_item_omits_an_empty_attached_set_and_stores_the_ttl_as_a_number(
-    dynamodb: DynamoDBClient, store: DynamoGroupStore
-) -> None:
-    # Given a fresh claim: nothing attached yet (DynamoDB refuses empty sets), an expiry set
+def test_the_item_stores_its_layout_and_the_ttl_as_a_number(dynamodb: DynamoDBClient, store: DynamoGroupStore) -> None:
+    # Given a fresh claim: nothing attached or pending yet, an expiry set
     record = GroupRecord(GROUP_KEY, GroupStatus.PENDING, 1, client_token="a" * 64, claimed_at=NOW, expires_at=1234)
 
     # When it is written
@@ -344,10 +363,15 @@ def test_the_item_omits_an_empty_attached_set_and_stores_the_ttl_as_a_number(
     # Then the item is exactly this, `expires_at` a number DynamoDB's TTL can read
     assert stored_item(dynamodb) == {
         "group_key": {"S": GROUP_KEY},
+        "schema": {"N": "2"},
         "status": {"S": "PENDING"},
         "version": {"N": "1"},
         "alarm_states": {"M": {}},
+        "attached": {"L": []},
         "processed_events": {"L": []},
+        "pending_items": {"L": []},
+        "pending_notes": {"L": []},
+        "overflowed": {"BOOL": False},
         "resolved_by_bridge": {"BOOL": False},
         "client_token": {"S": "a" * 64},
         "claimed_at": {"S": "2019-10-02T17:05:00+00:00"},
@@ -368,8 +392,8 @@ def test_creating_a_group_succeeds_only_once(store: DynamoGroupStore) -> None:
     # When both are written as new
     results = [store.put(first, expected_version=None), store.put(second, expected_version=None)]
 
-    # Then only the first is stored
-    assert results == [True, False]
+    # Then only the first is stored, and the refused write returns it (ALL_OLD: no read needed)
+    assert results == [WriteResult(True), WriteResult(False, first)]
     assert store.load(GROUP_KEY) == first
 
 
@@ -384,8 +408,9 @@ def test_a_write_on_a_stale_version_is_refused(store: DynamoGroupStore) -> None:
     missing = store.put(GroupRecord(GROUP_KEY, GroupStatus.RESOLVED, 2), expected_version=None)
     fresh = store.put(GroupRecord(GROUP_KEY, GroupStatus.RESOLVED, 3, incident_arn=FIRST_INCIDENT), expected_version=2)
 
-    # Then only the writer that read the stored version succeeds
-    assert (stale, missing, fresh) == (False, False, True)
+    # Then only the writer that read the stored version succeeds; the refused ones get the stored record
+    assert (bool(stale), bool(missing), bool(fresh)) == (False, False, True)
+    assert stale.current == missing.current == current
     loaded = store.load(GROUP_KEY)
     assert loaded is not None
     assert (loaded.status, loaded.version) == (GroupStatus.RESOLVED, 3)
@@ -397,8 +422,8 @@ def test_a_write_expecting_a_version_of_a_group_that_does_not_exist_is_refused(s
     # When a writer expects version 1
     written = store.put(GroupRecord(GROUP_KEY, GroupStatus.OPEN, 2), expected_version=1)
 
-    # Then nothing is written
-    assert written is False
+    # Then nothing is written, and the refusal says there is no record
+    assert written == WriteResult(False, None)
     assert store.load(GROUP_KEY) is None
 
 
@@ -416,7 +441,7 @@ class ClaimThenPause:
     def load(self, group_key: str) -> GroupRecord | None:
         return self._inner.load(group_key)
 
-    def put(self, record: GroupRecord, *, expected_version: int | None) -> bool:
+    def put(self, record: GroupRecord, *, expected_version: int | None) -> WriteResult:
         written = self._inner.put(record, expected_version=expected_version)
         if written and record.status is GroupStatus.PENDING and self._meanwhile is not None:
             meanwhile, self._meanwhile = self._meanwhile, None
@@ -469,43 +494,45 @@ def test_two_invocations_racing_for_one_group_start_exactly_one_incident(
     assert [op for op, _ in sent_b.requests] == ["GetIncidentRecord", "UpdateRelatedItems", "CreateTimelineEvent"]
     [outcome_b] = runtime_b.outcomes
     assert (outcome_b.kind, outcome_b.incident_arn) == (OutcomeKind.UPDATED, FIRST_INCIDENT)
-    loaded = store.load(GROUP_KEY)
-    assert loaded is not None
-    assert dict(loaded.alarm_states) == {alarm_arn(1): "ALARM", alarm_arn(2): "ALARM"}
+    assert states(store.load(GROUP_KEY)) == {alarm_arn(1): "ALARM", alarm_arn(2): "ALARM"}
 
 
-def test_the_loser_of_a_claim_race_re_reads_and_does_not_start(store: DynamoGroupStore) -> None:
-    # Given invocation B reading "no group yet", after which invocation A's claim lands before B writes its own
+def test_the_loser_of_a_claim_race_learns_the_winner_from_its_refused_write(store: DynamoGroupStore) -> None:
+    # Given invocation B, which writes its claim first (without reading), and invocation A's claim landing first
     client_b = validated_client()
     sent_b = SentRequests()
     sent_b.attach(client_b)
 
-    class ReadThenLose:
-        """B's store: its first read sees the empty table, then A's claim lands before B writes."""
+    class ClaimedJustBefore:
+        """B's store: A's claim lands just before B's first write; B's reads are counted."""
 
         def __init__(self) -> None:
             self.reads = 0
+            self.writes = 0
 
         def load(self, group_key: str) -> GroupRecord | None:
             self.reads += 1
-            loaded = store.load(group_key)
-            if self.reads == 1:
-                assert loaded is None
-                claim = GroupRecord(group_key, GroupStatus.PENDING, 1, client_token="a" * 64, claimed_at=NOW)
-                assert store.put(claim, expected_version=None)
-            return loaded
+            return store.load(group_key)
 
-        def put(self, record: GroupRecord, *, expected_version: int | None) -> bool:
+        def put(self, record: GroupRecord, *, expected_version: int | None) -> WriteResult:
+            self.writes += 1
+            if self.writes == 1:
+                claim = GroupRecord(record.group_key, GroupStatus.PENDING, 1, client_token="a" * 64, claimed_at=NOW)
+                assert store.put(claim, expected_version=None)
             return store.put(record, expected_version=expected_version)
 
-    bridge_b = bridge_on(client_b, ReadThenLose())
+    b_store = ClaimedJustBefore()
+    bridge_b = bridge_on(client_b, b_store)
 
     # When B handles its alarm
-    with Stubber(client_b) as stubber_b, pytest.raises(TransientApiError, match="is being opened"):
-        bridge_b.handle(checkout_alarm(2))
+    with Stubber(client_b) as stubber_b:
+        outcome = bridge_b.handle(checkout_alarm(2))
     stubber_b.assert_no_pending_responses()
 
-    # Then B's conditional write lost, it re-read A's claim and made no call
+    # Then B's conditional write lost, the refusal carried A's claim (no read), and B made no call: retry later
+    assert outcome.kind is OutcomeKind.RETRY
+    assert "is being opened" in outcome.reason
+    assert (b_store.writes, b_store.reads) == (1, 0)
     assert sent_b.requests == []
     loaded = store.load(GROUP_KEY)
     assert loaded is not None
@@ -514,23 +541,22 @@ def test_the_loser_of_a_claim_race_re_reads_and_does_not_start(store: DynamoGrou
 
 class SerializedPuts:
     """DynamoDB applies conditional writes to one item atomically; moto does not under threads, so writes are
-    serialized here. Each invocation's first read waits at the barrier, so both read "no group" before either
-    writes: the race the conditional write must decide."""
+    serialized here. Each invocation's first write waits at the barrier, so both have decided to claim "no group"
+    before either writes: the race the conditional write must decide."""
 
     def __init__(self, inner: DynamoGroupStore, barrier: threading.Barrier, lock: threading.Lock) -> None:
         self._inner = inner
         self._barrier = barrier
         self._lock = lock
-        self._first_read = True
+        self._first_write = True
 
     def load(self, group_key: str) -> GroupRecord | None:
-        loaded = self._inner.load(group_key)
-        if self._first_read:
-            self._first_read = False
-            self._barrier.wait(timeout=10)
-        return loaded
+        return self._inner.load(group_key)
 
-    def put(self, record: GroupRecord, *, expected_version: int | None) -> bool:
+    def put(self, record: GroupRecord, *, expected_version: int | None) -> WriteResult:
+        if self._first_write:
+            self._first_write = False
+            self._barrier.wait(timeout=10)
         with self._lock:
             return self._inner.put(record, expected_version=expected_version)
 
@@ -544,13 +570,10 @@ def test_two_threads_racing_for_one_group_start_exactly_one_incident(store: Dyna
         Bridge(checkout_config(), incidents, SerializedPuts(store, barrier, lock), clock=lambda: NOW) for _ in range(2)
     ]
     events = [checkout_alarm(1), checkout_alarm(2)]
-    results: list[Outcome | TransientApiError | None] = [None, None]
+    results: list[Outcome | None] = [None, None]
 
     def invoke(index: int) -> None:
-        try:
-            results[index] = bridges[index].handle(events[index])
-        except TransientApiError as error:
-            results[index] = error
+        results[index] = bridges[index].handle(events[index])
 
     # When both handle their alarm at once, and a transient failure is redelivered
     threads = [threading.Thread(target=invoke, args=(index,)) for index in range(2)]
@@ -560,9 +583,9 @@ def test_two_threads_racing_for_one_group_start_exactly_one_incident(store: Dyna
         thread.join(timeout=30)
     outcomes = []
     for index, result in enumerate(results):
-        if isinstance(result, TransientApiError):
-            result = bridges[index].handle(events[index])
         assert isinstance(result, Outcome)
+        if result.kind is OutcomeKind.RETRY:
+            result = bridges[index].handle(events[index])
         outcomes.append(result)
 
     # Then exactly one StartIncident was made, and the other alarm joined that incident
@@ -617,7 +640,7 @@ def test_a_resolved_or_deleted_incident_gets_a_new_start(
         {"S": SECOND_INCIDENT},
         {"N": "4"},
     )
-    assert item["alarm_states"] == {"M": {alarm_arn(2): {"S": "ALARM"}}}
+    assert item_states(item) == {alarm_arn(2): "ALARM"}
 
 
 # ---- failures while opening ----
@@ -696,7 +719,7 @@ def test_a_transient_start_failure_is_retried_through_the_handler_with_the_same_
     assert stored_item(dynamodb)["status"] == {"S": "OPEN"}
 
 
-def test_a_second_delivery_path_of_the_same_transition_joins_without_reattaching(
+def test_a_second_delivery_path_of_the_same_transition_has_no_second_effect(
     store: DynamoGroupStore, incidents_client: SSMIncidentsClient, incidents_stubber: Stubber
 ) -> None:
     # Given a started group
@@ -704,25 +727,13 @@ def test_a_second_delivery_path_of_the_same_transition_joins_without_reattaching
     expect_start(incidents_stubber, FIRST_INCIDENT, 1)
     first = checkout_alarm(1)
     bridge.handle(first)
-    incidents_stubber.add_response(
-        "get_incident_record", incident_record(FIRST_INCIDENT, "OPEN"), {"arn": FIRST_INCIDENT}
-    )
-    incidents_stubber.add_response(
-        "create_timeline_event",
-        {"eventId": "b4e0a8c2-0000-4000-8000-000000000002", "incidentRecordArn": FIRST_INCIDENT},
-        {
-            "clientToken": ANY,
-            "incidentRecordArn": FIRST_INCIDENT,
-            "eventTime": alarm_time(),
-            "eventType": "Custom Event",
-            "eventData": '"checkout-cpu-01 fired."',
-            "eventReferences": [{"resource": alarm_arn(1)}],
-        },
-    )
 
-    # When the same alarm arrives under another event id
+    # When the same transition (same alarm, state and state time) arrives under another event id, as it does when
+    # it reaches the bridge by two paths (no response is queued: any call would fail the test)
     outcome = bridge.handle(redelivered_as_new(first, "another-delivery-1"))
 
-    # Then it joins with a status read and a timeline event only: its items are attached already
-    assert outcome.kind is OutcomeKind.UPDATED
-    assert [call.operation for call in outcome.calls] == ["GetIncidentRecord", "CreateTimelineEvent"]
+    # Then it is recognized by the alarm's state time, not only by its event id: already applied, no call
+    # (issue 12, invariant 3: no second timeline note from a redelivery in any form)
+    assert outcome.kind is OutcomeKind.IGNORED
+    assert outcome.ignore_reason is IgnoreReason.REDELIVERY
+    assert outcome.calls == ()

@@ -84,13 +84,13 @@ from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, parse_config
 from incident_bridge.errors import TransientApiError
+from incident_bridge.groups import GroupRecord, WriteResult
 from incident_bridge.incident import (
     IncidentStatusRequest,
     StartIncidentRequest,
     TimelineEventRequest,
     UpdateRelatedItemsRequest,
 )
-from incident_bridge.lifecycle import GroupRecord
 from incident_bridge.outcome import Outcome
 from incident_bridge.runtime import MemoryDeadLetters, Runtime
 
@@ -478,7 +478,7 @@ class SlowGroupStore:
         self._scheduler.sleep(self._latency)
         return self.store.load(group_key)
 
-    def put(self, record: GroupRecord, *, expected_version: int | None) -> bool:
+    def put(self, record: GroupRecord, *, expected_version: int | None) -> WriteResult:
         self._scheduler.sleep(self._latency)
         written = self.store.put(record, expected_version=expected_version)
         if not written:

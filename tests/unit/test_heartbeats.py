@@ -271,7 +271,7 @@ def test_a_forwarder_silent_for_fifteen_minutes_opens_an_incident_through_forwar
 
     # Then nothing at 14; at 15 one incident opens through the route forwarder-silent, in the default's plan,
     # titled with the account's alias and the region, naming the heartbeat rule as the involved resource
-    assert (quiet.kind, quiet.calls) == (OutcomeKind.IGNORED, ())
+    assert (quiet.kind, quiet.calls) == (OutcomeKind.RECORDED, ())
     assert paged.kind is OutcomeKind.STARTED
     assert paged.route_name == "forwarder-silent"
     [start] = [call.params for call in paged.calls if call.operation == "StartIncident"]
@@ -326,7 +326,8 @@ def test_a_forwarder_never_heard_and_not_listed_never_pages_through_the_bridge()
 
     # When checks run for a day / Then none pages
     outcomes = [central.at(minute).check() for minute in range(0, 24 * 60, 60)]
-    assert {outcome.kind for outcome in outcomes} == {OutcomeKind.IGNORED}
+    assert {outcome.kind for outcome in outcomes} == {OutcomeKind.RECORDED}
+    assert [call for outcome in outcomes for call in outcome.calls] == []
     assert central.incidents.incidents == {}
 
 
@@ -340,7 +341,7 @@ def test_a_listed_forwarder_never_heard_pages_fifteen_minutes_after_the_first_ch
     paged = central.at(15).check()
 
     # Then it pages at 15 minutes, saying it was never heard
-    assert (first.kind, quiet.kind, paged.kind) == (OutcomeKind.IGNORED, OutcomeKind.IGNORED, OutcomeKind.STARTED)
+    assert (first.kind, quiet.kind, paged.kind) == (OutcomeKind.RECORDED, OutcomeKind.RECORDED, OutcomeKind.STARTED)
     [start] = [call.params for call in paged.calls if call.operation == "StartIncident"]
     assert start["title"] == "incident-bridge forwarder of 111122223333 in eu-west-1 is silent"
     assert '"last_heartbeat":null' in start["triggerDetails"]["rawData"].replace(" ", "")

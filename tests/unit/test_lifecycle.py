@@ -22,9 +22,10 @@ from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, parse_config
 from incident_bridge.errors import TransientApiError
+from incident_bridge.groups import GroupRecord, GroupStatus
 from incident_bridge.incident import StartIncidentRequest
-from incident_bridge.lifecycle import GroupRecord, GroupStatus, group_key
-from incident_bridge.outcome import ApiCall, Outcome, OutcomeKind
+from incident_bridge.lifecycle import group_key
+from incident_bridge.outcome import ApiCall, IgnoreReason, Outcome, OutcomeKind
 from incident_bridge.routing import route
 from incident_bridge.signal import Signal
 from incident_bridge.sources import parse_event
@@ -141,6 +142,10 @@ class Harness:
 
     def record(self, event: dict[str, Any]) -> GroupRecord:
         return self.groups.records[key_of(event, self.bridge_config)]
+
+    def states(self, event: dict[str, Any]) -> dict[str, str]:
+        """The group's alarm states, without their state times."""
+        return {arn: mark.state.value for arn, mark in self.record(event).alarm_states.items()}
 
     def all_calls(self) -> Iterator[ApiCall]:
         for outcome in self.outcomes:
@@ -396,7 +401,7 @@ def test_ok_of_one_alarm_records_its_recovery_on_the_open_incident() -> None:
         ),
     )
     assert harness.incident(started.incident_arn).status == "OPEN"
-    assert dict(harness.record(first).alarm_states) == {
+    assert harness.states(first) == {
         SAMPLE_ARN: "OK",
         f"{ALARM_ARN_PREFIX}ServerCpuStillHigh": "ALARM",
     }
@@ -462,13 +467,15 @@ def test_ok_without_an_open_group_is_ignored() -> None:
     # When an OK arrives
     outcome = harness.handle(ok_event(alarm_event(), "ok-1"))
 
-    # Then nothing is called and no group is created
+    # Then nothing is called, and the OK is remembered without an incident (an OK before its ALARM is kept, so
+    # that older ALARM is not applied when it arrives)
     assert outcome.kind is OutcomeKind.IGNORED
-    assert outcome.reason == (
-        "ServerCpuTooHigh: alarm ServerCpuTooHigh is OK and its group has no open incident (route default)"
-    )
+    assert outcome.ignore_reason is IgnoreReason.NO_OPEN_INCIDENT
+    assert outcome.reason == "alarm ServerCpuTooHigh is OK and its group has no open incident (route default)"
     assert outcome.calls == ()
-    assert harness.groups.records == {}
+    [record] = harness.groups.records.values()
+    assert (record.status, record.incident_arn) == (GroupStatus.RESOLVED, None)
+    assert {arn: mark.state.value for arn, mark in record.alarm_states.items()} == {SAMPLE_ARN: "OK"}
 
 
 def test_ok_after_the_bridge_resolved_the_group_is_ignored() -> None:
@@ -785,10 +792,11 @@ def test_an_alarm_arriving_while_another_invocation_opens_the_group_is_retried()
     harness.clock.advance(seconds=10)
 
     # When the alarm arrives here
-    with pytest.raises(TransientApiError, match="is being opened; will join it on retry"):
-        harness.bridge.handle(alarm_event())
+    outcome = harness.bridge.handle(alarm_event())
 
-    # Then nothing was called and the claim is untouched
+    # Then it is to be retried, nothing was called and the claim is untouched
+    assert outcome.kind is OutcomeKind.RETRY
+    assert "is being opened; will join it on retry" in outcome.reason
     assert harness.incidents.incidents == {}
     assert harness.groups.records[key] == claim
 
@@ -804,12 +812,17 @@ def test_a_stale_claim_is_finished_with_its_own_client_token() -> None:
     # When the alarm arrives
     outcome = harness.handle(alarm_event())
 
-    # Then this invocation recovers the incident with the claim's token (a start that did reach the API is reused)
-    # and joins it like any later alarm: the original request's items are unknown, so its own are added
+    # Then this invocation recovers the incident with the claim's token (a start that did reach the API is reused),
+    # checks it is still open, and joins it like any later alarm: the original request's items are unknown, so its
+    # own are added
     assert outcome.kind is OutcomeKind.UPDATED
     assert outcome.calls[0].operation == "StartIncident"
     assert outcome.calls[0].params["clientToken"] == "c" * 64
-    assert [call.operation for call in outcome.calls[1:]] == ["UpdateRelatedItems"] * 2 + ["CreateTimelineEvent"]
+    assert [call.operation for call in outcome.calls[1:]] == [
+        "GetIncidentRecord",
+        *["UpdateRelatedItems"] * 2,
+        "CreateTimelineEvent",
+    ]
     assert harness.groups.records[key].status is GroupStatus.OPEN
 
 
@@ -834,12 +847,13 @@ def test_a_transient_failure_while_opening_is_finished_by_the_redelivery_with_th
     event = alarm_event()
 
     # When the alarm is handled, fails, and is redelivered
-    with pytest.raises(TransientApiError, match="ThrottlingException"):
-        harness.bridge.handle(event)
+    failed = harness.bridge.handle(event)
     pending = harness.record(event)
     outcome = harness.handle(event)
 
-    # Then the redelivery finishes its own claim with the same client token: one incident
+    # Then the first is to be retried, and the redelivery finishes its own claim with the same client token
+    assert failed.kind is OutcomeKind.RETRY
+    assert "ThrottlingException" in failed.reason
     assert pending.status is GroupStatus.PENDING
     assert outcome.kind is OutcomeKind.STARTED
     assert incidents.start_tokens == [pending.client_token, pending.client_token]
@@ -859,9 +873,19 @@ def test_every_call_of_a_full_lifecycle_passes_the_service_model() -> None:
     for event in (first, second, ok_event(first, "ok-1"), ok_event(second, "ok-2")):
         harness.handle(event)
     harness.clock.advance(minutes=5)
-    harness.handle(alarm_event(event_id="again-1", tags={"service": "checkout"}))
+    # Firing again is a new transition: a later state time (the same one would be the same transition again)
+    harness.handle(
+        alarm_event(event_id="again-1", tags={"service": "checkout"}, state_time="2019-10-02T17:29:40.989+0000")
+    )
     harness.incident(harness.outcomes[0].incident_arn).status = "RESOLVED"
-    harness.handle(alarm_event("ServerCpuStillHigh", event_id="sibling-2", tags={"service": "checkout"}))
+    harness.handle(
+        alarm_event(
+            "ServerCpuStillHigh",
+            event_id="sibling-2",
+            tags={"service": "checkout"},
+            state_time="2019-10-02T17:30:40.989+0000",
+        )
+    )
 
     # When every recorded call is checked against botocore's model (the harness did so on each handle)
     calls = list(harness.all_calls())

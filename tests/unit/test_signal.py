@@ -236,6 +236,8 @@ def test_the_start_request_is_built_only_for_the_signal_that_starts_the_incident
     for index in range(3):
         raw = load_event(EC2_ALARM)
         raw["id"] = f"delivery-{index}"
+        # Each a transition of its own (the same state time again would be the same transition redelivered)
+        raw["detail"]["state"]["timestamp"] = f"2019-10-02T17:0{4 + index}:40.989+0000"
         outcomes.append(bridge.handle(raw))
 
     # Then one incident started, the others joined, and one start request was built

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 MAX_REASON = 1_000
+# What SQS accepts in a message body or attribute: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF
+# (SQS API Reference, SendMessage). Anything else (a lone surrogate from a JSON escape, a control character) is
+# replaced, so the send of a poison record cannot fail because of what made it poison.
+_NOT_SQS_TEXT = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def sqs_text(text: str) -> str:
+    return _NOT_SQS_TEXT.sub("\ufffd", text)
 
 
 class SqsDeadLetters:
@@ -29,10 +38,28 @@ class SqsDeadLetters:
         """Raises on failure, so the message stays on the source queue and is redelivered, never dropped."""
         self.client.send_message(
             QueueUrl=self._queue_url,
-            MessageBody=body,
+            # SQS refuses an empty body; a direct invocation's body is its JSON, so this only guards odd callers.
+            MessageBody=sqs_text(body) or "(empty)",
             MessageAttributes={
-                "ErrorClass": {"DataType": "String", "StringValue": error_class},
-                "ErrorReason": {"DataType": "String", "StringValue": reason[:MAX_REASON] or "unknown"},
-                "SourceMessageId": {"DataType": "String", "StringValue": source_message_id or "none"},
+                "ErrorClass": {"DataType": "String", "StringValue": sqs_text(error_class) or "Unknown"},
+                "ErrorReason": {"DataType": "String", "StringValue": sqs_text(reason[:MAX_REASON]) or "unknown"},
+                "SourceMessageId": {"DataType": "String", "StringValue": sqs_text(source_message_id) or "none"},
             },
+        )
+
+
+class SqsVisibility:
+    """ChangeMessageVisibility on the source queue: a record named for retry comes back after its own backoff."""
+
+    def __init__(self, client: SQSClient | None, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def retry_after(self, receipt_handle: str, seconds: int) -> None:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("sqs")
+        self._client.change_message_visibility(
+            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from incident_bridge.adapters.api_model import RequestRejected, ensure_valid
-from incident_bridge.errors import PermanentApiError
+from incident_bridge.errors import IncidentNotFound, PermanentApiError
 from incident_bridge.incident import (
     IncidentStatusRequest,
     StartIncidentRequest,
@@ -78,7 +78,7 @@ class DryRunIncidentManager:
     def _existing(self, arn: str, operation: str) -> DryRunIncident:
         incident = self.incidents.get(arn)
         if incident is None:
-            raise PermanentApiError(f"{operation}: ResourceNotFoundException: no incident record {arn}")
+            raise IncidentNotFound(f"{operation}: ResourceNotFoundException: no incident record {arn}")
         return incident
 
     @staticmethod

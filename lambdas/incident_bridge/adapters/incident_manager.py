@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
-from incident_bridge.errors import PermanentApiError, TransientApiError
+from incident_bridge.errors import IncidentNotFound, PermanentApiError, TransientApiError
 from incident_bridge.incident import (
     IncidentStatusRequest,
     StartIncidentRequest,
@@ -57,6 +57,9 @@ def classify(error: Exception, operation: str) -> PermanentApiError | TransientA
         text = f"{operation}: {code}: {message}".rstrip(": ")
         if code in TRANSIENT_CODES or status == 429 or status >= 500:
             return TransientApiError(text)
+        if code == "ResourceNotFoundException" and operation != "StartIncident":
+            # On an incident record: deleted by a human (StartIncident's is a missing response plan).
+            return IncidentNotFound(text)
         return PermanentApiError(text)
     if isinstance(error, ConnectionError | ReadTimeoutError):
         return TransientApiError(f"{operation}: {type(error).__name__}: {error}")

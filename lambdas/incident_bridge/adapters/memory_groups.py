@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from incident_bridge.lifecycle import GroupRecord
+from incident_bridge.groups import GroupRecord, WriteResult
 
 
 class MemoryGroupStore:
@@ -12,9 +12,9 @@ class MemoryGroupStore:
     def load(self, group_key: str) -> GroupRecord | None:
         return self.records.get(group_key)
 
-    def put(self, record: GroupRecord, *, expected_version: int | None) -> bool:
+    def put(self, record: GroupRecord, *, expected_version: int | None) -> WriteResult:
         current = self.records.get(record.group_key)
         if (current.version if current else None) != expected_version:
-            return False
+            return WriteResult(False, current)
         self.records[record.group_key] = record
-        return True
+        return WriteResult(True)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from incident_bridge.bridge import Routed
+    from incident_bridge.cli.table import Invoked
     from incident_bridge.config import BridgeConfig
 
 #: Exit codes, as `--help` documents them.
@@ -74,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EnvironmentProblem as error:
         print(f"{args.parser.prog}: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as Unix tools do, without a traceback at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except ConfigSyntaxError as error:
         print(error, file=sys.stderr)
         return EXIT_REJECTED
@@ -368,41 +373,51 @@ def _invoke(args: argparse.Namespace) -> int:
     if args.live:
         _check_aws_session("--live calls the real Incident Manager API")
     handler = _load_handler(config=args.config, live=args.live, verbose=args.verbose, state_table=args.state_table)
+    results = [_invoke_and_decide(handler, path, index) for index, path in enumerate(args.events)]
     if args.explain:
-        return _explain(handler, args)
-    results = [(path, _invoke_one(handler, path, index)) for index, path in enumerate(args.events)]
-    if args.json:
-        for path, outcome in results:
-            print(json.dumps(outcome_json(str(path), outcome), default=_json_default, ensure_ascii=False))
+        _print_explanations(results, json_lines=args.json)
+    elif args.json:
+        for invoked in results:
+            print(
+                json.dumps(outcome_json(str(invoked.path), invoked.outcome), default=_json_default, ensure_ascii=False)
+            )
     else:
-        print_table(results, sys.stdout)
-    rejected = any(outcome.kind is OutcomeKind.REJECTED for _, outcome in results)
+        from incident_bridge.cli.style import Style
+        from incident_bridge.cli.table import print_table
+
+        print_table(results, sys.stdout, Style.for_stream(sys.stdout))
+    rejected = any(invoked.outcome.kind is OutcomeKind.REJECTED for invoked in results)
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
-def _explain(handler: ModuleType, args: argparse.Namespace) -> int:
+def _invoke_and_decide(handler: ModuleType, path: Path, index: int) -> Invoked:
+    """The event through the handler, and what `decide` (the handler's first step) made of it, for the table's
+    plans and `--explain`. Deciding first changes nothing: it reads no state."""
     from incident_bridge.bridge import not_json
+    from incident_bridge.cli.table import Invoked
+
+    try:
+        decided: Outcome | Routed = handler.RUNTIME.bridge.decide(json.loads(path.read_text(encoding="utf-8")))
+    except ValueError as error:
+        decided = not_json(error)
+    return Invoked(path, decided, _invoke_one(handler, path, index))
+
+
+def _print_explanations(results: Sequence[Invoked], *, json_lines: bool) -> None:
     from incident_bridge.cli.explain import explain, explanation_json, print_explanation
     from incident_bridge.cli.style import Style
 
     style = Style.for_stream(sys.stdout)
-    rejected = False
-    for index, path in enumerate(args.events):
-        raw: object = None
+    for invoked in results:
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as error:
-            decided: Outcome | Routed = not_json(error)
-        else:
-            decided = handler.RUNTIME.bridge.decide(raw)
-        outcome = _invoke_one(handler, path, index)
-        rejected = rejected or outcome.kind is OutcomeKind.REJECTED
-        explanation = explain(str(path), raw, decided, outcome)
-        if args.json:
+            raw: object = json.loads(invoked.path.read_text(encoding="utf-8"))
+        except ValueError:
+            raw = None
+        explanation = explain(str(invoked.path), raw, invoked.decided, invoked.outcome)
+        if json_lines:
             print(json.dumps(explanation_json(explanation), default=_json_default, ensure_ascii=False))
         else:
             print_explanation(explanation, sys.stdout, style)
-    return EXIT_REJECTED if rejected else EXIT_OK
 
 
 def _check_aws_session(why: str) -> None:
@@ -507,22 +522,6 @@ def _json_default(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def print_table(results: Sequence[tuple[Path, Outcome]], out: TextIO) -> None:
-    rows = [("EVENT", "OUTCOME", "PLAN", "IMPACT", "TITLE / REASON")]
-    for path, outcome in results:
-        params = outcome.calls[0].params if outcome.calls else {}
-        plan = str(params.get("responsePlanArn", "-")).rsplit("/", 1)[-1]
-        impact = str(params.get("impact", "-"))
-        detail = str(params.get("title")) if outcome.kind is OutcomeKind.STARTED else outcome.reason
-        rows.append((path.name, outcome.kind.value, plan, impact, detail))
-    widths = [min(max(len(row[column]) for row in rows), 60) for column in range(4)]
-    for row in rows:
-        cells = [cell[:width].ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
-        out.write("  ".join([*cells, row[4]]).rstrip() + "\n")
-    counts = {kind.value: sum(1 for _, o in results if o.kind is kind) for kind in OutcomeKind}
-    out.write("\n" + ", ".join(f"{count} {kind}" for kind, count in counts.items() if count) + "\n")
 
 
 # ---- redrive ----
