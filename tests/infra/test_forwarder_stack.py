@@ -188,3 +188,22 @@ def test_make_forwarder_template_writes_the_same_template(tmp_path: Path, stacks
     # Then it succeeds and writes the template the assertions above read
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(output.read_text(encoding="utf-8")) == stackset_template
+
+
+def test_the_stackset_template_passes_cfn_lint(tmp_path: Path, stackset_template: dict[str, Any]) -> None:
+    # Given the StackSet template written to a file
+    template_file = tmp_path / "forwarder.template.json"
+    template_file.write_text(json.dumps(stackset_template), encoding="utf-8")
+
+    # When cfn-lint checks it
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", str(template_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    # Then it has no finding at all
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert json.loads(lint.stdout or "[]") == []
