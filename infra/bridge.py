@@ -25,7 +25,13 @@ class IncidentBridge(Construct):
         intake: IntakeSettings | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.ingest = AlarmIngest(self, "Ingest", processing_timeout=TIMEOUT, sns_topic_arns=config.sns_topic_arns)
+        self.ingest = AlarmIngest(
+            self,
+            "Ingest",
+            processing_timeout=TIMEOUT,
+            sns_topic_arns=config.sns_topic_arns,
+            aws_events=config.enabled_aws_events,
+        )
         #: The bus member accounts forward to (None: only this account and region are seen).
         self.intake = (
             None

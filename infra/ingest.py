@@ -3,7 +3,7 @@ that feed the function."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_events as events
@@ -13,21 +13,39 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from incident_bridge.sources.profiles import PROFILES, EventProfile
+
+# Every alarm shape is understood without configuration: alarm state changes, and the per-contributor changes of
+# Metrics Insights alarms over several time series (CloudWatch User Guide, "Alarm events and EventBridge").
 ALARM_STATE_CHANGE_PATTERN = events.EventPattern(
     source=["aws.cloudwatch"],
-    detail_type=["CloudWatch Alarm State Change"],
+    detail_type=["CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change"],
 )
+
+
+def service_event_pattern(profile: EventProfile) -> events.EventPattern:
+    """The events of one AWS service-event profile, as the profile names them."""
+    return events.EventPattern(source=[profile.source], detail_type=list(profile.detail_types))
+
+
 # A message that keeps failing (transient errors past every retry) lands in the dead-letter queue after this
 # many receives; permanent failures are dead-lettered by the function at once, with their reason.
 MAX_RECEIVE_COUNT = 5
 
 
 class AlarmIngest(Construct):
-    """Alarm state changes from the default bus, custom events from the application bus, and (when configured)
-    SNS topics, all into one queue."""
+    """Alarm state changes from the default bus, the AWS service events of exactly the enabled profiles (one rule
+    each, least intake), custom events from the application bus, and (when configured) SNS topics, all into one
+    queue."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, processing_timeout: Duration, sns_topic_arns: Sequence[str] = ()
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        processing_timeout: Duration,
+        sns_topic_arns: Sequence[str] = (),
+        aws_events: Collection[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
@@ -56,6 +74,18 @@ class AlarmIngest(Construct):
         )
         # Events EventBridge cannot deliver to the queue are kept in the same dead-letter queue.
         self.alarm_rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))
+        self.service_rules: dict[str, events.Rule] = {}
+        for profile in PROFILES:
+            if profile.name not in aws_events:
+                continue
+            rule = events.Rule(
+                self,
+                f"ServiceEvents{profile.name.capitalize()}Rule",
+                description=f"{profile.service} events (profile {profile.name}) to incident-bridge",
+                event_pattern=service_event_pattern(profile),
+            )
+            rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))
+            self.service_rules[profile.name] = rule
         self.application_bus = events.EventBus(self, "ApplicationBus")
         # Every event this account puts on the application bus is a custom incident request; the function
         # validates it against the published schema and dead-letters what does not conform, with the field.

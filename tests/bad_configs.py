@@ -14,8 +14,8 @@ KNOWN_FIELDS = (
 )
 # What an unknown key's message lists as known, per object: both spellings of `continue` and `detail-type` are.
 CONFIG_KEYS = (
-    "accounts, default, expected_forwarders, fallback_response_plan_arn, flap_window_seconds, incident_check_seconds, "
-    "lookup_alarm_tags, routes, sns_topic_arns"
+    "accounts, aws_events, default, expected_forwarders, fallback_response_plan_arn, flap_window_seconds, "
+    "incident_check_seconds, lookup_alarm_tags, routes, sns_topic_arns"
 )
 ROUTE_KEYS = (
     "auto_resolve, continue, continue_, drop, group_by, impact, impact_tag, match, name, related_url_tags, "

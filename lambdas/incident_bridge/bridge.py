@@ -328,7 +328,7 @@ def decide(raw: object, config: BridgeConfig, tags: AlarmTags | None = None) -> 
     route it. Returns the outcome of an event that stops before routing (ignored or rejected), or where routing
     sends it; a `drop` route's event is `stopped` there too."""
     try:
-        parsed = parse_event(raw)
+        parsed = parse_event(raw, config.enabled_aws_events)
     except InvalidEvent as error:
         return Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
     if isinstance(parsed, NotActionable):

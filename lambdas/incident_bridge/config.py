@@ -151,6 +151,16 @@ class BridgeConfig:
     accounts: dict[str, str] = field(default_factory=dict)
     #: Forwarders (`ACCOUNT/REGION`) whose silence pages even before their first heartbeat.
     expected_forwarders: tuple[str, ...] = ()
+    #: AWS service-event profiles to open incidents from (sources/profiles.py), or `all`; none by default: alarms
+    #: (and custom events) only. The stack creates a default-bus rule for exactly these.
+    aws_events: tuple[str, ...] = ()
+
+    @cached_property
+    def enabled_aws_events(self) -> frozenset[str]:
+        """The profile names `aws_events` enables (`all` is every profile but the opt-in ones)."""
+        from incident_bridge.sources.profiles import enabled_profiles
+
+        return enabled_profiles(self.aws_events)
 
     @cached_property
     def route_table(self) -> RouteTable:
@@ -305,6 +315,7 @@ def _read_config(document: object, problems: _Problems) -> BridgeConfig | None:
             ),
             "accounts": problems.read(None, _accounts, config),
             "expected_forwarders": problems.read(None, _expected_forwarders, config),
+            "aws_events": problems.read(None, _aws_events, config),
         }
     )
     return None if default_route is None else BridgeConfig(default=default_route, routes=routes, **given)
@@ -474,6 +485,22 @@ def _expected_forwarders(config: Reader) -> tuple[str, ...] | None:
                 f"{shown(entry)} is not ACCOUNT/REGION (e.g. 111122223333/eu-west-1)",
             )
     return tuple(dict.fromkeys(entries))
+
+
+def _aws_events(config: Reader) -> tuple[str, ...] | None:
+    """`all`, or a list of profile names (which may include `all` and the opt-in ones)."""
+    from incident_bridge.sources.profiles import ALL, PROFILE_NAMES
+
+    value = config.raw("aws_events")
+    if value is None:
+        return None
+    names = (value,) if isinstance(value, str) else config.strings("aws_events")
+    known = (ALL, *PROFILE_NAMES)
+    for index, name in enumerate(names):
+        if name not in known:
+            where = config.at("aws_events") if isinstance(value, str) else config.at(f"aws_events.{index}")
+            raise FieldError(where, f"unknown profile {name!r} (known: {', '.join(known)})")
+    return tuple(names)
 
 
 def _check_unique_names(routes: tuple[Route, ...]) -> None:

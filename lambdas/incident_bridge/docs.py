@@ -1,4 +1,5 @@
-"""Writes the files generated from code (`make docs`): the README's namespace table and the custom-event schema."""
+"""Writes the files generated from code (`make docs`): the README's namespace and service-event tables and the
+custom-event schema."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from pathlib import Path
 
 from incident_bridge.custom_schema import schema_document
 from incident_bridge.resources import catalogue_markdown
+from incident_bridge.sources.profiles import profiles_markdown
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_FILE = PACKAGE_DIR / "custom_incident.schema.json"
 README = PACKAGE_DIR.parent.parent / "README.md"
 _CATALOGUE_SECTION = re.compile(r"(<!-- catalogue:start -->\n).*?(\n<!-- catalogue:end -->)", flags=re.S)
+_PROFILES_SECTION = re.compile(r"(<!-- profiles:start -->\n).*?(\n<!-- profiles:end -->)", flags=re.S)
 
 
 def schema_text() -> str:
@@ -21,7 +24,9 @@ def schema_text() -> str:
 
 def readme_with_catalogue(readme: str) -> str:
     table = catalogue_markdown().rstrip("\n")
-    return _CATALOGUE_SECTION.sub(lambda match: match.group(1) + table + match.group(2), readme)
+    profiles = profiles_markdown().rstrip("\n")
+    readme = _CATALOGUE_SECTION.sub(lambda match: match.group(1) + table + match.group(2), readme)
+    return _PROFILES_SECTION.sub(lambda match: match.group(1) + profiles + match.group(2), readme)
 
 
 def main() -> None:

@@ -175,8 +175,9 @@ def values(items: Iterable[str | None]) -> tuple[str, ...]:
 
 
 def detail_labels(detail: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    """Every scalar of an event's `detail` as `detail:<path>` (`detail:service.name`). Objects are walked into;
-    lists and nulls are not labels (a glob compares one value). Booleans are spelled as JSON spells them."""
+    """Every scalar of an event's `detail` as `detail:<path>` (`detail:service.name`). Objects are walked into; a
+    list of scalars is one multi-valued label (RDS's `EventCategories`); lists of objects and nulls are no labels.
+    Booleans are spelled as JSON spells them."""
     found: dict[str, tuple[str, ...]] = {}
     pending: list[tuple[str, Mapping[str, Any]]] = [("", detail)]
     while pending:
@@ -185,8 +186,14 @@ def detail_labels(detail: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
             path = f"{prefix}{key}"
             if isinstance(value, Mapping):
                 pending.append((f"{path}.", value))
-            elif isinstance(value, bool):
-                found[f"{DETAIL_PREFIX}{path}"] = (str(value).lower(),)
-            elif isinstance(value, str | int | float):
-                found[f"{DETAIL_PREFIX}{path}"] = (str(value),)
+                continue
+            scalars = values(_scalar(item) for item in (value if isinstance(value, list) else [value]))
+            if scalars:
+                found[f"{DETAIL_PREFIX}{path}"] = scalars
     return found
+
+
+def _scalar(value: object) -> str | None:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, str | int | float) else None

@@ -48,6 +48,8 @@ START_INCIDENT_KEYS = {"clientToken", "responsePlanArn", "title", "impact", "tri
 METRIC_ALARM = EVENTS_DIR / "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
 CONFIG_CHANGE = EVENTS_DIR / "eventbridge-config-change-create-composite-awsdocs.json"
 STEP_FUNCTIONS_FAILED = EVENTS_DIR / "eventbridge-stepfunctions-execution-FAILED-awsdocs.json"
+# A payload the bridge does not understand: the CodeStar Notifications "processed" shape (no `detail-type`).
+NOT_UNDERSTOOD = EVENTS_DIR / "codestar-notification-codepipeline-pipeline-FAILED-processed-awsdocs-bracefix.json"
 CUSTOM_PLAN_ARN = "arn:aws:ssm-incidents::123456789012:response-plan/checkout-oncall"
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -100,8 +102,8 @@ def write_variant(directory: Path, name: str, document: dict[str, Any]) -> Path:
 
 
 def test_invoke_json_prints_one_object_per_event_with_the_boto3_kwargs(run_cli: RunCli) -> None:
-    # Given an alarm entering ALARM, a configuration change and a Step Functions event
-    events = [METRIC_ALARM, CONFIG_CHANGE, STEP_FUNCTIONS_FAILED]
+    # Given an alarm entering ALARM, a configuration change and a payload the bridge does not understand
+    events = [METRIC_ALARM, CONFIG_CHANGE, NOT_UNDERSTOOD]
 
     # When they are invoked with --json
     result = run_cli("invoke", "--json", *events)
@@ -140,7 +142,7 @@ def test_invoke_outcomes_for_a_mix_of_sample_files(run_cli: RunCli, tmp_path: Pa
         CONFIG_CHANGE: "ignored",
         # A configuration change whose state.value is ALARM must not open an incident.
         EVENTS_DIR / "eventbridge-config-change-update-composite-state-ALARM-suppressed-awsdocs.json": "ignored",
-        STEP_FUNCTIONS_FAILED: "rejected",
+        STEP_FUNCTIONS_FAILED: "ignored",  # its profile is not enabled in the bundled configuration
         EVENTS_DIR / "custom-app-eventbridge-PaymentCreated-no-resources-powertools.json": "rejected",
         EVENTS_DIR / "codestar-notification-codepipeline-pipeline-FAILED-processed-awsdocs-bracefix.json": "rejected",
     }
@@ -181,7 +183,7 @@ def test_every_request_printed_for_the_sample_events_passes_the_full_model(run_c
 
 def test_default_output_is_a_table_with_a_header_one_row_per_event_and_a_summary(run_cli: RunCli) -> None:
     # Given three events with three different outcomes
-    events = [METRIC_ALARM, CONFIG_CHANGE, STEP_FUNCTIONS_FAILED]
+    events = [METRIC_ALARM, CONFIG_CHANGE, NOT_UNDERSTOOD]
 
     # When they are invoked without --json
     result = run_cli("invoke", *events)
@@ -194,7 +196,7 @@ def test_default_output_is_a_table_with_a_header_one_row_per_event_and_a_summary
     assert [row.split()[:2] for row in (started, ignored, rejected)] == [
         [METRIC_ALARM.name, "started"],
         [CONFIG_CHANGE.name, "ignored"],
-        [STEP_FUNCTIONS_FAILED.name, "rejected"],
+        [NOT_UNDERSTOOD.name, "rejected"],
     ]
     assert started.split()[2:4] == ["MyPlan", "3"]
     assert started.endswith("ServerCpuTooHigh is in ALARM (123456789012, us-east-1)")
@@ -202,7 +204,7 @@ def test_default_output_is_a_table_with_a_header_one_row_per_event_and_a_summary
     assert incident.split() == ["incident", incident.split()[1]]
     assert incident.split()[1].startswith("arn:aws:ssm-incidents::123456789012:incident-record/MyPlan/")
     assert incident.index("incident") == started.index("ServerCpuTooHigh")
-    assert "not a CloudWatch alarm state change" in rejected
+    assert "unrecognized payload" in rejected
     assert blank == ""
     assert summary == "1 started, 1 ignored, 1 rejected"
 
@@ -315,7 +317,7 @@ def test_python_dash_m_and_the_console_script_print_the_same_json(
     run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # Given the same events, named relative to the repository root
-    events = [str(path.relative_to(REPO_ROOT)) for path in (METRIC_ALARM, CONFIG_CHANGE, STEP_FUNCTIONS_FAILED)]
+    events = [str(path.relative_to(REPO_ROOT)) for path in (METRIC_ALARM, CONFIG_CHANGE, NOT_UNDERSTOOD)]
     console_script = REPO_ROOT / ".venv" / "bin" / "incident-bridge"
 
     # When they are invoked by `python -m incident_bridge` and by the installed console script

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 METRIC_ALARM = EVENTS_DIR / "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
 SUPPRESSED_COMPOSITE = EVENTS_DIR / "eventbridge-composite-alarm-ALARM-suppressed-waitperiod-awsdocs.json"
-STEP_FUNCTIONS_FAILED = EVENTS_DIR / "eventbridge-stepfunctions-execution-FAILED-awsdocs.json"
+NOT_UNDERSTOOD = EVENTS_DIR / "codestar-notification-codepipeline-pipeline-FAILED-processed-awsdocs-bracefix.json"
 #: No credentials and no region anywhere boto3 looks: environment, shared files, instance metadata.
 NO_AWS = {
     "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
@@ -62,7 +62,7 @@ def test_exit_0_when_every_event_is_processed_and_none_rejected(run_cli: RunCli)
 def test_exit_1_when_some_event_is_rejected(run_cli: RunCli) -> None:
     # Given an alarm and an event the bridge does not accept
     # When they are invoked
-    result = run_cli("invoke", "--json", METRIC_ALARM, STEP_FUNCTIONS_FAILED)
+    result = run_cli("invoke", "--json", METRIC_ALARM, NOT_UNDERSTOOD)
 
     # Then the alarm is still processed, and the exit code says one was rejected
     assert [line["outcome"] for line in result.json_lines()] == ["started", "rejected"]

@@ -46,7 +46,8 @@ from tests.handler.conftest import (
 REPO_ROOT = Path(__file__).resolve().parents[2]
 METRIC_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
 ANOMALY_ALARM = "eventbridge-anomaly-detection-alarm-ALARM-ec2-cpu-awsdocs.json"
-STEP_FUNCTIONS_FAILED = "eventbridge-stepfunctions-execution-FAILED-awsdocs.json"
+# A payload the bridge does not understand: the CodeStar Notifications "processed" shape (no `detail-type`).
+NOT_UNDERSTOOD = "codestar-notification-codepipeline-pipeline-FAILED-processed-awsdocs-bracefix.json"
 ALARM_ACTION = "lambda-action-metric-alarm-ALARM-from-INSUFFICIENT_DATA-aws-lambda-java-libs.json"
 SQS_SNS_ENVELOPE = "sqs-record-sns-envelope-non-alarm-message-powertools-ts.json"
 
@@ -209,9 +210,9 @@ def test_alarm_leaving_alarm_state_makes_no_call_and_dead_letters_nothing(bridge
     ("body", "reason_fragments"),
     [
         pytest.param(
-            body_of(load_event(STEP_FUNCTIONS_FAILED)),
-            ("not a CloudWatch alarm state change", "aws.states", "Step Functions Execution Status Change"),
-            id="step-functions-event",
+            body_of(load_event(NOT_UNDERSTOOD)),
+            ("unrecognized payload", "detailType"),
+            id="codestar-notification",
         ),
         pytest.param('{"detail-type": "CloudWatch Alarm State Change", ', ("not JSON",), id="truncated-json"),
         pytest.param("Alarm ServerCpuTooHigh is in ALARM", ("not JSON",), id="plain-text"),
@@ -340,9 +341,9 @@ def test_stubbed_client_with_the_production_retry_config_makes_one_attempt() -> 
 
 
 def test_poison_record_in_the_middle_of_a_batch_is_the_only_one_dead_lettered(bridge: BridgeUnderTest) -> None:
-    # Given a batch of three: an alarm, a Step Functions event, another alarm
+    # Given a batch of three: an alarm, a payload the bridge does not understand, another alarm
     first, third = load_event(METRIC_ALARM), load_event(ANOMALY_ALARM)
-    poison = load_event(STEP_FUNCTIONS_FAILED)
+    poison = load_event(NOT_UNDERSTOOD)
     first_arn = expect_start_incident(bridge.stubber, "00000001")
     third_arn = expect_start_incident(bridge.stubber, "00000003")
     batch = sqs_batch(

@@ -29,6 +29,16 @@ DEMO_STORY = {
     "08-web-cpu-recovered.json": "updated",
     "09-web-cpu-anomaly-recovered.json": "resolved",
     "10-malformed-sns-message.json": "rejected",
+    # AWS service events, every profile enabled by examples/demo.yaml (issue 13)
+    "11-health-instance-store-issue.json": "started",
+    "12-guardduty-finding.json": "started",
+    "13-securityhub-finding.json": "started",
+    "14-ecs-deployment-failed.json": "started",
+    "15-stepfunctions-execution-failed.json": "started",
+    "16-codepipeline-failed.json": "started",
+    "17-rds-failover.json": "started",
+    "18-dynamodb-contributor-alarm.json": "started",
+    "19-codepipeline-started.json": "ignored",
 }
 
 

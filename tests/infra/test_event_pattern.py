@@ -1,4 +1,5 @@
-"""The synthesized rule's EventPattern against every EventBridge sample event, through moto's EventBridge and SQS.
+"""The synthesized rules' EventPatterns against every EventBridge sample event, through moto's EventBridge and SQS:
+the alarm rule, and one rule per enabled AWS service-event profile.
 
 The pattern is read from the synthesized template, not re-typed, so these tests check what would be deployed. Each
 sample is put on the default bus of a moto account whose only rule carries that pattern and targets a queue; an
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,22 +22,27 @@ import pytest
 from moto import mock_aws
 from mypy_boto3_sqs import SQSClient
 
+from incident_bridge.sources.profiles import PROFILE_NAMES
+from infra.settings import CONFIG_FILE_KEY
 from tests.conftest import EVENTS_DIR, load_event
-from tests.infra.conftest import SynthesizedStack
+from tests.infra.conftest import SynthesizedStack, synthesize
 
 REGION = "us-east-1"
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
+CONTRIBUTOR_STATE_CHANGE = "CloudWatch Alarm Contributor State Change"
 # Files holding an EventBridge event (`source`/`detail-type`/`detail`), per events/SOURCES.md. The other prefixes
 # are payloads of other channels (Lambda alarm actions, SNS, SQS, CodeStar Notifications) that never reach a rule.
 EVENTBRIDGE_SAMPLES = sorted(
     path.name for prefix in ("eventbridge-", "custom-app-eventbridge-") for path in EVENTS_DIR.glob(f"{prefix}*.json")
 )
-# The alarm state changes in events/, named so a sample that vanished or changed kind cannot go unnoticed.
+# The alarm state changes in events/ (the contributor's included: every alarm shape is understood without
+# configuration), named so a sample that vanished or changed kind cannot go unnoticed.
 ALARM_SAMPLES = {
     "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json",
     "eventbridge-metric-math-alarm-ALARM-from-INSUFFICIENT_DATA-ec2-network-awsdocs.json",
     "eventbridge-anomaly-detection-alarm-ALARM-ec2-cpu-awsdocs.json",
     "eventbridge-composite-alarm-ALARM-suppressed-waitperiod-awsdocs.json",
+    "eventbridge-cloudwatch-alarm-contributor-state-change-ALARM-metrics-insights-awsdocs.json",
 }
 
 
@@ -52,9 +59,9 @@ def synthesized_pattern(default_stack: SynthesizedStack) -> dict[str, Any]:
 
 
 class DefaultBus:
-    """A moto account with one rule (the synthesized pattern) on the default bus, targeting one queue."""
+    """A moto account with the synthesized rules' patterns on the default bus, each targeting one queue."""
 
-    def __init__(self, pattern: dict[str, Any]) -> None:
+    def __init__(self, *patterns: dict[str, Any]) -> None:
         self.sqs: SQSClient = boto3.client("sqs", region_name=REGION)
         # mypy-boto3-events is not among the pinned stubs, so the client is untyped here.
         self.events: Any = boto3.client("events", region_name=REGION)
@@ -62,8 +69,9 @@ class DefaultBus:
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        self.events.put_rule(Name="alarm-state-change", EventPattern=json.dumps(pattern), State="ENABLED")
-        self.events.put_targets(Rule="alarm-state-change", Targets=[{"Id": "queue", "Arn": queue_arn}])
+        for index, pattern in enumerate(patterns):
+            self.events.put_rule(Name=f"rule-{index}", EventPattern=json.dumps(pattern), State="ENABLED")
+            self.events.put_targets(Rule=f"rule-{index}", Targets=[{"Id": "queue", "Arn": queue_arn}])
 
     def put(self, event: dict[str, Any]) -> str:
         """Puts the sample's source, detail-type, detail and resources, as the emitting service would."""
@@ -94,7 +102,9 @@ def test_the_samples_cover_both_outcomes() -> None:
 
     # When we split them by detail-type
     alarm_state_changes = {
-        name for name in EVENTBRIDGE_SAMPLES if load_event(name)["detail-type"] == ALARM_STATE_CHANGE
+        name
+        for name in EVENTBRIDGE_SAMPLES
+        if load_event(name)["detail-type"] in (ALARM_STATE_CHANGE, CONTRIBUTOR_STATE_CHANGE)
     }
 
     # Then the four alarm state changes are there, and so are events that must not match
@@ -114,7 +124,7 @@ def test_alarm_state_changes_reach_the_queue(default_bus: DefaultBus, name: str)
     delivered = default_bus.delivered()
     assert [message["id"] for message in delivered] == [event_id]
     assert delivered[0]["source"] == "aws.cloudwatch"
-    assert delivered[0]["detail-type"] == ALARM_STATE_CHANGE
+    assert delivered[0]["detail-type"] == event["detail-type"]
     assert delivered[0]["detail"] == event["detail"]
 
 
@@ -123,7 +133,7 @@ def test_other_events_do_not_reach_the_queue(default_bus: DefaultBus, name: str)
     # Given an event that is not an alarm state change: an alarm configuration change (some with state ALARM),
     # another AWS service's event, or a custom application event
     event = load_event(name)
-    assert event["detail-type"] != ALARM_STATE_CHANGE
+    assert event["detail-type"] not in (ALARM_STATE_CHANGE, CONTRIBUTOR_STATE_CHANGE)
 
     # When it is put on the default bus
     default_bus.put(event)
@@ -156,3 +166,71 @@ def test_same_detail_type_from_another_source_does_not_reach_the_queue(default_b
 
     # Then the rule ignores it: only CloudWatch itself can raise an alarm state change
     assert default_bus.delivered() == []
+
+
+# ---- the rules of the AWS service-event profiles: exactly the enabled ones ----
+
+DEMO_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "demo.yaml"
+# A sample of each profile, from events/ (SOURCES.md).
+PROFILE_SAMPLES = {
+    "health": "eventbridge-aws-health-issue-EC2-instance-store-degraded-aws-health-tools.json",
+    "guardduty": "eventbridge-guardduty-finding-EC2-canary-composed-awsdocs-envelope-aws-samples-finding.json",
+    "securityhub": "eventbridge-securityhub-findings-imported-AFSBP-EC2.7-FAILED-aws-solutions-asr.json",
+    "ecs": "eventbridge-ecs-deployment-state-change-SERVICE_DEPLOYMENT_FAILED-awsdocs.json",
+    "stepfunctions": "eventbridge-stepfunctions-execution-FAILED-awsdocs.json",
+    "codepipeline": "eventbridge-codepipeline-pipeline-execution-FAILED-awsdocs.json",
+    "rds": "eventbridge-rds-db-instance-event-failover-RDS-EVENT-0049-awsdocs.json",
+    "ec2": "eventbridge-ec2-instance-state-change-terminated-replay-powertools.json",
+}
+
+
+def default_bus_patterns(stack: SynthesizedStack) -> list[dict[str, Any]]:
+    rules = stack.template.find_resources("AWS::Events::Rule")
+    return [rule["Properties"]["EventPattern"] for rule in rules.values() if "EventBusName" not in rule["Properties"]]
+
+
+@pytest.fixture(scope="module")
+def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
+    """The stack deployed with examples/demo.yaml, which enables every profile (ec2 by name)."""
+    return synthesize({CONFIG_FILE_KEY: str(DEMO_CONFIG)}, tmp_path_factory.mktemp("cdk.out"), nag=False)
+
+
+def test_every_profile_has_a_sample() -> None:
+    # Given the profiles / Then each has a real event here to test its rule with
+    assert set(PROFILE_SAMPLES) == set(PROFILE_NAMES)
+
+
+def test_the_demo_stack_has_one_default_bus_rule_per_enabled_profile_besides_the_alarms(
+    demo_stack: SynthesizedStack,
+) -> None:
+    # Given the stack with every profile enabled / Then it has the alarm rule and one rule per profile
+    assert len(default_bus_patterns(demo_stack)) == 1 + len(PROFILE_NAMES)
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILE_SAMPLES))
+def test_each_enabled_profiles_events_reach_the_queue(demo_stack: SynthesizedStack, profile: str) -> None:
+    # Given the synthesized default-bus rules of the demo stack, on a moto account
+    event = load_event(PROFILE_SAMPLES[profile])
+    with mock_aws():
+        bus = DefaultBus(*default_bus_patterns(demo_stack))
+
+        # When the profile's sample is put on the default bus
+        event_id = bus.put(event)
+
+        # Then exactly one rule delivers it to the queue, whole
+        delivered = bus.delivered()
+    assert [message["id"] for message in delivered] == [event_id]
+    assert delivered[0]["detail"] == event["detail"]
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILE_SAMPLES))
+def test_no_service_event_reaches_the_queue_of_the_alarms_only_stack(
+    synthesized_pattern: dict[str, Any], profile: str
+) -> None:
+    # Given the default stack (bundled configuration: alarms only), on a moto account
+    with mock_aws():
+        bus = DefaultBus(synthesized_pattern)
+
+        # When a service event is put on the default bus / Then nothing reaches the queue (least intake)
+        bus.put(load_event(PROFILE_SAMPLES[profile]))
+        assert bus.delivered() == []

@@ -19,7 +19,11 @@ from infra.forwarder_template import forwarder_template
 from tests.infra.conftest import MAIN_DIR, as_list, get_att_arn, only
 
 INTAKE_BUS = "arn:aws:events:eu-west-1:123456789012:event-bus/IncidentBridgeIntake"
-ALARM_STATE_CHANGE = {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}
+# Alarm state changes and Metrics Insights contributor state changes, as the central default-bus rule takes them.
+ALARM_STATE_CHANGE = {
+    "source": ["aws.cloudwatch"],
+    "detail-type": ["CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change"],
+}
 
 
 @pytest.fixture(scope="module")

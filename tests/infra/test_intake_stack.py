@@ -28,6 +28,11 @@ from tests.infra.conftest import SynthesizedStack, as_list, get_att_arn, iam_sta
 ORGANIZATION = "o-a1b2c3d4e5"
 MEMBER_ACCOUNTS = ("111122223333", "444455556666")
 INTAKE_BUS = "arn:aws:events:eu-west-1:123456789012:event-bus/IncidentBridgeIntake"
+# Written out here, not imported from infra/: alarm state changes and Metrics Insights contributor state changes.
+ALARM_EVENTS = {
+    "source": ["aws.cloudwatch"],
+    "detail-type": ["CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +127,7 @@ def test_intake_rules_deliver_alarms_heartbeats_and_custom_events_to_the_event_q
 
     # Then alarm state changes, the forwarders' heartbeat rule's scheduled events, and non-AWS sources go to the
     # same queue as the default bus's rule, with undeliverable events in the dead-letter queue
-    assert alarm["EventPattern"] == {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}
+    assert alarm["EventPattern"] == ALARM_EVENTS
     assert heartbeat["EventPattern"] == {
         "source": ["aws.events"],
         "detail-type": ["Scheduled Event"],
@@ -142,7 +147,7 @@ def test_the_local_default_bus_rule_stays(organization_stack: SynthesizedStack) 
 
     # Then the local alarm rule is still there, next to the intake rules (and the heartbeat check's schedule)
     patterns = [rule["Properties"].get("EventPattern") for rule in default_bus_rules.values()]
-    assert {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]} in patterns
+    assert ALARM_EVENTS in patterns
 
 
 def test_the_intake_bus_arn_is_an_output(organization_stack: SynthesizedStack) -> None:

@@ -19,7 +19,11 @@ from tests.conftest import PLAN_ARN
 from tests.infra.conftest import SynthesizedStack, as_list, get_att_arn, iam_statements, only, synthesize
 
 # Written out here, not imported from infra/, so a typo there cannot make these tests pass.
-ALARM_STATE_CHANGE_PATTERN = {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}
+# Every alarm shape: state changes, and the per-contributor changes of Metrics Insights alarms (issue 13).
+ALARM_STATE_CHANGE_PATTERN = {
+    "source": ["aws.cloudwatch"],
+    "detail-type": ["CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change"],
+}
 # Powertools for AWS Lambda (Python) v3 public layer: published by account 017000801446, one layer per
 # runtime and architecture (https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer).
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
@@ -64,7 +68,8 @@ def test_alarm_rule_matches_exactly_alarm_state_changes_on_the_default_bus(defau
     # When we look at the rules listening on the default bus (no EventBusName means the default bus)
     default_bus_rules = {k: v for k, v in rules.items() if "EventBusName" not in v["Properties"]}
 
-    # Then there is one, enabled, and its pattern is exactly the alarm state change (not config changes)
+    # Then there is one (no service-event profile is enabled by default), enabled, and its pattern is exactly the
+    # alarm state changes (not config changes)
     _, rule = only(default_bus_rules)
     assert rule["Properties"]["State"] == "ENABLED"
     assert rule["Properties"]["EventPattern"] == ALARM_STATE_CHANGE_PATTERN

@@ -69,8 +69,8 @@ def test_states_other_than_alarm_open_nothing_without_an_open_incident(state: st
 
 
 def test_event_that_is_not_an_alarm_is_rejected_as_invalid() -> None:
-    # Given a Step Functions failure event
-    raw = load_event("eventbridge-stepfunctions-execution-FAILED-awsdocs.json")
+    # Given a payload the bridge does not understand (the CodeStar Notifications "processed" shape)
+    raw = load_event("codestar-notification-codepipeline-pipeline-FAILED-processed-awsdocs-bracefix.json")
     bridge, incidents = dry_run_bridge()
 
     # When it is handled

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from incident_bridge.docs import SCHEMA_FILE, schema_text
 from incident_bridge.resources import catalogue_markdown
+from incident_bridge.sources.profiles import profiles_markdown
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -21,6 +22,16 @@ def test_namespace_table_matches_the_catalogue() -> None:
     # When it is compared with the catalogue / Then they match (run `make docs` after changing the catalogue)
     assert section is not None
     assert section.group(1) == catalogue_markdown().rstrip("\n")
+
+
+def test_service_event_table_matches_the_profiles() -> None:
+    # Given the README's generated section on AWS service events
+    text = README.read_text(encoding="utf-8")
+    section = re.search(r"<!-- profiles:start -->\n(.*?)\n<!-- profiles:end -->", text, flags=re.S)
+
+    # When it is compared with the profile catalogue / Then they match (run `make docs` after changing a profile)
+    assert section is not None
+    assert section.group(1) == profiles_markdown().rstrip("\n")
 
 
 def test_setup_section_gives_exactly_two_commands() -> None:

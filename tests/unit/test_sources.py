@@ -148,20 +148,41 @@ def test_configuration_changes_are_not_actionable(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "expected"),
+    ("name", "source", "expected"),
     [
-        ("eventbridge-stepfunctions-execution-FAILED-awsdocs.json", "source='aws.states'"),
-        ("eventbridge-aws-health-issue-EC2-instance-store-degraded-aws-health-tools.json", "AWS Health Event"),
+        ("eventbridge-stepfunctions-execution-FAILED-awsdocs.json", "aws.s3", "source='aws.s3'"),
+        (
+            "eventbridge-aws-health-issue-EC2-instance-store-degraded-aws-health-tools.json",
+            "aws.s3",
+            "AWS Health Event",
+        ),
     ],
 )
-def test_other_events_are_rejected_naming_what_they_are(name: str, expected: str) -> None:
-    # Given an EventBridge event that is not an alarm state change
+def test_other_events_are_rejected_naming_what_they_are(name: str, source: str, expected: str) -> None:
+    # Given an AWS service event whose source no profile knows (a sample with its `source` changed)
     raw = load_event(name)
+    raw["source"] = source
 
     # When it is parsed / Then it is rejected with its source or detail-type in the reason
     with pytest.raises(InvalidEvent, match="not a CloudWatch alarm state change") as error:
         parse_event(raw)
     assert expected in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "eventbridge-stepfunctions-execution-FAILED-awsdocs.json",
+        "eventbridge-aws-health-issue-EC2-instance-store-degraded-aws-health-tools.json",
+    ],
+)
+def test_service_events_of_profiles_that_are_not_enabled_are_ignored(name: str) -> None:
+    # Given a service event, and no profile enabled (the default) / When it is parsed
+    parsed = parse_event(load_event(name))
+
+    # Then it is ignored, naming its profile
+    assert isinstance(parsed, NotActionable)
+    assert "is not enabled" in parsed.reason
 
 
 @pytest.mark.parametrize(

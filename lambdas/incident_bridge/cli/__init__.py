@@ -41,6 +41,7 @@ EXIT_CODES = """exit codes:
 
 EXAMPLES = """examples:
   incident-bridge invoke events/eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json
+  incident-bridge invoke --config examples/demo.yaml examples/scenarios/demo/*.json
   incident-bridge routes test events/eventbridge-composite-alarm-ALARM-suppressed-waitperiod-awsdocs.json
   incident-bridge invoke --explain events/eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json
   incident-bridge routes show --config examples/bridge.teams.yaml

@@ -19,24 +19,32 @@ from incident_bridge.sources.forwarder import ForwarderCheck
 from incident_bridge.sources.payloads import (
     AlarmActionEvent,
     AlarmStateChangeEvent,
+    ContributorStateChangeEvent,
     EventBridgeEnvelope,
     MalformedPayload,
     is_application_event,
     is_classic_alarm,
     is_sns_notification,
 )
+from incident_bridge.sources.profiles import profile_for, service_signal
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 ALARM_CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
+#: One per contributor of a Metrics Insights alarm over several time series (CloudWatch User Guide, "Alarm events
+#: and EventBridge"): always understood with alarms, as every alarm shape is.
+CONTRIBUTOR_STATE_CHANGE = "CloudWatch Alarm Contributor State Change"
 
 __all__ = ["NotActionable", "Signal", "housekeeping", "parse_event", "parse_payload"]
 
 ParsedEvent = NormalizedAlarm | Signal | NotActionable
 
 
-def parse_event(raw: object) -> Signal | NotActionable:
-    """Raises InvalidEvent with the failing field when the payload is not one the bridge understands."""
-    parsed = parse_payload(raw)
+def parse_event(raw: object, aws_events: frozenset[str] = frozenset()) -> Signal | NotActionable:
+    """Raises InvalidEvent with the failing field when the payload is not one the bridge understands.
+
+    `aws_events` names the enabled service-event profiles (sources/profiles.py); an event of another profile is
+    ignored, not rejected."""
+    parsed = parse_payload(raw, aws_events)
     if isinstance(parsed, NormalizedAlarm):
         return cloudwatch.alarm_signal(parsed)
     return parsed
@@ -59,40 +67,51 @@ def housekeeping(raw: object) -> Heartbeat | ForwarderCheck | None:
     return None
 
 
-def parse_payload(raw: object) -> ParsedEvent:
+def parse_payload(raw: object, aws_events: frozenset[str] = frozenset()) -> ParsedEvent:
     """The payload read as its kind's own value (alarms keep every detail of their payload here)."""
     if not isinstance(raw, Mapping):
         raise InvalidEvent(f"expected a JSON object, got {type(raw).__name__}")
     try:
-        return _dispatch(raw)
+        return _dispatch(raw, aws_events)
     except (FieldError, MalformedPayload) as error:
         raise InvalidEvent(f"{_kind(raw)} payload is malformed: {error}") from None
 
 
-def _dispatch(raw: Mapping[str, Any]) -> ParsedEvent:
+def _dispatch(raw: Mapping[str, Any], aws_events: frozenset[str]) -> ParsedEvent:
     if "detail-type" in raw:
-        detail_type = raw.get("detail-type")
-        if detail_type == ALARM_STATE_CHANGE and raw.get("source") == "aws.cloudwatch":
-            return cloudwatch.from_eventbridge(AlarmStateChangeEvent.read(raw), raw)
-        if detail_type == ALARM_CONFIGURATION_CHANGE:
-            return NotActionable("alarm configuration change: only state changes open incidents")
-        if forwarder.is_scheduled_event(raw):
-            # A forwarder's heartbeat is never routed; the bridge records it (see `housekeeping`).
-            return NotActionable(forwarder.describe_scheduled(raw), payload="EventBridge scheduled event")
-        if is_application_event(raw):
-            return _dispatch_application(raw)
-        raise InvalidEvent(
-            f"not a CloudWatch alarm state change or a custom incident event: "
-            f"source={str(raw.get('source'))[:80]!r}, detail-type={str(detail_type)[:80]!r}"
-        )
+        return _dispatch_eventbridge(raw, aws_events)
     if "alarmData" in raw:
         return cloudwatch.from_alarm_action(AlarmActionEvent.read(raw), raw)
     if forwarder.is_task(raw):
         forwarder.task_of(raw)  # refuses an unknown task
         return NotActionable("the silent-forwarder check: routed nowhere itself", payload="incident-bridge task")
     if is_sns_notification(raw) or is_classic_alarm(raw) or "Records" in raw:
-        return _dispatch_classic(raw)
+        return _dispatch_classic(raw, aws_events)
     raise _unrecognized(raw)
+
+
+def _dispatch_eventbridge(raw: Mapping[str, Any], aws_events: frozenset[str]) -> ParsedEvent:
+    detail_type, source = raw.get("detail-type"), raw.get("source")
+    if source == "aws.cloudwatch" and detail_type == ALARM_STATE_CHANGE:
+        return cloudwatch.from_eventbridge(AlarmStateChangeEvent.read(raw), raw)
+    if source == "aws.cloudwatch" and detail_type == CONTRIBUTOR_STATE_CHANGE:
+        return cloudwatch.contributor_signal(ContributorStateChangeEvent.read(raw), raw)
+    if detail_type == ALARM_CONFIGURATION_CHANGE:
+        return NotActionable("alarm configuration change: only state changes open incidents")
+    if forwarder.is_scheduled_event(raw):
+        # A forwarder's heartbeat is never routed; the bridge records it (see `housekeeping`).
+        return NotActionable(forwarder.describe_scheduled(raw), payload="EventBridge scheduled event")
+    if is_application_event(raw):
+        return _dispatch_application(raw)
+    profile = profile_for(str(source), str(detail_type))
+    if profile is None:
+        raise InvalidEvent(
+            "not a CloudWatch alarm state change, a custom incident event or an AWS service event the bridge has "
+            f"a profile for: source={str(source)[:80]!r}, detail-type={str(detail_type)[:80]!r}"
+        )
+    if profile.name not in aws_events:
+        return NotActionable(f"profile {profile.name} is not enabled (configuration key aws_events)")
+    return service_signal(profile, EventBridgeEnvelope.read(raw), raw)
 
 
 def _dispatch_application(raw: Mapping[str, Any]) -> Signal:
@@ -107,12 +126,16 @@ def _dispatch_application(raw: Mapping[str, Any]) -> Signal:
     return application.from_application_event(envelope, raw)
 
 
-def _dispatch_classic(raw: Mapping[str, Any]) -> ParsedEvent:
+def _dispatch_classic(raw: Mapping[str, Any], aws_events: frozenset[str]) -> ParsedEvent:
     # Imported on first use: only teams that fan alarms out through SNS pay for these (pydantic) models.
     from incident_bridge.sources import classic
 
     if is_sns_notification(raw):
         notification = classic.validated(classic.SnsNotification, raw)
+        wrapped = classic.wrapped_event(notification)
+        if wrapped is not None:
+            # An EventBridge rule with an SNS target: the message is the event itself, read as if it came direct.
+            return _dispatch_eventbridge(wrapped, aws_events)
         message = classic.from_notification(notification, raw)
         return classic.from_classic(
             classic.validated(classic.ClassicAlarm, message),
@@ -124,7 +147,7 @@ def _dispatch_classic(raw: Mapping[str, Any]) -> ParsedEvent:
         return classic.from_classic(classic.validated(classic.ClassicAlarm, raw), raw)
     lambda_sns = classic.unwrap_lambda_sns_event(raw)
     if lambda_sns is not None:
-        return _dispatch(lambda_sns)
+        return _dispatch(lambda_sns, aws_events)
     raise _unrecognized(raw)
 
 

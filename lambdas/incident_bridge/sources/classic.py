@@ -157,6 +157,16 @@ def unwrap_lambda_sns_event(raw: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return notification if isinstance(notification, dict) else None
 
 
+def wrapped_event(notification: SnsNotification) -> dict[str, Any] | None:
+    """The EventBridge event an SNS notification carries as its message (an EventBridge rule whose target is an SNS
+    topic publishes the event as JSON), or None when the message is something else."""
+    try:
+        message = json.loads(notification.message)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) and "detail-type" in message and "detail" in message else None
+
+
 def from_notification(notification: SnsNotification, raw: Mapping[str, Any]) -> dict[str, Any]:
     """The alarm JSON inside an SNS notification; raises InvalidEvent when the message is something else."""
     try:

@@ -7,7 +7,9 @@ alarm arrives (these two and the SNS classic JSON) ends in `alarm_signal`, so ro
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -39,7 +41,12 @@ from incident_bridge.signal import (
     tag_labels,
     values,
 )
-from incident_bridge.sources.payloads import AlarmActionEvent, AlarmDetailPayload, AlarmStateChangeEvent
+from incident_bridge.sources.payloads import (
+    AlarmActionEvent,
+    AlarmDetailPayload,
+    AlarmStateChangeEvent,
+    ContributorStateChangeEvent,
+)
 
 #: Shown as the incident's trigger source; `aws.` prefixes are reserved for AWS services.
 TRIGGER_SOURCE = "incident-bridge.cloudwatch-alarm"
@@ -236,3 +243,48 @@ def _resource(alarm: NormalizedAlarm, ref: ResourceRef) -> RelatedThing:
     note = f" ({ref.note})" if ref.note else " (ARN needs a lookup)"
     search = console_url(alarm.partition, alarm.region, "cloudwatch/home", f"metricsV2?search={quote(ref.title)}")
     return Link(title=ref.title + note, url=search)
+
+
+# ---- a contributor of a Metrics Insights alarm ----
+
+# The namespace a Metrics Insights query reads: `FROM "AWS/DynamoDB"` or `FROM SCHEMA("AWS/DynamoDB", TableName)`
+# (CloudWatch User Guide, Metrics Insights query components and syntax).
+_QUERY_NAMESPACE = re.compile(r"\bFROM\s+(?:SCHEMA\(\s*)?\"?([A-Za-z0-9/_.#:-]+)\"?", re.IGNORECASE)
+
+
+def contributor_signal(event: ContributorStateChangeEvent, raw: Mapping[str, Any]) -> Signal | NotActionable:
+    """One time series of a multi-time-series alarm: it joins its alarm's group (same default group) as a member
+    of its own, with its own resource; its OK recovers that member."""
+    alarm = replace(
+        from_eventbridge(AlarmStateChangeEvent(envelope=event.envelope, alarm=event.alarm), raw),
+        # Contributors of one alarm change state at one timestamp; the contributor is what tells them apart.
+        event_id=event.envelope.id,
+    )
+    signal = alarm_signal(alarm)
+    if isinstance(signal, NotActionable):
+        return signal
+    shown = ", ".join(f"{name}={value}" for name, value in event.attributes.items()) or event.contributor_id
+    namespaces = [match[1] for metric in alarm.metrics for match in _QUERY_NAMESPACE.finditer(metric.expression or "")]
+    resources = [
+        _resource(alarm, ref)
+        for namespace in dict.fromkeys(namespaces)
+        for ref in involved_resources(
+            namespace, event.attributes, partition=alarm.partition, account=alarm.account, region=alarm.region
+        )
+    ]
+    labels = {
+        **signal.labels,
+        "contributor_id": (event.contributor_id,),
+        **{f"dimension:{name}": (value,) for name, value in event.attributes.items()},
+    }
+    if namespaces:
+        labels["namespace"] = tuple(dict.fromkeys(namespaces))
+    return replace(
+        signal,
+        name=f"{alarm.alarm_name} [{shown}]",
+        noun="alarm contributor",
+        labels=labels,
+        member=f"{alarm.alarm_arn}#contributor/{event.contributor_id}",
+        related=(*signal.related, *resources),
+        trigger=replace(signal.trigger, token_parts=(*signal.trigger.token_parts, event.contributor_id)),
+    )

@@ -202,3 +202,26 @@ class AlarmActionEvent:
             region=event.string("region"),
             alarm_data=AlarmDetailPayload.read(event.obj("alarmData")),
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContributorStateChangeEvent:
+    """An EventBridge `CloudWatch Alarm Contributor State Change`: the alarm's detail plus the contributor (one time
+    series of a Metrics Insights alarm), `alarmContributor.id` and its `attributes` (the query's GROUP BY values)."""
+
+    envelope: EventBridgeEnvelope
+    alarm: AlarmDetailPayload
+    contributor_id: str
+    attributes: dict[str, str]
+
+    @classmethod
+    def read(cls, raw: Mapping[str, Any]) -> ContributorStateChangeEvent:
+        envelope = EventBridgeEnvelope.read(raw)
+        detail = Reader(raw).obj("detail")
+        contributor = detail.obj("alarmContributor")
+        return cls(
+            envelope=envelope,
+            alarm=AlarmDetailPayload.read(detail),
+            contributor_id=contributor.string("id", min_length=1),
+            attributes=contributor.string_map("attributes"),
+        )

@@ -1,0 +1,460 @@
+"""AWS service events, one profile per service, on real events (events/SOURCES.md): what fires, what recovers, what
+is routine, the title, the impact, the involved resources (ARN formats from the Service Authorization Reference),
+the group; an event of a profile that is not enabled is ignored, one that lacks a needed field is rejected naming
+it; contributor events join their alarm's group; SNS-wrapped events are read as the event they carry."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from incident_bridge.adapters.api_model import ensure_valid
+from incident_bridge.adapters.dry_run import DryRunIncidentManager
+from incident_bridge.adapters.memory_groups import MemoryGroupStore
+from incident_bridge.aws import INCIDENT_MANAGER_ARN, SOURCE_MAX
+from incident_bridge.bridge import Bridge
+from incident_bridge.config import BridgeConfig, parse_config
+from incident_bridge.errors import ConfigError, InvalidEvent
+from incident_bridge.incident import build_start_incident
+from incident_bridge.lifecycle import group_key
+from incident_bridge.outcome import OutcomeKind
+from incident_bridge.routing import route
+from incident_bridge.signal import InvolvedResource, NotActionable, Signal, SignalStatus
+from incident_bridge.sources import parse_event
+from incident_bridge.sources.profiles import PROFILE_NAMES, PROFILES, enabled_profiles
+from tests.conftest import PLAN_ARN, load_event
+
+HEALTH = "eventbridge-aws-health-issue-EC2-instance-store-degraded-aws-health-tools.json"
+GUARDDUTY = "eventbridge-guardduty-finding-EC2-canary-composed-awsdocs-envelope-aws-samples-finding.json"
+SECURITY_HUB = "eventbridge-securityhub-findings-imported-AFSBP-EC2.7-FAILED-aws-solutions-asr.json"
+ECS_DEPLOYMENT = "eventbridge-ecs-deployment-state-change-SERVICE_DEPLOYMENT_FAILED-awsdocs.json"
+ECS_PLACEMENT = "eventbridge-ecs-service-action-SERVICE_TASK_PLACEMENT_FAILURE-fargate-spot-awsdocs.json"
+ECS_TASK = "eventbridge-ecs-task-state-change-RUNNING-fargate-awsdocs.json"
+SFN_FAILED = "eventbridge-stepfunctions-execution-FAILED-awsdocs.json"
+SFN_TIMED_OUT = "eventbridge-stepfunctions-execution-TIMED_OUT-awsdocs.json"
+PIPELINE_FAILED = "eventbridge-codepipeline-pipeline-execution-FAILED-awsdocs.json"
+PIPELINE_STARTED = "eventbridge-codepipeline-pipeline-execution-STARTED-aws-lambda-go.json"
+RDS_FAILOVER = "eventbridge-rds-db-instance-event-failover-RDS-EVENT-0049-awsdocs.json"
+RDS_STOPPED = "eventbridge-rds-db-instance-event-stopped-notification-RDS-EVENT-0087-awsdocs.json"
+EC2_TERMINATED = "eventbridge-ec2-instance-state-change-terminated-replay-powertools.json"
+CONTRIBUTOR = "eventbridge-cloudwatch-alarm-contributor-state-change-ALARM-metrics-insights-awsdocs.json"
+SNS_CLASSIC = "sns-classic-alarm-ALARM-ec2-networkout-single-metric-aws-lambda-go.json"
+
+EVERY_PROFILE = frozenset(PROFILE_NAMES)
+
+
+def signal_of(raw: dict[str, Any], enabled: frozenset[str] = EVERY_PROFILE) -> Signal:
+    parsed = parse_event(raw, enabled)
+    assert isinstance(parsed, Signal), parsed
+    return parsed
+
+
+def ignored(raw: dict[str, Any], enabled: frozenset[str] = EVERY_PROFILE) -> NotActionable:
+    parsed = parse_event(raw, enabled)
+    assert isinstance(parsed, NotActionable), parsed
+    return parsed
+
+
+def arns(signal: Signal) -> list[str]:
+    return [thing.arn for thing in signal.related if isinstance(thing, InvolvedResource)]
+
+
+def bridge(aws_events: object = "all", **route: Any) -> Bridge:
+    config = parse_config(
+        {"default": {"response_plan_arn": PLAN_ARN, **route}, "aws_events": aws_events}, origin="test.yaml"
+    )
+    return Bridge(config, DryRunIncidentManager(), MemoryGroupStore(), clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def redelivered(raw: dict[str, Any], event_id: str, **detail: Any) -> dict[str, Any]:
+    """The same event as a later delivery: another id, and these detail fields changed."""
+    variant = copy.deepcopy(raw)
+    variant["id"] = event_id
+    variant["detail"].update(detail)
+    return variant
+
+
+# ---- every profile ----
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda profile: profile.name)
+def test_every_profile_shows_a_trigger_source_incident_manager_accepts(profile: Any) -> None:
+    # Given a profile / When its trigger source is read / Then it is not AWS's reserved prefix and fits the limit
+    assert not profile.trigger_source.startswith("aws.")
+    assert len(profile.trigger_source) <= SOURCE_MAX
+
+
+@pytest.mark.parametrize(
+    ("event", "profile"),
+    [
+        (HEALTH, "health"),
+        (GUARDDUTY, "guardduty"),
+        (SECURITY_HUB, "securityhub"),
+        (ECS_DEPLOYMENT, "ecs"),
+        (SFN_FAILED, "stepfunctions"),
+        (PIPELINE_FAILED, "codepipeline"),
+        (RDS_FAILOVER, "rds"),
+        (EC2_TERMINATED, "ec2"),
+    ],
+)
+def test_an_event_of_a_profile_that_is_not_enabled_is_ignored_not_rejected(event: str, profile: str) -> None:
+    # Given the configuration's default: alarms only / When a service event arrives
+    outcome = bridge(aws_events=[]).handle(load_event(event))
+
+    # Then it is ignored, naming the profile
+    assert outcome.kind is OutcomeKind.IGNORED
+    assert outcome.reason.startswith(f"profile {profile} is not enabled")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [HEALTH, GUARDDUTY, SECURITY_HUB, ECS_DEPLOYMENT, ECS_PLACEMENT, SFN_FAILED, SFN_TIMED_OUT, PIPELINE_FAILED,
+     RDS_FAILOVER, EC2_TERMINATED, CONTRIBUTOR],
+)  # fmt: skip
+def test_each_firing_sample_starts_an_incident_whose_request_passes_the_service_model(event: str) -> None:
+    # Given a bridge with every profile enabled (ec2 by name: it is opt-in)
+    under_test = bridge(aws_events=["all", "ec2"])
+
+    # When the real event arrives
+    outcome = under_test.handle(load_event(event))
+
+    # Then one incident starts, and its request is one Incident Manager accepts
+    assert outcome.kind is OutcomeKind.STARTED, outcome.reason
+    (start,) = [call.params for call in outcome.calls if call.operation == "StartIncident"]
+    ensure_valid("StartIncident", start)
+    assert start["triggerDetails"]["source"].startswith("incident-bridge.")
+
+
+def test_all_enables_every_profile_but_the_opt_in_ones() -> None:
+    # Given `all` / When it is resolved / Then ec2, which is opt-in, stays off until it is named
+    assert enabled_profiles(["all"]) == EVERY_PROFILE - {"ec2"}
+    assert enabled_profiles(["all", "ec2"]) == EVERY_PROFILE
+
+
+def test_an_unknown_profile_name_is_a_configuration_error() -> None:
+    # Given a configuration naming a profile that does not exist / When it is read / Then the error names it
+    with pytest.raises(ConfigError, match=r"aws_events\.1: unknown profile 'guarduty'"):
+        parse_config({"default": {"response_plan_arn": PLAN_ARN}, "aws_events": ["health", "guarduty"]}, origin="t")
+
+
+def test_bundled_default_is_alarms_only() -> None:
+    # Given no aws_events key / When the configuration is read / Then no service profile is enabled
+    config = parse_config({"default": {"response_plan_arn": PLAN_ARN}}, origin="t")
+    assert config.enabled_aws_events == frozenset()
+
+
+# ---- health ----
+
+
+def test_health_issue_fires_with_its_event_type_in_the_title() -> None:
+    # Given AWS Health's instance-store issue (account-specific: it names this account's instance)
+    signal = signal_of(load_event(HEALTH))
+
+    # Then it fires at impact 2, titled by its category, code and service
+    assert signal.status is SignalStatus.FIRING
+    assert signal.impact == 2
+    assert signal.title == "AWS Health issue: AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED (EC2, us-west-2)"
+    # and the bare instance id in `resources` is not an ARN, so it is not attached
+    assert arns(signal) == []
+
+
+def test_a_public_health_event_is_one_impact_lower() -> None:
+    # Given the same issue marked as public (every account in the Region)
+    raw = redelivered(load_event(HEALTH), "public", eventScopeCode="PUBLIC")
+
+    # Then its impact is one lower
+    assert signal_of(raw).impact == 3
+
+
+def test_a_closed_health_event_recovers_the_issue_it_opened() -> None:
+    # Given a bridge that resolves, and the issue open
+    under_test = bridge(auto_resolve=True)
+    opened = under_test.handle(load_event(HEALTH))
+
+    # When AWS Health closes the same event
+    closed = under_test.handle(redelivered(load_event(HEALTH), "closed", statusCode="closed"))
+
+    # Then the incident is resolved
+    assert opened.kind is OutcomeKind.STARTED
+    assert closed.kind is OutcomeKind.RESOLVED
+
+
+# ---- guardduty ----
+
+
+def test_guardduty_finding_fires_with_its_severity_and_instance() -> None:
+    # Given the GuardDuty finding on an EC2 instance, severity 5 (medium)
+    signal = signal_of(load_event(GUARDDUTY))
+
+    # Then it fires at impact 3, with the instance as an ARN built as the Service Authorization Reference gives it
+    # (arn:${Partition}:ec2:${Region}:${Account}:instance/${InstanceId}), in the finding's account and Region
+    assert signal.impact == 3
+    assert signal.title == "GuardDuty Canary:EC2/Stateless.IntegTest: Canary:EC2/Stateless.IntegTest"
+    assert arns(signal) == ["arn:aws:ec2:us-east-1:123456789012:instance/i-05746eb48123455e0"]
+    assert signal.default_group == "guardduty=16afba5c5c43e07c9e3e5e2e544e95df"
+
+
+@pytest.mark.parametrize(("severity", "impact"), [(9.5, 1), (8.9, 2), (7, 2), (6.9, 3), (4, 3), (3.9, 4), (1, 4)])
+def test_guardduty_severity_levels_map_to_impacts(severity: float, impact: int) -> None:
+    # Given the finding at this severity / Then GuardDuty's levels (high 7-8.9, medium 4-6.9, low) give the impact
+    assert signal_of(redelivered(load_event(GUARDDUTY), "x", severity=severity)).impact == impact
+
+
+def test_a_repeat_of_a_finding_adds_a_timeline_note_to_its_incident() -> None:
+    # Given the finding's incident open
+    under_test = bridge()
+    first = under_test.handle(load_event(GUARDDUTY))
+
+    # When GuardDuty sends the same finding again: a later occurrence, aggregated into it (a later event time and
+    # `updatedAt`, a higher `service.count`)
+    again = redelivered(load_event(GUARDDUTY), "repeat", updatedAt="2017-10-31T23:46:23.824Z")
+    again["time"] = "1970-01-01T06:00:00Z"
+    again["detail"]["service"]["count"] = 2
+    repeat = under_test.handle(again)
+
+    # Then the repeat joins the same incident with a timeline note, and opens nothing
+    assert repeat.kind is OutcomeKind.UPDATED
+    assert repeat.incident_arn == first.incident_arn
+    assert "CreateTimelineEvent" in [call.operation for call in repeat.calls]
+    assert "StartIncident" not in [call.operation for call in repeat.calls]
+
+
+def test_a_guardduty_event_without_its_finding_id_is_rejected_naming_the_field() -> None:
+    # Given the finding without its id
+    raw = load_event(GUARDDUTY)
+    del raw["detail"]["id"]
+
+    # When it is read / Then it is rejected with the field's path
+    with pytest.raises(InvalidEvent, match=r"missing detail\.id"):
+        parse_event(raw, EVERY_PROFILE)
+
+
+# ---- securityhub ----
+
+
+def test_security_hub_finding_fires_at_the_impact_of_its_severity_label() -> None:
+    # Given AFSBP EC2.7 FAILED, severity INFORMATIONAL
+    signal = signal_of(load_event(SECURITY_HUB))
+
+    # Then it fires at impact 5, titled by the finding; its only resource (`AWS::::Account:...`) is no ARN
+    assert signal.status is SignalStatus.FIRING
+    assert signal.impact == 5
+    assert signal.title == "Security Hub: EC2.7 EBS default encryption should be enabled"
+    assert arns(signal) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value"), [("Workflow", {"Status": "RESOLVED"}), ("Compliance", {"Status": "PASSED"})]
+)
+def test_security_hub_resolved_or_passed_recovers(path: str, value: dict[str, str]) -> None:
+    # Given the finding resolved, or its control passing
+    raw = load_event(SECURITY_HUB)
+    raw["detail"]["findings"][0][path] = value
+
+    # Then it recovers the finding's group
+    assert signal_of(raw).status is SignalStatus.RECOVERING
+
+
+def test_security_hub_resources_are_their_ids_when_those_are_arns() -> None:
+    # Given the finding with a resource named by ARN
+    raw = load_event(SECURITY_HUB)
+    raw["detail"]["findings"][0]["Resources"][0]["Id"] = "arn:aws:ec2:us-east-1:111111111111:volume/vol-1"
+
+    # Then that ARN is an involved resource
+    assert arns(signal_of(raw)) == ["arn:aws:ec2:us-east-1:111111111111:volume/vol-1"]
+
+
+def test_a_security_hub_event_without_findings_is_rejected_naming_the_field() -> None:
+    # Given the event with its findings emptied
+    raw = load_event(SECURITY_HUB)
+    raw["detail"]["findings"] = []
+
+    # Then it is rejected with the path of the first field it needs
+    with pytest.raises(InvalidEvent, match=r"missing detail\.findings\.0\.Id"):
+        parse_event(raw, EVERY_PROFILE)
+
+
+# ---- ecs ----
+
+
+def test_ecs_deployment_failure_fires_on_its_service() -> None:
+    signal = signal_of(load_event(ECS_DEPLOYMENT))
+    assert signal.status is SignalStatus.FIRING
+    assert arns(signal) == ["arn:aws:ecs:us-west-2:111122223333:service/default/servicetest"]
+
+
+def test_ecs_running_task_is_routine() -> None:
+    # Given the documented RUNNING Fargate task / Then it is ignored as routine, saying why
+    assert "is routine" in ignored(load_event(ECS_TASK)).reason
+
+
+def test_an_essential_container_stopping_fires_on_its_service_and_steady_state_recovers_it() -> None:
+    # Given the documented task, stopped because an essential container exited, in service `servicetest`
+    task = load_event(ECS_TASK)
+    task["detail"].update(lastStatus="STOPPED", stopCode="EssentialContainerExited", group="service:servicetest")
+    task["detail"]["clusterArn"] = "arn:aws:ecs:us-west-2:111122223333:cluster/default"
+    # and the documented placement failure of that service, turned into its steady state
+    steady = redelivered(load_event(ECS_PLACEMENT), "steady", eventType="INFO", eventName="SERVICE_STEADY_STATE")
+
+    # When both are read
+    stopped, recovered = signal_of(task), signal_of(steady)
+
+    # Then the task fires on the service ARN built as the Service Authorization Reference gives it
+    # (arn:${Partition}:ecs:${Region}:${Account}:service/${ClusterName}/${ServiceName}), and the steady state
+    # recovers that same group
+    service = "arn:aws:ecs:us-west-2:111122223333:service/default/servicetest"
+    assert stopped.status is SignalStatus.FIRING
+    assert service in arns(stopped)
+    assert recovered.status is SignalStatus.RECOVERING
+    assert stopped.default_group == recovered.default_group == f"ecs={service}"
+
+
+# ---- stepfunctions ----
+
+
+def test_step_functions_failures_of_one_state_machine_share_a_group_and_success_resolves_it() -> None:
+    # Given a bridge that resolves, the FAILED and TIMED_OUT executions of state machines, and a later success
+    under_test = bridge(auto_resolve=True)
+    failed = under_test.handle(load_event(SFN_FAILED))
+    succeeded = redelivered(load_event(SFN_FAILED), "later", status="SUCCEEDED")
+
+    # When the success arrives
+    outcome = under_test.handle(succeeded)
+
+    # Then the failure's incident is resolved
+    assert failed.kind is OutcomeKind.STARTED
+    assert outcome.kind is OutcomeKind.RESOLVED
+    assert outcome.incident_arn == failed.incident_arn
+
+
+def test_step_functions_resources_are_the_state_machine_and_the_execution() -> None:
+    signal = signal_of(load_event(SFN_TIMED_OUT))
+    assert signal.status is SignalStatus.FIRING
+    assert set(arns(signal)) >= {
+        "arn:aws:states:us-east-1:012345678912:stateMachine:state-machine",
+        "arn:aws:states:us-east-1:012345678912:execution:state-machine-name:execution-name",
+    }
+
+
+def test_a_step_functions_event_without_its_state_machine_is_rejected_naming_the_field() -> None:
+    raw = load_event(SFN_FAILED)
+    del raw["detail"]["stateMachineArn"]
+    with pytest.raises(InvalidEvent, match=r"missing detail\.stateMachineArn"):
+        parse_event(raw, EVERY_PROFILE)
+
+
+# ---- codepipeline ----
+
+
+def test_codepipeline_failure_fires_and_a_start_is_routine() -> None:
+    # Given the documented FAILED pipeline execution, and a STARTED one
+    failed, started = load_event(PIPELINE_FAILED), load_event(PIPELINE_STARTED)
+
+    # Then the failure fires on the pipeline's ARN, and the start is ignored as routine
+    signal = signal_of(failed)
+    assert signal.status is SignalStatus.FIRING
+    assert arns(signal) == ["arn:aws:codepipeline:us-west-2:123456789012:myPipeline"]
+    assert ignored(started).reason.endswith("with state STARTED is routine")
+
+
+def test_a_succeeded_pipeline_recovers_but_a_succeeded_stage_is_routine() -> None:
+    pipeline = redelivered(load_event(PIPELINE_FAILED), "ok", state="SUCCEEDED")
+    stage = copy.deepcopy(pipeline)
+    stage["detail-type"] = "CodePipeline Stage Execution State Change"
+    assert signal_of(pipeline).status is SignalStatus.RECOVERING
+    assert "is routine" in ignored(stage).reason
+
+
+# ---- rds ----
+
+
+def test_rds_failover_fires_on_its_instance_and_a_stop_is_routine() -> None:
+    # Given the documented Multi-AZ failover, and the documented "DB instance stopped" notification
+    failover = signal_of(load_event(RDS_FAILOVER))
+
+    # Then the failover fires at impact 3 on the instance's ARN; the notification is routine
+    assert failover.impact == 3
+    assert arns(failover) == ["arn:aws:rds:us-east-1:123456789012:db:my-db-instance"]
+    assert "EventCategories notification is routine" in ignored(load_event(RDS_STOPPED)).reason
+
+
+# ---- ec2 (opt-in) ----
+
+
+def test_ec2_state_changes_are_opt_in() -> None:
+    # Given the documented terminated instance
+    raw = load_event(EC2_TERMINATED)
+
+    # When only `all` is enabled, and when ec2 is named
+    not_named = ignored(raw, enabled_profiles(["all"]))
+    named = signal_of(raw, enabled_profiles(["ec2"]))
+
+    # Then it is ignored until named; named, it fires on the instance ARN the event gives
+    assert not_named.reason.startswith("profile ec2 is not enabled")
+    assert arns(named) == ["arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0"]
+
+
+# ---- contributor events ----
+
+
+def test_a_contributor_joins_its_alarms_group_with_its_own_resource() -> None:
+    # Given the documented contributor of a Metrics Insights alarm, and the alarm-level event of the same alarm
+    contributor = signal_of(load_event(CONTRIBUTOR), frozenset())
+    decision = route(contributor, parse_config({"default": {"response_plan_arn": PLAN_ARN}}, origin="t")).decisions[0]
+
+    # Then its group is the alarm's, it is a member of its own, and its table is its involved resource
+    assert group_key(contributor, decision) == (
+        "default|alarm_arn=arn:aws:cloudwatch:us-east-1:123456789012:alarm:DynamoDBInsightsAlarm"
+    )
+    assert contributor.member.endswith("#contributor/6d442278dba546f6")
+    assert contributor.name == "DynamoDBInsightsAlarm [TableName=example-dynamodb-table-name]"
+    assert "arn:aws:dynamodb:us-east-1:123456789012:table/example-dynamodb-table-name" in arns(contributor)
+    assert contributor.labels["dimension:TableName"] == ("example-dynamodb-table-name",)
+
+
+def test_a_contributor_back_to_ok_recovers_its_incident() -> None:
+    # Given a bridge that resolves, and the contributor's incident open
+    under_test = bridge(aws_events=[], auto_resolve=True)
+    opened = under_test.handle(load_event(CONTRIBUTOR))
+    recovered = load_event(CONTRIBUTOR)
+    recovered["id"] = "contributor-ok"
+    recovered["detail"]["state"]["value"] = "OK"
+    recovered["detail"]["state"]["timestamp"] = "2025-12-01T14:02:04.919+0000"
+
+    # When it is OK again / Then its incident is resolved (it was the only member)
+    outcome = under_test.handle(recovered)
+    assert opened.kind is OutcomeKind.STARTED
+    assert outcome.kind is OutcomeKind.RESOLVED
+
+
+# ---- SNS-wrapped EventBridge events ----
+
+
+def test_an_sns_notification_carrying_an_eventbridge_event_is_read_as_that_event() -> None:
+    # Given the documented Lambda SNS event, its message replaced by the Step Functions failure (an EventBridge rule
+    # with an SNS target publishes the event as the message)
+    raw = load_event(SNS_CLASSIC)
+    raw["Records"][0]["Sns"]["Message"] = json.dumps(load_event(SFN_FAILED))
+
+    # When it is read
+    signal = signal_of(raw)
+
+    # Then it is the Step Functions failure
+    assert signal.event_id == "315c1398-40ff-a850-213b-158f73e60175"
+    assert signal.label("profile") == "stepfunctions"
+
+
+def test_every_start_request_of_a_service_event_passes_the_model() -> None:
+    # Given each firing sample and the default route / Then each built request passes the full service model
+    config: BridgeConfig = parse_config({"default": {"response_plan_arn": PLAN_ARN}}, origin="t")
+    for event in (HEALTH, GUARDDUTY, SECURITY_HUB, ECS_DEPLOYMENT, SFN_FAILED, PIPELINE_FAILED, RDS_FAILOVER):
+        signal = signal_of(load_event(event))
+        params = build_start_incident(signal, route(signal, config).decisions[0]).to_params()
+        ensure_valid("StartIncident", params)
+        for item in params["relatedItems"]:
+            arn = item["identifier"]["value"].get("arn")
+            assert arn is None or INCIDENT_MANAGER_ARN.match(arn)
