@@ -25,8 +25,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@echo "    and requirements-dev.txt (tests, linters), then incident-bridge itself, editable"
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
-	@set -o pipefail; $(PY) -m pip install --progress-bar off -r requirements-dev.txt \
-		| sed -un 's/^Collecting \([^ ]*\).*/    installing \1/p'
+	@set -o pipefail; $(PY) -m pip install --progress-bar off -r requirements-dev.txt | sed -un \
+		-e 's/^Collecting \([^ ]*\).*/    fetching \1/p' -e 's/^Processing [^ ]*\/\([^/ ]*\).*/    fetching \1/p' \
+		-e 's/^Installing collected packages: /    installing /p'
 	@$(PY) -m pip install --quiet --no-deps -e .
 	@echo "==> $(VENV) ready"
 	@touch $@

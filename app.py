@@ -4,16 +4,15 @@
 - The bridge: `cdk deploy IncidentBridge -c responsePlanArn=arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME`
   (add `-c organizationId=o-...` or `-c intakeAccounts=...` for an intake bus that member accounts forward to).
 - A member forwarder: `cdk deploy IncidentBridgeForwarder -c intakeBusArn=arn:aws:events:REGION:ACCOUNT:event-bus/NAME`.
+
+It imports the Lambda package (`incident_bridge`, the single source of the configuration model) and `infra` as
+installed packages: `make` installs the project into .venv, which cdk.json's app command runs.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-
-# The Lambda package is the single source of the configuration model; the app validates with it.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "lambdas"))
 
 # jsii (Python CDK's bridge to its Node core) prints an 11-line end-of-life banner for Node 20 on stderr at every
 # synth, which the CDK CLI then relays as Python byte literals. Node 20 is what the README supports (22 and 24 are
@@ -27,7 +26,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from incident_bridge.errors import ConfigError
 from infra.forwarder import IncidentBridgeForwarderStack
-from infra.settings import CONTEXT_KEYS, deploy_settings, intake_bus_arn, wants_central_stack
+from infra.settings import check_context_keys, deploy_settings, intake_bus_arn, wants_central_stack
 from infra.stack import IncidentBridgeStack
 
 FORWARDER_STACK_NAME = "IncidentBridgeForwarder"
@@ -35,14 +34,16 @@ FORWARDER_STACK_NAME = "IncidentBridgeForwarder"
 
 def main() -> None:
     app = cdk.App()
-    context = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
     try:
+        # Every context key, so that an unknown one (a typo) fails instead of being ignored.
+        context = dict(app.node.get_all_context())
         bus_arn = intake_bus_arn(context)
-        settings = deploy_settings(context) if wants_central_stack(context) else None
+        if wants_central_stack(context):
+            IncidentBridgeStack(app, "IncidentBridge", settings=deploy_settings(context))
+        else:  # a forwarder alone: no response plan needed, but a mistyped key still fails
+            check_context_keys(key for key, value in context.items() if value is not None)
     except ConfigError as error:
         sys.exit(f"incident-bridge: invalid configuration: {error}")
-    if settings is not None:
-        IncidentBridgeStack(app, "IncidentBridge", settings=settings)
     if bus_arn is not None:
         IncidentBridgeForwarderStack(app, FORWARDER_STACK_NAME, intake_bus_arn=bus_arn)
     cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))

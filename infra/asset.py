@@ -20,10 +20,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import incident_bridge
 from incident_bridge.config import BridgeConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE_DIR = ROOT / "lambdas" / "incident_bridge"
+#: The Lambda package as imported: lambdas/incident_bridge in a checkout, or wherever the project is installed
+#: (an app that embeds the IncidentBridge construct has no lambdas/ folder of its own).
+PACKAGE_DIR = Path(incident_bridge.__file__).resolve().parent
 CONFIG_FILE_NAME = "bridge_config.json"
 #: The function's runtime version (infra.bridge_function.RUNTIME): bytecode of any other version is ignored there.
 LAMBDA_PYTHON_VERSION = (3, 13)

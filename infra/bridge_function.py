@@ -19,15 +19,27 @@ from infra.ingest import MAX_RECEIVE_COUNT
 from infra.settings import TracingMode, static_environment
 from infra.state_table import GroupStateTable
 
-# Powertools for AWS Lambda (Python) v3, public layer published by AWS (account 017000801446), for the
-# runtime below. Its version number is per layer, not the PyPI version; see the Powertools install docs.
-POWERTOOLS_LAYER_VERSION = 27
+#: The Powertools for AWS Lambda (Python) release the function runs: the one requirements-lambda.txt pins for the
+#: tests and `make bench` (tests/infra/test_powertools_layer.py fails when they differ).
+POWERTOOLS_RELEASE = "3.37.0"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.X86_64
 # A batch of 200 in a storm can need two or three minutes of API calls at Incident Manager's rate.
 TIMEOUT = Duration.seconds(300)
 # Two concurrent pollers (the minimum Lambda allows): a storm queues up instead of exceeding Incident Manager's
 # API rate; the SDK's adaptive retry mode (client-side rate limiting and backoff) absorbs the rest.
 MAX_CONCURRENCY = 2
+# Reserved concurrency does two things. The bridge always has this much, even when the rest of the account has run
+# out of concurrency (exactly when everything is on fire), so it is never throttled for lack of it. And it is a
+# ceiling: direct alarm-action invocations (asynchronous) can never run more than this many copies at once, so a
+# flood of them reaches Incident Manager at most at the rate of this many sequential callers, with the SDK's
+# adaptive rate limiting in each; the excess waits in Lambda's asynchronous queue (retried for up to
+# MAX_EVENT_AGE) instead of hammering the API. One more than the queue's pollers leaves room for one alarm action
+# while the queue is busy (Lambda Developer Guide: reserved concurrency should be at least the SQS event source's
+# maximum concurrency).
+RESERVED_CONCURRENCY = MAX_CONCURRENCY + 1
+# How long Lambda keeps retrying a direct alarm-action invocation that was throttled or failed (the maximum).
+MAX_EVENT_AGE = Duration.hours(6)
 # Large batches gathered over a few seconds put a storm's alarms of one group in the same batch, where they
 # share one status check, one timeline note and one metric item (see lifecycle.Lifecycle.fire_many).
 BATCH_SIZE = 200
@@ -55,12 +67,13 @@ class BridgeFunction(Construct):
             self,
             "Function",
             runtime=RUNTIME,
-            architecture=lambda_.Architecture.X86_64,
+            architecture=ARCHITECTURE,
             handler="incident_bridge.handler.lambda_handler",
             code=lambda_.Code.from_asset(str(stage_function_code(config))),
             layers=[self._powertools_layer(powertools_layer_arn)],
             timeout=TIMEOUT,
             memory_size=256,
+            reserved_concurrent_executions=RESERVED_CONCURRENCY,
             tracing=lambda_.Tracing.DISABLED if tracing is TracingMode.OFF else lambda_.Tracing.ACTIVE,
             log_group=log_group,
             environment={
@@ -97,6 +110,8 @@ class BridgeFunction(Construct):
         plans = config.response_plan_arns()
         self.function.add_to_role_policy(start_incident_statement(plans))
         self.function.add_to_role_policy(incident_record_statement(plans))
+        for statement in start_incident_on_behalf_statements(plans):
+            self.function.add_to_role_policy(statement)
         if config.lookup_alarm_tags:
             self.function.add_to_role_policy(
                 iam.PolicyStatement(
@@ -120,16 +135,27 @@ class BridgeFunction(Construct):
         )
         self.function.configure_async_invoke(
             retry_attempts=2,
-            max_event_age=Duration.hours(6),
+            max_event_age=MAX_EVENT_AGE,
             on_failure=destinations.SqsDestination(dead_letter_queue),
         )
 
     def _powertools_layer(self, layer_arn: str | None) -> lambda_.ILayerVersion:
-        arn = layer_arn or (
-            f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:017000801446:layer:"
-            f"AWSLambdaPowertoolsPythonV3-python313-x86_64:{POWERTOOLS_LAYER_VERSION}"
-        )
+        arn = layer_arn or powertools_layer_reference()
         return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn)
+
+
+def powertools_layer_parameter(release: str = POWERTOOLS_RELEASE) -> str:
+    """The public SSM parameter holding the ARN of AWS's Powertools layer of `release`, for the function's runtime
+    and architecture, in the region being deployed to. Powertools publishes one per release
+    (`/aws/service/powertools/python/<arch>/<python>/<release>`, next to `latest`: Powertools install docs,
+    "Using SSM Parameter Store", and its repository's `.github/workflows/update_ssm.yml`)."""
+    return f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{release}"
+
+
+def powertools_layer_reference() -> str:
+    """A CloudFormation dynamic reference to that parameter: resolved at deploy time, so synth needs no lookup
+    and the layer is the exact release the tests ran, never whatever layer version number was current."""
+    return f"{{{{resolve:ssm:{powertools_layer_parameter()}}}}}"
 
 
 def start_incident_statement(response_plan_arns: Sequence[str]) -> iam.PolicyStatement:
@@ -145,6 +171,13 @@ INCIDENT_RECORD_ACTIONS = (
     "ssm-incidents:UpdateIncidentRecord",
 )
 
+#: What StartIncident does with the caller's credentials (forward access sessions): page the plan's contacts and
+#: create the parent OpsItem. Source: Incident Manager User Guide, "Incident creation" (required IAM permissions
+#: for starting incidents), and the managed policy AWSIncidentManagerResolverAccess.
+START_INCIDENT_ON_BEHALF_ACTIONS = ("ssm-contacts:StartEngagement", "ssm:CreateOpsItem")
+#: The only way these actions may be used: as part of a request the role sent to Incident Manager.
+CALLED_VIA_INCIDENT_MANAGER = {"StringEquals": {"aws:CalledViaFirst": "ssm-incidents.amazonaws.com"}}
+
 
 def incident_record_arns(response_plan_arns: Sequence[str]) -> list[str]:
     """Incident records live under their plan's name: arn:<p>:ssm-incidents::<account>:incident-record/<plan>/<id>."""
@@ -152,6 +185,31 @@ def incident_record_arns(response_plan_arns: Sequence[str]) -> list[str]:
 
 
 def incident_record_statement(response_plan_arns: Sequence[str]) -> iam.PolicyStatement:
+    """The incident-record actions require BOTH resource types, `incident-record` and `response-plan` (Service
+    Authorization Reference, Incident Manager), so the statement names the records and their plans, nothing else."""
     return iam.PolicyStatement(
-        actions=list(INCIDENT_RECORD_ACTIONS), resources=incident_record_arns(response_plan_arns)
+        actions=list(INCIDENT_RECORD_ACTIONS),
+        resources=[*incident_record_arns(response_plan_arns), *sorted(set(response_plan_arns))],
     )
+
+
+def contact_arns(response_plan_arns: Sequence[str]) -> list[str]:
+    """Every contact and escalation plan (both are the `contact` resource type) of the plans' accounts, in any
+    region: the plan names its contacts only at run time, and they live in the replication set's regions."""
+    owners = {tuple(arn.split(":")[1:5:3]) for arn in response_plan_arns}  # (partition, account)
+    return sorted(f"arn:{partition}:ssm-contacts:*:{account}:contact/*" for partition, account in owners)
+
+
+def start_incident_on_behalf_statements(response_plan_arns: Sequence[str]) -> list[iam.PolicyStatement]:
+    """ssm-contacts:StartEngagement on the plans' accounts' contacts; ssm:CreateOpsItem on `*`, as it supports no
+    resource type (Service Authorization Reference, Systems Manager). Both only through Incident Manager."""
+    return [
+        iam.PolicyStatement(
+            actions=[START_INCIDENT_ON_BEHALF_ACTIONS[0]],
+            resources=contact_arns(response_plan_arns),
+            conditions=CALLED_VIA_INCIDENT_MANAGER,
+        ),
+        iam.PolicyStatement(
+            actions=[START_INCIDENT_ON_BEHALF_ACTIONS[1]], resources=["*"], conditions=CALLED_VIA_INCIDENT_MANAGER
+        ),
+    ]

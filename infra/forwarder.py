@@ -30,7 +30,7 @@ from constructs import Construct
 
 from incident_bridge.aws import EVENT_BUS_ARN_PATTERN
 from incident_bridge.heartbeats import HEARTBEAT_RULE_NAME
-from infra.ingest import ALARM_STATE_CHANGE_PATTERN
+from infra.ingest import ALARM_DETAIL_TYPES, ALARM_SOURCE
 
 #: How often a forwarder says it is alive; the bridge pages after heartbeats.SILENCE_THRESHOLD without one.
 HEARTBEAT_INTERVAL = Duration.minutes(5)
@@ -57,8 +57,8 @@ class EventForwarder(Construct):
             "AlarmStateChangeRule",
             description="CloudWatch alarm state changes of this account to the incident-bridge intake bus",
             event_pattern=events.EventPattern(
-                source=ALARM_STATE_CHANGE_PATTERN.source,
-                detail_type=ALARM_STATE_CHANGE_PATTERN.detail_type,
+                source=[ALARM_SOURCE],
+                detail_type=list(ALARM_DETAIL_TYPES),
                 # This account's own alarms only, as EventBridge advises for every rule of a bus that may receive
                 # others' events; received events would not be forwarded anyway (see the module docstring).
                 account=[Aws.ACCOUNT_ID],

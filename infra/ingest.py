@@ -15,12 +15,24 @@ from constructs import Construct
 
 from incident_bridge.sources.profiles import PROFILES, EventProfile
 
-# Every alarm shape is understood without configuration: alarm state changes, and the per-contributor changes of
-# Metrics Insights alarms over several time series (CloudWatch User Guide, "Alarm events and EventBridge").
-ALARM_STATE_CHANGE_PATTERN = events.EventPattern(
-    source=["aws.cloudwatch"],
-    detail_type=["CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change"],
-)
+#: CloudWatch's alarm events: state changes, and the per-contributor changes of Metrics Insights alarms.
+ALARM_SOURCE = "aws.cloudwatch"
+ALARM_DETAIL_TYPES = ("CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change")
+
+
+def alarm_state_change_pattern(excluded_alarm_name_prefix: str) -> events.EventPattern:
+    """Every alarm shape is understood without configuration: alarm state changes, and the per-contributor changes
+    of Metrics Insights alarms over several time series (CloudWatch User Guide, "Alarm events and EventBridge").
+
+    Except those of alarms named with the prefix: the bridge's own self-monitoring alarms, which page through their
+    native fallback action. Through the bridge, a broken bridge would page about itself through itself, and with a
+    fallback plan would open two incidents. (`anything-but` with `prefix`: EventBridge User Guide, "Content
+    filtering in Amazon EventBridge event patterns".)"""
+    return events.EventPattern(
+        source=[ALARM_SOURCE],
+        detail_type=list(ALARM_DETAIL_TYPES),
+        detail={"alarmName": [{"anything-but": {"prefix": excluded_alarm_name_prefix}}]},
+    )
 
 
 def service_event_pattern(profile: EventProfile) -> events.EventPattern:
@@ -44,6 +56,7 @@ class AlarmIngest(Construct):
         construct_id: str,
         *,
         processing_timeout: Duration,
+        self_alarm_name_prefix: str,
         sns_topic_arns: Sequence[str] = (),
         aws_events: Collection[str] = (),
     ) -> None:
@@ -70,7 +83,7 @@ class AlarmIngest(Construct):
             self,
             "AlarmStateChangeRule",
             description="CloudWatch alarm state changes to incident-bridge",
-            event_pattern=ALARM_STATE_CHANGE_PATTERN,
+            event_pattern=alarm_state_change_pattern(self_alarm_name_prefix),
         )
         # Events EventBridge cannot deliver to the queue are kept in the same dead-letter queue.
         self.alarm_rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))

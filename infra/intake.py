@@ -29,7 +29,7 @@ from constructs import Construct
 # its heartbeats are recognized by their `resources` entry, `arn:<partition>:events:<region>:<account>:rule/<name>`.
 from incident_bridge.heartbeats import HEARTBEAT_RULE_NAME
 from incident_bridge.sources.forwarder import CHECK_FORWARDERS, TASK_KEY
-from infra.ingest import ALARM_STATE_CHANGE_PATTERN
+from infra.ingest import ALARM_DETAIL_TYPES, ALARM_SOURCE
 
 #: A silent forwarder pages within a minute of SILENCE_THRESHOLD (15 minutes) after its last heartbeat.
 FORWARDER_CHECK_INTERVAL = Duration.minutes(1)
@@ -73,8 +73,8 @@ class OrganizationIntake(Construct):
             "AlarmStateChangeRule",
             "CloudWatch alarm state changes forwarded by member accounts to incident-bridge",
             events.EventPattern(
-                source=ALARM_STATE_CHANGE_PATTERN.source,
-                detail_type=ALARM_STATE_CHANGE_PATTERN.detail_type,
+                source=[ALARM_SOURCE],
+                detail_type=list(ALARM_DETAIL_TYPES),
                 account=accounts,
             ),
         )

@@ -5,13 +5,22 @@ A bad value fails `cdk synth` with a message that names the context key or the c
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from incident_bridge.aws import EVENT_BUS_ARN_PATTERN, is_account, is_organization_id, is_response_plan_arn
+from incident_bridge import metric_names
+from incident_bridge.aws import (
+    EVENT_BUS_ARN_PATTERN,
+    LAYER_VERSION_ARN,
+    is_account,
+    is_organization_id,
+    is_response_plan_arn,
+)
 from incident_bridge.config import BridgeConfig, parse_config
 from incident_bridge.errors import ConfigError
 
@@ -33,6 +42,9 @@ CONTEXT_KEYS = (
     INTAKE_ACCOUNTS_KEY,
     INTAKE_BUS_ARN_KEY,
 )
+#: Context the CDK itself sets: its feature flags (`@aws-cdk/...`), the CLI's `aws:cdk:...` switches and cached
+#: lookups (keys with a `:`), and the few plain keys below (cdk.json, cdk.context.json, the CLI).
+_CDK_CONTEXT_KEYS = frozenset({"acknowledged-issue-numbers", "cli-telemetry"})
 
 EXAMPLE_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/MyPlan"
 EXAMPLE_BUS = "arn:aws:events:us-east-1:123456789012:event-bus/IncidentBridgeIntakeBus"
@@ -51,8 +63,8 @@ class TracingMode(StrEnum):
 def static_environment(tracing: TracingMode) -> dict[str, str]:
     """The function's environment variables that do not depend on other resources (the benchmark uses them too)."""
     return {
-        "POWERTOOLS_SERVICE_NAME": "incident-bridge",
-        "POWERTOOLS_METRICS_NAMESPACE": "IncidentBridge",
+        "POWERTOOLS_SERVICE_NAME": metric_names.SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": metric_names.NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": "INFO",
         # Powertools' switch for its X-Ray SDK Tracer: on only for tracing=sdk (see incident_bridge/tracing.py).
         "POWERTOOLS_TRACE_DISABLED": "false" if tracing is TracingMode.SDK else "true",
@@ -126,10 +138,38 @@ def _account_list(value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(accounts))
 
 
+def check_context_keys(keys: Iterable[str]) -> None:
+    """Refuses any context key that is neither the bridge's nor the CDK's: `-c tracng=off` or `-c bridgeconfig=...`
+    would otherwise deploy the defaults in silence."""
+    unknown = sorted(
+        key for key in keys if key not in CONTEXT_KEYS and key not in _CDK_CONTEXT_KEYS and not _is_cdk_key(key)
+    )
+    if unknown:
+        known = ", ".join(sorted(CONTEXT_KEYS))
+        hints = "".join(
+            f" ({key!r}: did you mean {close[0]!r}?)"
+            for key in unknown
+            if (close := difflib.get_close_matches(key, CONTEXT_KEYS, n=1, cutoff=0.6) or _same_but_case(key))
+        )
+        names = ", ".join(repr(key) for key in unknown)
+        raise ConfigError(f"unknown context key {names}{hints}; the bridge's context keys are: {known}")
+
+
+def _is_cdk_key(key: str) -> bool:
+    return key.startswith("@") or ":" in key
+
+
+def _same_but_case(key: str) -> list[str]:
+    return [known for known in CONTEXT_KEYS if known.lower() == key.lower()]
+
+
 def deploy_settings(context: dict[str, Any]) -> DeploySettings:
     """`context` maps keys to values as `cdk.json` and `-c key=value` give them (None when absent)."""
+    check_context_keys(key for key, value in context.items() if value is not None)
     plan = context.get(RESPONSE_PLAN_ARN_KEY)
     config_file = context.get(CONFIG_FILE_KEY)
+    if config_file is not None and (not isinstance(config_file, str) or not config_file.strip()):
+        raise ConfigError(f"{CONFIG_FILE_KEY}: expected the path of a YAML or JSON file, got {config_file!r:.200}")
     document: dict[str, Any] = {"default": {}}
     origin = f"context {RESPONSE_PLAN_ARN_KEY}"
     if config_file:
@@ -149,13 +189,23 @@ def deploy_settings(context: dict[str, Any]) -> DeploySettings:
             f"{RESPONSE_PLAN_ARN_KEY}: missing. Deploy with -c {RESPONSE_PLAN_ARN_KEY}={EXAMPLE_PLAN} "
             f"(or set it in cdk.json, or give default.response_plan_arn in the file named by {CONFIG_FILE_KEY})"
         )
-    layer = context.get(POWERTOOLS_LAYER_KEY)
     return DeploySettings(
         config=parse_config(document, origin=origin),
-        powertools_layer_arn=layer or None,
+        powertools_layer_arn=_layer_version_arn(context.get(POWERTOOLS_LAYER_KEY)),
         tracing=_tracing_mode(context.get(TRACING_KEY)),
         intake=_intake_settings(context),
     )
+
+
+def _layer_version_arn(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or LAYER_VERSION_ARN.match(value) is None:
+        raise ConfigError(
+            f"{POWERTOOLS_LAYER_KEY}: {str(value)[:200]!r} is not a Lambda layer version ARN "
+            "(expected arn:aws:lambda:<region>:<account>:layer:<name>:<version>)"
+        )
+    return value
 
 
 def _tracing_mode(value: object) -> TracingMode:

@@ -19,6 +19,9 @@ from mypy_boto3_ssm_incidents import SSMIncidentsClient
 
 from incident_bridge.adapters.api_model import ensure_valid
 
+# Records every AWS call of the session for the authorization test (tests/infra/test_authorization.py).
+from tests.aws_calls import pytest_collection_modifyitems, pytest_configure, record_aws_calls  # noqa: F401
+
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 PLAN_ARN = "arn:aws:ssm-incidents::123456789012:response-plan/MyPlan"

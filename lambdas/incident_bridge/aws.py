@@ -39,6 +39,33 @@ EVENT_REFERENCES_MAX = 10
 
 #: Incident Manager serves only these partitions (its Arn pattern is ^arn:aws(-cn|-us-gov)?:...).
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+#: Where Incident Manager runs: botocore's endpoint data lists `ssm-incidents` in these commercial regions and in
+#: no region of aws-cn, aws-us-gov or the isolated partitions. tests/unit/test_regions.py compares this with
+#: botocore's data (`Session().get_available_regions("ssm-incidents", partition_name=...)`) and the README.
+INCIDENT_MANAGER_REGIONS = (
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+)
+#: A Lambda layer version ARN: botocore's `lambda` model, shape LayerVersionArn (its second alternative, AWS-owned
+#: `awslayer` ARNs, names no version and so is left out).
+LAYER_VERSION_ARN = re.compile(
+    r"^arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:"
+    r"[a-zA-Z0-9-_]+:[0-9]+\Z"
+)
 # `\Z`, not `$`: Python's `$` also matches before a trailing newline, which AWS's (Smithy) patterns do not.
 _REGION_PATTERN = r"[a-z]{2}(?:-[a-z]+)+-\d+"
 _REGION = re.compile(rf"^{_REGION_PATTERN}\Z")

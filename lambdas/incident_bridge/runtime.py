@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from incident_bridge import metric_names
 from incident_bridge.bridge import Bridge, not_json
 from incident_bridge.config import load_config
 from incident_bridge.errors import ConfigError, TransientApiError
@@ -250,23 +251,23 @@ def _jitter() -> float:
 
 # One metric per business outcome, dimensioned by route, as the dashboard and alarms expect.
 _METRIC_NAMES = {
-    OutcomeKind.STARTED: "IncidentStarted",
-    OutcomeKind.UPDATED: "IncidentUpdated",
-    OutcomeKind.RESOLVED: "IncidentResolved",
-    OutcomeKind.IGNORED: "EventIgnored",
-    OutcomeKind.REJECTED: "EventRejected",
-    OutcomeKind.RETRY: "EventRetried",
-    OutcomeKind.RECORDED: "ForwarderHousekeeping",
+    OutcomeKind.STARTED: metric_names.INCIDENT_STARTED,
+    OutcomeKind.UPDATED: metric_names.INCIDENT_UPDATED,
+    OutcomeKind.RESOLVED: metric_names.INCIDENT_RESOLVED,
+    OutcomeKind.IGNORED: metric_names.EVENT_IGNORED,
+    OutcomeKind.REJECTED: metric_names.EVENT_REJECTED,
+    OutcomeKind.RETRY: metric_names.EVENT_RETRIED,
+    OutcomeKind.RECORDED: metric_names.FORWARDER_HOUSEKEEPING,
 }
 
 
 def _count(outcome: Outcome) -> None:
     with single_metric(name=_METRIC_NAMES[outcome.kind], unit=MetricUnit.Count, value=1) as metric:
-        metric.add_dimension(name="route", value=outcome.route_name or "none")
+        metric.add_dimension(name=metric_names.ROUTE_DIMENSION, value=outcome.route_name or "none")
     if outcome.ignore_reason is not None:
         # By reason too (a second series of the same metric), so a dashboard can tell redeliveries from drops.
         with single_metric(name=_METRIC_NAMES[outcome.kind], unit=MetricUnit.Count, value=1) as metric:
-            metric.add_dimension(name="reason", value=outcome.ignore_reason.value)
+            metric.add_dimension(name=metric_names.REASON_DIMENSION, value=outcome.ignore_reason.value)
 
 
 def _group_store(settings: Settings) -> GroupStore:

@@ -25,8 +25,9 @@ PROVIDED = frozenset(
         "certifi",  # botocore imports it when it is installed and does without it otherwise
     }
 )  # fmt: skip
-# Loaded by the interpreter or the virtualenv's site hooks, not by the handler.
-INTERPRETER = ("_sysconfigdata", "_distutils_hack")
+# Loaded by the interpreter or the virtualenv's site hooks, not by the handler (`__editable__...finder`: the
+# project's editable install into .venv, which maps two package folders, lambdas/incident_bridge and infra).
+INTERPRETER = ("_sysconfigdata", "_distutils_hack", "__editable__")
 
 
 def test_the_staged_asset_imports_only_the_runtime_and_the_layer(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ verbatim here; each put is checked to have been accepted, so a refusal could not
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,6 +167,32 @@ def test_same_detail_type_from_another_source_does_not_reach_the_queue(default_b
 
     # Then the rule ignores it: only CloudWatch itself can raise an alarm state change
     assert default_bus.delivered() == []
+
+
+def test_the_stacks_own_alarms_never_reach_the_bridge(default_bus: DefaultBus, default_stack: SynthesizedStack) -> None:
+    # Given copies of a real alarm state change, one for each of the stack's self-monitoring alarms (their names
+    # and ARNs), and one for an alarm of the account whose name merely contains the same words
+    alarm_names = [
+        alarm["Properties"]["AlarmName"] for alarm in default_stack.resources("AWS::CloudWatch::Alarm").values()
+    ]
+    assert len(alarm_names) == 4
+    sample = load_event("eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json")
+    region, account = sample["region"], sample["account"]
+
+    def state_change(alarm_name: str) -> dict[str, Any]:
+        event = copy.deepcopy(sample)
+        event["detail"]["alarmName"] = alarm_name
+        event["resources"] = [f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm_name}"]
+        return event
+
+    # When each is put on the default bus
+    for name in alarm_names:
+        default_bus.put(state_change(name))
+    other_id = default_bus.put(state_change(f"team-{alarm_names[0]}"))
+
+    # Then none of the stack's own alarms is delivered (they page through their native fallback action), and the
+    # other alarm is
+    assert [message["id"] for message in default_bus.delivered()] == [other_id]
 
 
 # ---- the rules of the AWS service-event profiles: exactly the enabled ones ----

@@ -159,6 +159,7 @@ def test_each_self_monitoring_alarm_watches_the_right_resource_with_its_threshol
     description = properties.pop("AlarmDescription")
     properties.pop("AlarmActions", None)
     properties.pop("MetricName")
+    properties.pop("AlarmName")
 
     # Then it is exactly the expected metric, dimensions, statistic, period, threshold and missing-data policy,
     # and says what is wrong
@@ -330,3 +331,69 @@ def test_cdk_nag_reports_no_errors_and_no_warnings_with_a_fallback_plan(fallback
     # Then there are none
     assert [error.entry.data for error in errors] == []
     assert [warning.entry.data for warning in warnings] == []
+
+
+# --- One spec per alarm: the numbers in its description and on the dashboard are its own ---------------------
+
+
+def human_period(seconds: int) -> str:
+    """How CDK's Duration.to_human_string() writes the alarm periods used here."""
+    minutes = seconds // 60
+    return f"{minutes} minute" + ("s" if minutes != 1 else "")
+
+
+@pytest.mark.parametrize(
+    "metric_name", ["ApproximateNumberOfMessagesVisible", "Errors", "Throttles", "ApproximateAgeOfOldestMessage"]
+)
+def test_each_alarm_description_states_the_alarms_own_threshold_statistic_and_period(
+    default_stack: SynthesizedStack, metric_name: str
+) -> None:
+    # Given one self-monitoring alarm as synthesized
+    properties = alarms(default_stack)[metric_name]
+
+    # When we read its description
+    description = properties["AlarmDescription"]
+
+    # Then it states the threshold, statistic and period CloudWatch evaluates, not numbers of its own
+    threshold = f"{properties['Threshold']:g}"
+    assert f">= {threshold} over {human_period(properties['Period'])}" in description, description
+    assert description.startswith("incident-bridge: ")
+    assert properties["Statistic"].lower() in description
+
+
+def test_the_queue_age_alarm_says_ten_minutes_because_its_threshold_is_600_seconds(
+    default_stack: SynthesizedStack,
+) -> None:
+    # Given the queue-age alarm (its description once said "over 5 minutes" with a 600 s threshold)
+    properties = alarms(default_stack)["ApproximateAgeOfOldestMessage"]
+
+    # When we read its threshold and description
+    threshold, description = properties["Threshold"], properties["AlarmDescription"]
+
+    # Then both say 600 seconds, and nothing says 5 minutes
+    assert threshold == 600
+    assert ">= 600 over 1 minute" in description
+    assert "5 minutes" not in description
+
+
+@pytest.mark.parametrize(
+    ("title", "metric_name"),
+    [
+        ("Dead-letter queue depth", "ApproximateNumberOfMessagesVisible"),
+        ("Age of oldest queued event (s)", "ApproximateAgeOfOldestMessage"),
+        ("Function errors and throttles", "Errors"),
+    ],
+)
+def test_dashboard_annotations_are_the_alarm_thresholds(
+    default_stack: SynthesizedStack, title: str, metric_name: str
+) -> None:
+    # Given the dashboard widget that graphs an alarm's metric, and that alarm
+    annotations = widget(dashboard_body(default_stack), title)["annotations"]["horizontal"]
+    properties = alarms(default_stack)[metric_name]
+
+    # When we read the widget's horizontal annotation
+    [annotation] = annotations
+
+    # Then it sits at the alarm's threshold and is labelled with the alarm's condition, as its description is
+    assert annotation["value"] == properties["Threshold"]
+    assert annotation["label"].removeprefix("alarm: ") in properties["AlarmDescription"]

@@ -13,7 +13,6 @@ from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from incident_bridge.errors import ConfigError
-from infra.bridge_function import POWERTOOLS_LAYER_VERSION
 from infra.settings import CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, RESPONSE_PLAN_ARN_KEY, TRACING_KEY, deploy_settings
 from tests.conftest import PLAN_ARN
 from tests.infra.conftest import SynthesizedStack, as_list, get_att_arn, iam_statements, only, synthesize
@@ -24,9 +23,6 @@ ALARM_STATE_CHANGE_PATTERN = {
     "source": ["aws.cloudwatch"],
     "detail-type": ["CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change"],
 }
-# Powertools for AWS Lambda (Python) v3 public layer: published by account 017000801446, one layer per
-# runtime and architecture (https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer).
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 OTHER_PLAN = "arn:aws:ssm-incidents::210987654321:response-plan/Payments-Sev2"
 
 
@@ -69,10 +65,20 @@ def test_alarm_rule_matches_exactly_alarm_state_changes_on_the_default_bus(defau
     default_bus_rules = {k: v for k, v in rules.items() if "EventBusName" not in v["Properties"]}
 
     # Then there is one (no service-event profile is enabled by default), enabled, and its pattern is exactly the
-    # alarm state changes (not config changes)
+    # alarm state changes (not config changes) of any alarm but the stack's own, whose names all start with the
+    # excluded prefix
     _, rule = only(default_bus_rules)
     assert rule["Properties"]["State"] == "ENABLED"
-    assert rule["Properties"]["EventPattern"] == ALARM_STATE_CHANGE_PATTERN
+    prefix = default_stack.stack.bridge.self_alarm_name_prefix
+    assert rule["Properties"]["EventPattern"] == {
+        **ALARM_STATE_CHANGE_PATTERN,
+        "detail": {"alarmName": [{"anything-but": {"prefix": prefix}}]},
+    }
+    alarm_names = [
+        alarm["Properties"]["AlarmName"] for alarm in default_stack.resources("AWS::CloudWatch::Alarm").values()
+    ]
+    assert len(alarm_names) == 4
+    assert all(name.startswith(prefix) for name in alarm_names), alarm_names
 
 
 def test_alarm_rule_targets_the_event_queue_and_dead_letters_to_the_dlq(default_stack: SynthesizedStack) -> None:
@@ -285,40 +291,9 @@ def test_unknown_tracing_mode_fails_naming_the_context_key() -> None:
     assert str(raised.value) == "tracing: 'xray' is not one of active, sdk, off"
 
 
-def test_function_uses_the_public_powertools_layer_for_its_runtime_and_architecture(
-    default_stack: SynthesizedStack,
-) -> None:
-    # Given the function synthesized without a powertoolsLayerArn context value
-    _, function = only(default_stack.resources("AWS::Lambda::Function"))
-    properties = function["Properties"]
-
-    # When we read its layers
-    layers = properties["Layers"]
-
-    # Then it has the Powertools v3 layer from AWS's account, in the stack's partition and region, built for
-    # the function's own runtime (python3.13 -> python313) and architecture
-    assert properties["Runtime"] == "python3.13"
-    assert properties["Architectures"] == ["x86_64"]
-    assert layers == [
-        {
-            "Fn::Join": [
-                "",
-                [
-                    "arn:",
-                    {"Ref": "AWS::Partition"},
-                    ":lambda:",
-                    {"Ref": "AWS::Region"},
-                    f":{POWERTOOLS_LAYER_ACCOUNT}:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:"
-                    f"{POWERTOOLS_LAYER_VERSION}",
-                ],
-            ]
-        }
-    ]
-
-
 def test_function_uses_the_powertools_layer_given_as_context(tmp_path: Path) -> None:
-    # Given a layer ARN in the context (e.g. a copy in a partition the public layer is not published to)
-    layer_arn = "arn:aws-cn:lambda:cn-north-1:498634801083:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:27"
+    # Given a layer version ARN in the context (e.g. the account's own copy of the Powertools layer)
+    layer_arn = "arn:aws:lambda:eu-west-1:123456789012:layer:powertools-python313-x86_64:3"
     context = {RESPONSE_PLAN_ARN_KEY: PLAN_ARN, POWERTOOLS_LAYER_KEY: layer_arn}
 
     # When the stack is synthesized
@@ -378,7 +353,8 @@ def test_start_incident_is_granted_on_exactly_the_plan_from_context(default_stac
     # When we collect every statement that mentions an Incident Manager action
     statements = incident_manager_statements(default_stack.template)
 
-    # Then StartIncident is allowed on that plan only, and the lifecycle actions on its incident records only
+    # Then StartIncident is allowed on that plan only, and the lifecycle actions on its incident records and the
+    # plan itself (the Service Authorization Reference requires both resource types for them), nothing else
     assert statements == [
         {"Action": "ssm-incidents:StartIncident", "Effect": "Allow", "Resource": PLAN_ARN},
         {
@@ -389,8 +365,35 @@ def test_start_incident_is_granted_on_exactly_the_plan_from_context(default_stac
                 "ssm-incidents:UpdateIncidentRecord",
             ],
             "Effect": "Allow",
-            "Resource": "arn:aws:ssm-incidents::123456789012:incident-record/MyPlan/*",
+            "Resource": ["arn:aws:ssm-incidents::123456789012:incident-record/MyPlan/*", PLAN_ARN],
         },
+    ]
+
+
+def test_start_incident_may_page_and_create_the_ops_item_only_through_incident_manager(
+    default_stack: SynthesizedStack,
+) -> None:
+    # Given the stack synthesized with responsePlanArn in the context
+    statements = list(iam_statements(default_stack.template.to_json()))
+
+    # When we keep the statements of the actions StartIncident performs with the caller's credentials
+    on_behalf = [
+        statement
+        for statement in statements
+        if set(as_list(statement["Action"])) & {"ssm-contacts:StartEngagement", "ssm:CreateOpsItem"}
+    ]
+
+    # Then the plan's account's contacts may be engaged and the OpsItem created, each only when Incident Manager
+    # makes the request (aws:CalledViaFirst); CreateOpsItem supports no resource type, so its resource is `*`
+    called_via = {"StringEquals": {"aws:CalledViaFirst": "ssm-incidents.amazonaws.com"}}
+    assert on_behalf == [
+        {
+            "Action": "ssm-contacts:StartEngagement",
+            "Condition": called_via,
+            "Effect": "Allow",
+            "Resource": "arn:aws:ssm-contacts:*:123456789012:contact/*",
+        },
+        {"Action": "ssm:CreateOpsItem", "Condition": called_via, "Effect": "Allow", "Resource": "*"},
     ]
 
 
@@ -413,7 +416,7 @@ def test_start_incident_is_granted_on_exactly_the_plan_from_the_config_file(tmp_
                 "ssm-incidents:CreateTimelineEvent",
                 "ssm-incidents:UpdateIncidentRecord",
             ],
-            "arn:aws:ssm-incidents::210987654321:incident-record/Payments-Sev2/*",
+            ["arn:aws:ssm-incidents::210987654321:incident-record/Payments-Sev2/*", OTHER_PLAN],
         ),
     ]
 

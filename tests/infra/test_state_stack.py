@@ -1,6 +1,7 @@
 """The incident-group state in the synthesized stack: one DynamoDB table (on demand, PITR, TTL, encrypted, retained),
 named to the function, and IAM that grants the lifecycle exactly its actions: item reads and writes on that table,
-StartIncident on the configured plans, and the four record actions on those plans' incident records only.
+StartIncident on the configured plans, and the four record actions on those plans' incident records and the plans
+(the Service Authorization Reference requires both resource types for them), nothing wider.
 
 The stack is built from a configuration whose routes name two plans, with cdk-nag as an Aspect, as app.py does.
 """
@@ -124,9 +125,14 @@ def test_incident_manager_access_is_exactly_the_lifecycle_actions_on_the_configu
     statements = statements_for(two_plan_stack, "ssm-incidents")
 
     # Then StartIncident is allowed on the two plans, and the record actions on the two plans' incident records
+    # and on the two plans (both resource types are required for them)
     assert statements == [
         {"Action": "ssm-incidents:StartIncident", "Effect": "Allow", "Resource": [CHECKOUT_PLAN, PAYMENTS_PLAN]},
-        {"Action": RECORD_ACTIONS, "Effect": "Allow", "Resource": [CHECKOUT_RECORDS, PAYMENTS_RECORDS]},
+        {
+            "Action": RECORD_ACTIONS,
+            "Effect": "Allow",
+            "Resource": [CHECKOUT_RECORDS, PAYMENTS_RECORDS, CHECKOUT_PLAN, PAYMENTS_PLAN],
+        },
     ]
 
 
@@ -138,8 +144,14 @@ def test_no_statement_grants_the_state_or_incident_actions_on_a_bare_wildcard(tw
     # When we keep those whose resource is "*" alone
     wildcard = [s for s in statements if "*" in as_list(s.get("Resource", []))]
 
-    # Then only X-Ray's (which has no resource-level permissions) is, and no statement uses NotAction or "*" actions
-    assert [as_list(s["Action"]) for s in wildcard] == [["xray:PutTraceSegments", "xray:PutTelemetryRecords"]]
+    # Then only X-Ray's and ssm:CreateOpsItem's are (neither has resource-level permissions; CreateOpsItem is only
+    # allowed through Incident Manager), and no statement uses NotAction or "*" actions
+    assert [as_list(s["Action"]) for s in wildcard] == [
+        ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+        ["ssm:CreateOpsItem"],
+    ]
+    [ops_item] = [s for s in wildcard if s["Action"] == "ssm:CreateOpsItem"]
+    assert ops_item["Condition"] == {"StringEquals": {"aws:CalledViaFirst": "ssm-incidents.amazonaws.com"}}
     assert not [s for s in statements if "NotAction" in s or "*" in as_list(s["Action"])]
 
 
@@ -174,5 +186,11 @@ def test_the_record_wildcards_are_the_only_suppressed_resource_wildcards(two_pla
 
     # When we read what IAM5 (wildcard permissions) is suppressed for
 
-    # Then it is X-Ray's "*" and each plan's incident records, nothing about the table
-    assert applies_to == {"Resource::*", f"Resource::{CHECKOUT_RECORDS}", f"Resource::{PAYMENTS_RECORDS}"}
+    # Then it is the "*" of X-Ray and CreateOpsItem, each plan's incident records, and the contacts of the plans'
+    # account, nothing about the table
+    assert applies_to == {
+        "Resource::*",
+        f"Resource::{CHECKOUT_RECORDS}",
+        f"Resource::{PAYMENTS_RECORDS}",
+        "Resource::arn:aws:ssm-contacts:*:123456789012:contact/*",
+    }

@@ -172,3 +172,31 @@ def test_synth_without_a_response_plan_fails_naming_the_context_key(tmp_path: Pa
     assert failed.result.returncode != 0
     assert "responsePlanArn" in failed.result.stderr
     assert not failed.template_file.exists()
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        pytest.param(
+            "tracng=off",
+            "unknown context key 'tracng' ('tracng': did you mean 'tracing'?); the bridge's context keys are: "
+            "bridgeConfig, powertoolsLayerArn, responsePlanArn, tracing",
+            id="unknown-key",
+        ),
+        pytest.param(
+            "powertoolsLayerArn=AWSLambdaPowertoolsPythonV3-python313-x86_64:27",
+            "powertoolsLayerArn: 'AWSLambdaPowertoolsPythonV3-python313-x86_64:27' is not a Lambda layer version ARN",
+            id="layer-not-an-arn",
+        ),
+    ],
+)
+def test_synth_fails_on_a_context_key_it_cannot_use(context: str, expected: str, tmp_path: Path) -> None:
+    # Given a valid response plan and one context value the bridge cannot use, given as `-c` on the command line
+
+    # When `cdk synth` runs
+    failed = run_cdk_synth(tmp_path / "cdk.out", f"responsePlanArn={PLAN_ARN}", context)
+
+    # Then it fails before writing a template, and says which key and why
+    assert failed.result.returncode != 0
+    assert expected in failed.result.stderr
+    assert not failed.template_file.exists()

@@ -123,8 +123,8 @@ def test_a_continue_route_never_makes_a_later_one_unreachable() -> None:
         ),
         pytest.param(
             {"state": "INSUFFICIENT_DATA"},
-            "routes.0: state INSUFFICIENT_DATA can never fire: only ALARM and OK reach routing (INSUFFICIENT_DATA is "
-            "ignored before it)",
+            "routes.0: state INSUFFICIENT_DATA can never fire: only ALARM and OK (alarms; INSUFFICIENT_DATA is "
+            "ignored before routing) and firing and recovering (AWS service events) reach routing",
             id="insufficient-data-state",
         ),
         pytest.param(
@@ -160,6 +160,7 @@ def test_a_matcher_that_can_never_fire_is_warned_about(match: dict[str, Any], wa
         {"account": "1234*"},
         {"region": "eu-*"},
         {"state": "OK"},
+        {"source": "aws.guardduty", "state": "firing"},  # service events carry a state label too
         {"alarm_name_regex": "^(wiki|jira|ci)-"},
     ],
     ids=str,

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from incident_bridge import __version__
+from incident_bridge import __version__, metric_names
 from incident_bridge.errors import ConfigError, ConfigSyntaxError
 from incident_bridge.outcome import Outcome, OutcomeKind
 
@@ -453,8 +453,8 @@ def _load_handler(*, config: Path | None, live: bool, verbose: bool, state_table
         os.environ["GROUPS_IN_MEMORY"] = "true"
     if config is not None:
         os.environ["BRIDGE_CONFIG_FILE"] = str(config)
-    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "incident-bridge")
-    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "IncidentBridge")
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", metric_names.SERVICE_NAME)
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", metric_names.NAMESPACE)
     if not live:
         # A dry run calls nothing; the sample ARNs' region. A live run uses the caller's (checked above).
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -18,10 +18,12 @@ from incident_bridge.config import BridgeConfig, Match, Route
 #: What every alarm looks like to the matchers (routing.facts_of): an alarm's source and detail-type.
 ALARM_SOURCE = "aws.cloudwatch"
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
-#: Matchers that only an alarm can satisfy: a custom application event has no alarm name, metric or tags.
-ALARM_ONLY = ("alarm_name", "alarm_name_regex", "namespace", "metric_name", "dimensions", "state", "tags")
-#: States that reach routing: INSUFFICIENT_DATA is ignored before it (bridge.decide).
-ROUTED_STATES = ("ALARM", "OK")
+#: Matchers that only an alarm can satisfy: custom application events and AWS service events carry no alarm name,
+#: metric, dimension or alarm tag labels (sources/application.py, sources/profiles.py).
+ALARM_ONLY = ("alarm_name", "alarm_name_regex", "namespace", "metric_name", "dimensions", "tags")
+#: The `state` values that reach routing: an alarm's ALARM or OK (INSUFFICIENT_DATA is ignored before routing), an
+#: AWS service event's firing or recovering.
+ROUTED_STATES = ("ALARM", "OK", "firing", "recovering")
 _GLOB_CHARACTERS = re.compile(r"[*?\[]")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
@@ -141,8 +143,8 @@ def never_firing(match: Match) -> Iterator[str]:
         )
     if match.state is not None and not any(_any_glob(state, match.state) for state in ROUTED_STATES):
         yield (
-            f"state {' | '.join(match.state)} can never fire: only ALARM and OK reach routing "
-            "(INSUFFICIENT_DATA is ignored before it)"
+            f"state {' | '.join(match.state)} can never fire: only ALARM and OK (alarms; INSUFFICIENT_DATA is "
+            "ignored before routing) and firing and recovering (AWS service events) reach routing"
         )
     for value in match.account or ():
         if not _GLOB_CHARACTERS.search(value) and not _ACCOUNT.fullmatch(value):
