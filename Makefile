@@ -83,7 +83,7 @@ forwarder-template: $(STAMP)
 # Alarm storm: 1,000 ALARMs in 50 groups against a throttling Incident Manager stand-in, on a virtual clock.
 # Prints figures; asserts nothing (tests/unit/test_storm.py runs it with assertions).
 storm: $(STAMP)
-	$(PY) tests/storm/simulation.py --events 1000 --groups 50
+	$(PY) -m tests.storm.simulation --plot storm.png
 
 # Cold-start and warm-path figures (issue: cold start and package size). Prints numbers; asserts nothing.
 bench: $(STAMP) lambda-python

@@ -13,7 +13,13 @@ from constructs import Construct
 from incident_bridge.aws import INCIDENT_MANAGER_REGIONS
 from incident_bridge.config import BridgeConfig
 from incident_bridge.errors import ConfigError
-from infra.bridge_function import TIMEOUT, BridgeFunction, contact_arns, incident_record_arns
+from infra.bridge_function import (
+    INCIDENT_MANAGER_RATE,
+    TIMEOUT,
+    BridgeFunction,
+    contact_arns,
+    incident_record_arns,
+)
 from infra.ingest import AlarmIngest
 from infra.intake import OrganizationIntake
 from infra.monitoring import BridgeMonitoring
@@ -31,7 +37,10 @@ class IncidentBridge(Construct):
         powertools_layer_arn: str | None = None,
         tracing: TracingMode = TracingMode.ACTIVE,
         intake: IntakeSettings | None = None,
+        incident_manager_rate: float = INCIDENT_MANAGER_RATE,
     ) -> None:
+        """`incident_manager_rate`: the Incident Manager requests per second the bridge may spend in all; its
+        pollers share it in fixed parts (see incident_bridge/budget.py)."""
         super().__init__(scope, construct_id)
         self._require_a_supported_region()
         #: The names of the bridge's own alarms start with this, unique to this construct in the app; the
@@ -68,6 +77,7 @@ class IncidentBridge(Construct):
             state_table=self.state,
             powertools_layer_arn=powertools_layer_arn,
             tracing=tracing,
+            incident_manager_rate=incident_manager_rate,
         )
         if self.intake is not None:
             self.state.grant_heartbeat_access(self.bridge_function.function)

@@ -20,7 +20,7 @@ from infra.settings import TracingMode, static_environment
 from infra.state_table import GroupStateTable
 
 #: The Powertools for AWS Lambda (Python) release the function runs: the one requirements-lambda.txt pins for the
-#: tests and `make bench` (tests/infra/test_powertools_layer.py fails when they differ).
+#: tests and `make bench` (tests/infra/test_deploy_guards.py fails when they differ).
 POWERTOOLS_RELEASE = "3.37.0"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.X86_64
@@ -40,6 +40,19 @@ MAX_CONCURRENCY = 2
 RESERVED_CONCURRENCY = MAX_CONCURRENCY + 1
 # How long Lambda keeps retrying a direct alarm-action invocation that was throttled or failed (the maximum).
 MAX_EVENT_AGE = Duration.hours(6)
+#: Incident Manager's request rate the bridge may use in all, in requests per second. AWS publishes no request-rate
+#: quota for the incident APIs: 5 is the rate `make storm` models; give `IncidentBridge(incident_manager_rate=...)`
+#: the rate your account sustains (README, Alarm storms).
+INCIDENT_MANAGER_RATE = 5.0
+
+
+def request_budget_share(rate: float = INCIDENT_MANAGER_RATE) -> float:
+    """Each container's fixed share of the rate (incident_bridge/budget.py): the event source runs at most
+    MAX_CONCURRENCY invocations at once, each in its own container with its own budget, so together they stay under
+    `rate` without talking to each other."""
+    return rate / MAX_CONCURRENCY
+
+
 # Large batches gathered over a few seconds put a storm's alarms of one group in the same batch, where they
 # share one status check, one timeline note and one metric item (see lifecycle.Lifecycle.fire_many).
 BATCH_SIZE = 200
@@ -58,8 +71,12 @@ class BridgeFunction(Construct):
         state_table: GroupStateTable,
         powertools_layer_arn: str | None = None,
         tracing: TracingMode = TracingMode.ACTIVE,
+        incident_manager_rate: float = INCIDENT_MANAGER_RATE,
     ) -> None:
         super().__init__(scope, construct_id)
+        if not incident_manager_rate > 0:
+            raise ValueError(f"incident_manager_rate: expected a positive number of requests per second, got "
+                             f"{incident_manager_rate!r}")  # fmt: skip
         log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
         )
@@ -87,6 +104,8 @@ class BridgeFunction(Construct):
                 # move it is dead-lettered by the function, with its reason.
                 "EVENT_QUEUE_URL": queue.queue_url,
                 "MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
+                # This container's share of Incident Manager's rate: every attempt waits for a token of it first.
+                "REQUEST_BUDGET_PER_SECOND": f"{request_budget_share(incident_manager_rate):g}",
                 **static_environment(tracing),
             },
         )

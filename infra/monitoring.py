@@ -233,7 +233,7 @@ class BridgeMonitoring(Construct):
                 width=8,
             ),
             cloudwatch.GraphWidget(
-                title="Ignored and rejected events (all routes)",
+                title="Ignored, retried and rejected events (all routes)",
                 left=[self.outcome_total(name) for name in metric_names.EVENT_METRICS],
                 width=8,
             ),

@@ -208,34 +208,54 @@ class Bridge:
         results: dict[str, Outcome],
         time_left: TimeLeft | None,
     ) -> None:
+        # Opening before joining: every group of the batch that needs its incident started (or reopened) goes
+        # first; groups whose incident is open are joined after, so a page never waits behind related items.
+        joining: list[list[tuple[str, Signal, Firing]]] = []
         for entries in pending.values():
-            if _out_of_time(time_left):
-                results.update({key: _not_started() for key, _, _ in entries})
-                continue
-            steps = self._fire_group([firing for _, _, firing in entries])
-            if len(entries) > 1 and all(step is None or step.kind is OutcomeKind.REJECTED for step in steps.values()):
-                # The group failed as a whole: one event may be the cause. One at a time, each touches only itself.
-                steps = {}
-                for _, _, firing in entries:
-                    steps.update(self._fire_group([firing]))
-            calls = self._calls.take()
-            reported: set[str] = set()
-            for key, signal, firing in entries:
-                step = steps.get(firing.event_id)
-                if step is None or firing.event_id in reported:
-                    # A second copy of an event in one batch: the first one acted for both.
-                    step = Step(OutcomeKind.IGNORED, f"event {firing.event_id} appears twice in the batch "
-                                "(redelivery)", ignore_reason=IgnoreReason.REDELIVERY)  # fmt: skip
-                reported.add(firing.event_id)
-                # The group's calls go to the first event that did something; the others name it in their reason.
-                mine = calls if step.kind in _ACTED else ()
-                calls = () if mine else calls
-                results[key] = _outcome(signal, [(firing.decision.route_name, step)], mine)
+            if not self._fire_entries(entries, results, time_left, joins=False):
+                joining.append(entries)
+        for entries in joining:
+            self._fire_entries(entries, results, time_left, joins=True)
         pending.clear()
 
-    def _fire_group(self, firings: Sequence[Firing]) -> dict[str, Step | None]:
+    def _fire_entries(
+        self,
+        entries: list[tuple[str, Signal, Firing]],
+        results: dict[str, Outcome],
+        time_left: TimeLeft | None,
+        *,
+        joins: bool,
+    ) -> bool:
+        """One group's firings; False when `joins` is off and the group's incident is open (nothing was done)."""
+        if _out_of_time(time_left):
+            results.update({key: _not_started() for key, _, _ in entries})
+            return True
+        steps = self._fire_group([firing for _, _, firing in entries], joins=joins)
+        if not steps:
+            return False
+        if len(entries) > 1 and all(step is None or step.kind is OutcomeKind.REJECTED for step in steps.values()):
+            # The group failed as a whole: one event may be the cause. One at a time, each touches only itself.
+            steps = {}
+            for _, _, firing in entries:
+                steps.update(self._fire_group([firing]))
+        calls = self._calls.take()
+        reported: set[str] = set()
+        for key, signal, firing in entries:
+            step = steps.get(firing.event_id)
+            if step is None or firing.event_id in reported:
+                # A second copy of an event in one batch: the first one acted for both.
+                step = Step(OutcomeKind.IGNORED, f"event {firing.event_id} appears twice in the batch "
+                            "(redelivery)", ignore_reason=IgnoreReason.REDELIVERY)  # fmt: skip
+            reported.add(firing.event_id)
+            # The group's calls go to the first event that did something; the others name it in their reason.
+            mine = calls if step.kind in _ACTED else ()
+            calls = () if mine else calls
+            results[key] = _outcome(signal, [(firing.decision.route_name, step)], mine)
+        return True
+
+    def _fire_group(self, firings: Sequence[Firing], *, joins: bool = True) -> dict[str, Step | None]:
         try:
-            return dict(self._lifecycle.fire_many(firings))
+            return dict(self._lifecycle.fire_many(firings, joins=joins))
         except Exception as error:
             step = _unexpected_step(error)
             return {firing.event_id: step for firing in firings}

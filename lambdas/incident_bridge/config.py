@@ -158,6 +158,8 @@ class BridgeConfig:
     @cached_property
     def enabled_aws_events(self) -> frozenset[str]:
         """The profile names `aws_events` enables (`all` is every profile but the opt-in ones)."""
+        if not self.aws_events:
+            return frozenset()  # alarms only: the profile catalogue is not even imported
         from incident_bridge.sources.profiles import enabled_profiles
 
         return enabled_profiles(self.aws_events)
@@ -489,11 +491,11 @@ def _expected_forwarders(config: Reader) -> tuple[str, ...] | None:
 
 def _aws_events(config: Reader) -> tuple[str, ...] | None:
     """`all`, or a list of profile names (which may include `all` and the opt-in ones)."""
-    from incident_bridge.sources.profiles import ALL, PROFILE_NAMES
-
     value = config.raw("aws_events")
     if value is None:
         return None
+    from incident_bridge.sources.profiles import ALL, PROFILE_NAMES  # only a configuration that names profiles
+
     names = (value,) if isinstance(value, str) else config.strings("aws_events")
     known = (ALL, *PROFILE_NAMES)
     for index, name in enumerate(names):

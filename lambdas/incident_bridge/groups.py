@@ -185,10 +185,16 @@ def storable_key(key: str) -> str:
 # ---- pure transitions ----
 
 
-def claimed(previous: GroupRecord | None, key: str, client_token: str, now: datetime) -> GroupRecord:
+def claimed(
+    previous: GroupRecord | None, key: str, client_token: str, now: datetime, start_items: Sequence[RelatedItem] = ()
+) -> GroupRecord:
     """A PENDING claim: the next write after it says which incident the group has. Keeps the previous record's
     memory of events and of OK marks (so a late, older ALARM stays out of the new incident); alarms still marked
-    ALARM belonged to the previous incident, and are not waited for by the new one."""
+    ALARM belonged to the previous incident, and are not waited for by the new one.
+
+    `start_items`: what the batch's other alarms of the group add to the StartIncident request, committed with its
+    token (as `pending_items`, never sent on their own while the claim has no incident), so a retry with the same
+    token sends the same request whatever batch it is in."""
     return GroupRecord(
         group_key=key,
         status=GroupStatus.PENDING,
@@ -197,6 +203,7 @@ def claimed(previous: GroupRecord | None, key: str, client_token: str, now: date
         claimed_at=now,
         alarm_states=_ok_marks(previous),
         processed_events=previous.processed_events if previous else (),
+        pending_items=tuple(_start_item(client_token, item) for item in start_items),
         expires_at=int((now + CLAIM_TTL).timestamp()),
     )
 
@@ -408,6 +415,10 @@ def remember(record: GroupRecord, event_ids: Sequence[str]) -> tuple[str, ...]:
 
 def item_identity(item: RelatedItem) -> str:
     return hashlib.sha256("\n".join(item.identity).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _start_item(client_token: str, item: RelatedItem) -> PendingItem:
+    return PendingItem(token("start-item", client_token, item_identity(item)), item)
 
 
 def item_token(incident_arn: str, item: RelatedItem) -> str:

@@ -40,7 +40,9 @@ from incident_bridge.incident import (
     build_start_incident,
     combined_metric_item,
     related_item,
+    related_items,
     token,
+    unique_capped,
     url_items,
 )
 from incident_bridge.outcome import IgnoreReason, OutcomeKind
@@ -155,27 +157,37 @@ class Lifecycle:
     def fire(self, firing: Firing) -> Step:
         return self.fire_many([firing])[firing.event_id]
 
-    def fire_many(self, firings: Sequence[Firing]) -> dict[str, Step]:
+    def fire_many(self, firings: Sequence[Firing], *, joins: bool = True) -> dict[str, Step]:
         """ALARMs of one group (from one batch): start, join or reopen the group's incident, in as few calls as
-        the API allows. Returns one step per event id; never raises for an API, store or record failure."""
-        key = group_key(firings[0].signal, firings[0].decision)
-        return self._fire_guarded(key, firings, self._known.get(key, _UNKNOWN), verified=False)
+        the API allows. Returns one step per event id; never raises for an API, store or record failure.
 
-    def _fire_guarded(self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool) -> dict[str, Step]:
+        With `joins=False` only what opens an incident is done: a group whose incident is open returns no steps at
+        all (nothing was written or called), so the caller can join it after every other group of the batch was
+        opened (opening before joining: a page matters more than a related item)."""
+        key = group_key(firings[0].signal, firings[0].decision)
+        return self._fire_guarded(key, firings, self._known.get(key, _UNKNOWN), verified=False, joins=joins)
+
+    def _fire_guarded(
+        self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool, joins: bool = True
+    ) -> dict[str, Step]:
         try:
-            return self._fire(key, firings, hint, verified=verified)
+            return self._fire(key, firings, hint, verified=verified, joins=joins)
         except TransientApiError as error:
             return {firing.event_id: _retry(error) for firing in firings}
         except (PermanentApiError, GroupRecordRejected, CorruptGroupRecord) as error:
             self._known.pop(key, None)
             return {firing.event_id: _rejected(error, f"group {key}") for firing in firings}
 
-    def _fire(self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool) -> dict[str, Step]:
+    def _fire(
+        self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool, joins: bool = True
+    ) -> dict[str, Step]:
         """`hint`: the record as last known (_UNKNOWN: assume none and write first). A decision that writes nothing
         (a redelivery, waiting for a claim) is taken only on a `verified` record, never on this container's memory."""
         for _ in range(_WRITE_ATTEMPTS):
             record = None if hint is _UNKNOWN else hint
             assert record is None or isinstance(record, GroupRecord)
+            if not joins and _joins_open_incident(record):
+                return {}  # joined later, after the batch's openings (see fire_many)
             if record is not None and record.has_pending_calls:
                 record = self._flush(record)
             steps, fresh = _classified(record, firings)
@@ -207,8 +219,13 @@ class Lifecycle:
         return self._join(record, record.version, fresh, "fired")
 
     def _start(self, key: str, previous: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | _Changed:
-        # The claim's token is committed with the claim: a retry in any batch make-up starts with it.
-        claim = groups.claimed(previous, key, token("start", key, fresh[0].event_id), self._clock())
+        # The claim's token is committed with the claim, with what the batch's other alarms add to the start request:
+        # a retry in any batch make-up sends the same request.
+        first = fresh[0]
+        # (The start request itself is built only once the claim is won, in _open.)
+        own = unique_capped([*url_items(first.decision.related_urls), *related_items(first.signal.related)])
+        riders = _riding_items(own, first, fresh[1:])
+        claim = groups.claimed(previous, key, token("start", key, first.event_id), self._clock(), riders)
         written = self._write(claim, previous.version if previous else None)
         if not written:
             return _Changed(written.current)
@@ -230,7 +247,11 @@ class Lifecycle:
         first, rest = fresh[0], fresh[1:]
         request = build_start_incident(first.signal, first.decision)
         # Every claim carries its token; a record that somehow lacks one still starts with the firing's own.
-        start = replace(request, client_token=claim.client_token or request.client_token)
+        start = replace(
+            request,
+            client_token=claim.client_token or request.client_token,
+            related_items=unique_capped([*request.related_items, *(pending.item for pending in claim.pending_items)]),
+        )
         try:
             incident_arn = self._incidents.start_incident(start)
         except PermanentApiError:
@@ -258,6 +279,10 @@ class Lifecycle:
         attached = {item_identity(item) for item in start.related_items} | {
             family for query in _queries(first.signal) for family in metric_families(query)
         }
+        if claim.pending_items:
+            # The batch's other alarms of the group rode in the start request: their metrics are charted too.
+            attached |= {family for firing in rest for query in _queries(firing.signal)
+                         for family in metric_families(query)}  # fmt: skip
         opened = self._write_opened(claim, incident_arn, marks, sorted(attached), [first.event_id])
         self._seen_open[incident_arn] = now
         reason = f"incident started in {start.response_plan_arn} at impact {start.impact}"
@@ -566,6 +591,31 @@ def _classified(record: GroupRecord | None, firings: Sequence[Firing]) -> tuple[
         else:
             fresh[firing.event_id] = firing
     return steps, list(fresh.values())
+
+
+def _joins_open_incident(record: GroupRecord | None) -> bool:
+    """The group's incident is open and nothing about it is in flight: what its alarms do is join it."""
+    return (
+        record is not None
+        and record.status is GroupStatus.OPEN
+        and record.incident_arn is not None
+        and not record.has_pending_calls
+    )
+
+
+def _riding_items(start_items: Sequence[RelatedItem], first: Firing, rest: Sequence[Firing]) -> list[RelatedItem]:
+    """What the batch's other alarms of the group would add by joining, to send in StartIncident's `relatedItems`
+    instead: one call rather than one UpdateRelatedItems per item (that API takes one item per call). Only when all
+    of them fit beside the start's own (RELATED_ITEMS_MAX); otherwise none ride, and the others join as usual."""
+    if not rest:
+        return []
+    charted = {family for query in _queries(first.signal) for family in metric_families(query)}
+    extra, _ = _coalesced_items(rest, {item_identity(item) for item in start_items} | charted)
+    known = {item.identity for item in start_items}
+    riders = list({item.identity: item for item in extra if item.identity not in known}.values())
+    if len(unique_capped([*start_items, *riders])) < len(start_items) + len(riders):
+        return []  # over the limit (or an item the API would refuse): the others join instead
+    return riders
 
 
 def _coalesced_items(fresh: Sequence[Firing], attached: set[str]) -> tuple[list[RelatedItem], set[str]]:

@@ -24,6 +24,8 @@ from incident_bridge.settings import IncidentManagerMode, Settings
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from incident_bridge.budget import RequestBudget
+
 logger = Logger(child=True)
 
 
@@ -121,9 +123,10 @@ class Runtime:
             return cls(bridge, MemoryDeadLetters(), emit_metrics=not settings.metrics_disabled)
         from incident_bridge.adapters.incident_manager import Boto3IncidentManager, create_client
 
+        budget = _request_budget(settings)
         bridge = Bridge(
             config,
-            Boto3IncidentManager(create_client()),
+            Boto3IncidentManager(create_client(budget)),
             _group_store(settings),
             _alarm_tags(settings) if config.lookup_alarm_tags else None,
             heartbeats=_heartbeat_store(settings),
@@ -268,6 +271,14 @@ def _count(outcome: Outcome) -> None:
         # By reason too (a second series of the same metric), so a dashboard can tell redeliveries from drops.
         with single_metric(name=_METRIC_NAMES[outcome.kind], unit=MetricUnit.Count, value=1) as metric:
             metric.add_dimension(name=metric_names.REASON_DIMENSION, value=outcome.ignore_reason.value)
+
+
+def _request_budget(settings: Settings) -> RequestBudget | None:
+    if settings.request_budget_per_second is None:
+        return None
+    from incident_bridge.budget import RequestBudget
+
+    return RequestBudget(settings.request_budget_per_second)
 
 
 def _group_store(settings: Settings) -> GroupStore:

@@ -39,6 +39,9 @@ class Settings:
     #: its own backoff, and one failing on its last receive is dead-lettered with its reason.
     event_queue_url: str | None = None
     max_receive_count: int | None = None
+    #: This container's share of Incident Manager's request rate, in requests per second (budget.py): the stack
+    #: sets it to the rate divided by the event source's maximum concurrency. None: no client-side budget.
+    request_budget_per_second: float | None = None
     # Powertools' own switch; single_metric ignores it, so the runtime reads it too.
     metrics_disabled: bool = False
     #: Where the bridge runs (the stack sets BRIDGE_ACCOUNT_ID; Lambda sets AWS_REGION): the only account and
@@ -62,6 +65,7 @@ class Settings:
                 "groups_in_memory": _given(variables, "GROUPS_IN_MEMORY", _boolean),
                 "event_queue_url": variables.optional_string("EVENT_QUEUE_URL"),
                 "max_receive_count": _given(variables, "MAX_RECEIVE_COUNT", _positive),
+                "request_budget_per_second": _given(variables, "REQUEST_BUDGET_PER_SECOND", _rate),
                 "metrics_disabled": _given(variables, "POWERTOOLS_METRICS_DISABLED", _boolean),
                 "home_account": variables.optional_string("BRIDGE_ACCOUNT_ID"),
                 "home_region": variables.optional_string("AWS_REGION"),
@@ -81,6 +85,16 @@ def _positive(text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise ValueError(f"expected a whole number of at least 1, got {shown(text)}")
     return int(text)
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise ValueError(f"expected a positive number of requests per second, got {shown(text)}")
+    return value
 
 
 def _boolean(text: str) -> bool:

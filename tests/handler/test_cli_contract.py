@@ -218,6 +218,31 @@ def test_redrive_without_credentials_says_so(no_aws: pytest.MonkeyPatch, capsys:
     )
 
 
+def test_redrive_takes_the_region_from_the_queue_url(
+    no_aws: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given credentials but no configured region, and a queue URL naming its region
+    no_aws.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    no_aws.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    from incident_bridge.adapters.redrive import DeadLetterRedrive
+
+    def no_source_queue(self: DeadLetterRedrive) -> str:
+        from incident_bridge.adapters.redrive import RedriveError
+
+        raise RedriveError("stopped here by the test")
+
+    no_aws.setattr(DeadLetterRedrive, "source_queue_url", no_source_queue)
+
+    # When redrive runs
+    exit_code = cli.main(["redrive", "--queue-url", "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq"])
+
+    # Then it does not ask for a region: it gets as far as reading the queues
+    err = capsys.readouterr().err
+    assert "no AWS region" not in err
+    assert err == "incident-bridge: redrive: stopped here by the test\n"
+    assert exit_code == 2
+
+
 @pytest.mark.parametrize("command", [["config", "check"], ["routes", "test", str(METRIC_ALARM), "--config"]])
 def test_a_yaml_error_is_one_line_with_file_line_and_column(
     command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -1,6 +1,7 @@
 """What a cold start imports to handle an alarm: no pydantic (its import and model building were about 45% of a
-cold start). The rarer payloads that still use pydantic models, custom application events and SNS classic alarms,
-import them on first use; a custom event here proves that lazy path is taken, and works."""
+cold start). Custom application events, whose schema is still a pydantic model, import it on first use, as SNS
+classic alarms import their (declarative) reader and service events their profiles; a custom event here proves that
+lazy path is taken, and works."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from tests.conftest import load_event, run_fresh_interpreter
 EVENTBRIDGE_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
 ALARM_ACTION = "lambda-action-metric-alarm-ALARM-from-INSUFFICIENT_DATA-aws-lambda-java-libs.json"
 CUSTOM_EVENT = "custom-app-eventbridge-PaymentCreated-no-resources-powertools.json"
-#: The modules that hold pydantic models of payloads, imported only by the payloads that need them.
+#: The modules that hold pydantic models of payloads, and the AWS service-event profiles (issue 13), imported only
+#: by the payloads that need them.
 LAZY_MODULES = [
     "incident_bridge.custom_schema",
     "incident_bridge.sources.application",
     "incident_bridge.sources.classic",
+    "incident_bridge.sources.profiles",
 ]
 
 # Runs the handler module as Lambda would (dry-run mode), hands it the alarms and then the custom event, and

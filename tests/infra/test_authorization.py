@@ -44,6 +44,7 @@ CORE_ACTIONS = {
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "sqs:SendMessage",
+    "sqs:ChangeMessageVisibility",
     "cloudwatch:ListTagsForResource",
 }
 

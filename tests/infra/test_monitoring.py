@@ -20,7 +20,9 @@ FALLBACK_PLAN_ARN = "arn:aws:ssm-incidents::210987654321:response-plan/IncidentB
 # Written out here, not imported from infra/, so a change there cannot make these tests pass.
 NAMESPACE = "IncidentBridge"
 SERVICE = "incident-bridge"
-OUTCOME_METRICS = ("IncidentStarted", "IncidentUpdated", "IncidentResolved", "EventIgnored", "EventRejected")
+OUTCOME_METRICS = (
+    "IncidentStarted", "IncidentUpdated", "IncidentResolved", "EventIgnored", "EventRetried", "EventRejected"
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -261,7 +263,7 @@ def test_the_dashboard_sums_each_outcome_over_every_route_of_the_function_namesp
 
     # When we read the outcome widgets' expressions
     incidents = widget(body, "Incidents (all routes)")["metrics"]
-    events = widget(body, "Ignored and rejected events (all routes)")["metrics"]
+    events = widget(body, "Ignored, retried and rejected events (all routes)")["metrics"]
     by_route = widget(body, "Incidents started by route")["metrics"]
 
     # Then each outcome is a SUM over a SEARCH of its metric across every `route` (routes added later included),

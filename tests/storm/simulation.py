@@ -1,6 +1,18 @@
-"""Alarm storm simulation (`make storm`): a burst of ALARM events through the real handler path, against an
+"""Alarm storm simulation (`make storm`): bursts of ALARM events through the real handler path, against an
 Incident Manager stand-in that throttles, on a virtual clock. A script, not a test: it prints figures and asserts
-nothing; tests/unit/test_storm.py runs it at a reduced size and asserts.
+nothing; tests/unit/test_storm.py runs it at a reduced size and asserts the issue's ratios.
+
+Scenarios. `make storm` runs SCENARIOS (1,000 alarms in 50 groups at 5 requests per second; 5,000 in 200 at 5;
+5,000 in 200 at 1) and draws storm.png (tests/storm/picture.py); `--events/--groups/--rate` runs one storm. Each
+prints the issue's five lines first, then the details:
+    scenario: 5000 events, 200 groups, 5 req/s
+    time to page: p50 A s, max B s, floor C s        time from the burst to each group's incident being open
+    time to complete: D s, floor F s                 until every alarm's resource is in its incident
+    lost: 0                                          events neither in an incident nor in the DLQ
+    api calls per event: X                           attempts reaching Incident Manager, failed ones included
+C is the batching window plus groups / rate. F is `floor_calls` / rate: a start per group carrying the resources of
+its alarms in the first batch that holds one (up to 100), then one UpdateRelatedItems per alarm delivered later
+(that API takes one item per call); timeline notes, status checks and retries are not counted.
 
 Events. `--events` copies of events/eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json, each with its own `id`,
 alarm name and ARN (resources[0]) and InstanceId dimension, and `detail.alarmTags.service = svc-NN` (`--groups`
@@ -12,34 +24,44 @@ together.
 What is modelled, all on one virtual clock (no real sleeping, no network; deterministic for a seed):
 - Incident Manager: `ThrottlingIncidentManager`, implementing the `IncidentManager` port around the product's
   `DryRunIncidentManager` (every request validated against botocore's ssm-incidents model; client tokens
-  deduplicate as the real API does). One token bucket for all operations, 5 requests per second with a burst of
+  deduplicate as the real API does). One token bucket for all operations at the scenario's rate with a burst of
   5; a request finding it empty is refused with ThrottlingException (HTTP 429) and uses no token. 1% of the
   accepted requests fail with InternalServerException (HTTP 500): half before taking effect, half after (the
   response is lost), so retries lean on client tokens. Refusals raise `TransientApiError`, which is what the
-  boto3 adapter raises for 429/5xx once botocore has given up. Every attempt is counted per operation.
+  boto3 adapter raises for 429/5xx once botocore has given up. Every attempt is logged (time, operation, result)
+  for the figures and the picture; when each incident opened and each resource was attached is recorded.
   Each call takes 50 ms (25 ms each way); the group store (DynamoDB) takes 10 ms per read or write.
 - botocore's retries inside one invocation (`SdkRetries`, one per Lambda container, as the client is):
-  `max_attempts` and the mode come from the product's `CLIENT_CONFIG` (adaptive, 5 attempts). Standard mode:
-  truncated exponential backoff with full jitter, rand(0, 1) * min(base * 2 ** (attempt - 1), 20 s), base 1 s
-  for throttling and 50 ms for 5xx; the retry quota (botocore's own `RetryQuota`, 500 units, 5 per throttled
-  retry, 14 per other retry, refunded on success). Adaptive mode: botocore's own `ClientRateLimiter`,
-  `CubicCalculator`, `RateClocker` and `TokenBucket`, driven by the virtual clock; once throttled, the client
-  waits for a token before each attempt, at the rate CUBIC derives from the measured send rate.
-- SQS and Lambda's event source mapping, as deployed (infra/bridge_function.py, infra/ingest.py): two pollers
-  (max concurrency 2), each with its own container (`Runtime`, `Bridge`, client state). A poller takes up to 100
-  visible messages; with fewer than 100 visible it first waits out the 5 s batching window. Each batch goes
-  through `Runtime.process_batch` with Lambda-shaped SQS records. Messages not named in `batchItemFailures` are
-  deleted; the named ones become visible again after the visibility timeout (6 x the 300 s function timeout).
-  A message received 5 times and failed again moves to the DLQ on its next receive (redrive policy,
-  maxReceiveCount 5). An invocation running past 300 s of virtual time is killed at its next call (Lambda
-  timeout): the whole batch returns after the visibility timeout and the container starts afresh. Both pollers
-  share the Incident Manager stand-in, the group store and the dead-letter queue; their calls interleave at every
-  Incident Manager and group store call, so group-record races are real.
+  the attempts and the mode come from the product's `CLIENT_CONFIG` (adaptive; botocore reads `max_attempts` as
+  retries, so 5 means 6 attempts in all). Standard mode: truncated exponential backoff with full jitter,
+  rand(0, 1) * min(base * 2 ** (attempt - 1), 20 s), base 1 s for throttling and 50 ms for 5xx; the retry quota
+  (botocore's own `RetryQuota`, 500 units, 5 per throttled retry, 14 per other retry, refunded on success).
+  Adaptive mode: botocore's own `ClientRateLimiter`, `CubicCalculator`, `RateClocker` and `TokenBucket`, driven by
+  the virtual clock; once throttled, the client waits for a token before each attempt.
+- The request budget (incident_bridge/budget.py), as deployed: each container's `RequestBudget` at its fixed
+  share, `infra.bridge_function.request_budget_share(rate)` = rate / the event source's maximum concurrency, the
+  value the stack gives the function as REQUEST_BUDGET_PER_SECOND. Every attempt, botocore's retries included,
+  takes a token first (the product registers it on botocore's `before-send`, after the adaptive limiter).
+- SQS and Lambda's event source mapping, as deployed (read from infra/bridge_function.py and infra/ingest.py):
+  as many pollers as the event source's maximum concurrency, capped by the function's reserved concurrency when
+  that is set, each with its own container (`Runtime`, `Bridge`, client, budget). A poller takes up to BATCH_SIZE
+  visible messages; with fewer visible it first waits out the batching window. Each batch goes through
+  `Runtime.process_batch` with Lambda-shaped SQS records and the context's remaining time (the runtime stops
+  starting groups when it runs low and returns those records). Messages not named in `batchItemFailures` are
+  deleted. The named ones get the runtime's per-record backoff (`StormVisibility`: ChangeMessageVisibility on
+  their receipt handle, 5 s doubling per receive, jittered) and otherwise become visible again after the
+  visibility timeout (6 x the function timeout). On its maxReceiveCount-th receive a record that fails again is
+  dead-lettered by the runtime with its reason; one received more often moves to the DLQ by the redrive policy.
+  An invocation running past the timeout is killed at its next call: the whole batch returns after the
+  visibility timeout and the container starts afresh. The pollers share the Incident Manager stand-in, the group
+  store and the dead-letter queue; their calls interleave at every Incident Manager and group store call, so
+  group-record races are real.
 
 What is not modelled: botocore's real timing and sockets (connect/read timeouts, `x-amz-retry-after`), CPU time
 (the bridge's own work takes no virtual time), Lambda cold-start time and the event source mapping scaling its
-pollers up and down, SQS's approximate ordering and long-poll sampling (messages come out in send order), EMF
-metrics and logs, and CloudWatch tag lookups (the events carry their tags).
+pollers up and down, direct alarm-action invocations beside the pollers, SQS's approximate ordering and long-poll
+sampling (messages come out in send order), EMF metrics and logs, and CloudWatch tag lookups (the events carry
+their tags).
 
 Accounting. An event counts as in an incident when a completed delivery's outcome names an incident ARN, or when
 a group record written to the store lists it as processed (that covers work done by an invocation that later
@@ -62,7 +84,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -81,7 +103,9 @@ from incident_bridge import runtime as runtime_module
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.adapters.incident_manager import CLIENT_CONFIG
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
-from incident_bridge.bridge import Bridge
+from incident_bridge.aws import RELATED_ITEMS_MAX
+from incident_bridge.bridge import Bridge, Routed, decide
+from incident_bridge.budget import RequestBudget
 from incident_bridge.config import BridgeConfig, parse_config
 from incident_bridge.errors import TransientApiError
 from incident_bridge.groups import GroupRecord, WriteResult
@@ -90,9 +114,12 @@ from incident_bridge.incident import (
     StartIncidentRequest,
     TimelineEventRequest,
     UpdateRelatedItemsRequest,
+    build_start_incident,
 )
 from incident_bridge.outcome import Outcome
 from incident_bridge.runtime import MemoryDeadLetters, Runtime
+from infra import bridge_function as deployed
+from infra.ingest import MAX_RECEIVE_COUNT as DEPLOYED_MAX_RECEIVE_COUNT
 
 T = TypeVar("T")
 
@@ -103,14 +130,18 @@ QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:incident-bridge-EventQueue"
 #: Virtual time 0: just after the sample's state change (2019-10-02T17:04:40.989Z).
 EPOCH = datetime(2019, 10, 2, 17, 4, 41, tzinfo=UTC)
 
-# As deployed: infra/bridge_function.py (BATCH_SIZE, BATCHING_WINDOW, MAX_CONCURRENCY, TIMEOUT) and
-# infra/ingest.py (visibility timeout 6 x TIMEOUT, MAX_RECEIVE_COUNT); tests/unit/test_storm.py checks they match.
-BATCH_SIZE = 200
-BATCHING_WINDOW_SECONDS = 5.0
-MAX_CONCURRENCY = 2
-FUNCTION_TIMEOUT_SECONDS = 300.0
+# As deployed, read from the infrastructure's own modules: infra/bridge_function.py (batch size, batching window,
+# the event source's maximum concurrency, reserved concurrency, timeout, the request budget's share) and
+# infra/ingest.py (visibility timeout 6 x the timeout, maxReceiveCount).
+BATCH_SIZE = deployed.BATCH_SIZE
+BATCHING_WINDOW_SECONDS = float(deployed.BATCHING_WINDOW.to_seconds())
+MAX_CONCURRENCY = deployed.MAX_CONCURRENCY
+#: Reserved concurrency caps how many invocations run at once; the event source's pollers get at most that many.
+RESERVED_CONCURRENCY: int | None = getattr(deployed, "RESERVED_CONCURRENCY", None)
+POLLERS = min(MAX_CONCURRENCY, RESERVED_CONCURRENCY or MAX_CONCURRENCY)
+FUNCTION_TIMEOUT_SECONDS = float(deployed.TIMEOUT.to_seconds())
 VISIBILITY_TIMEOUT_SECONDS = 6 * FUNCTION_TIMEOUT_SECONDS
-MAX_RECEIVE_COUNT = 5
+MAX_RECEIVE_COUNT = DEPLOYED_MAX_RECEIVE_COUNT
 LONG_POLL_SECONDS = 20.0
 
 # The stand-in Incident Manager.
@@ -315,12 +346,33 @@ class ThrottlingIncidentManager:
         self._latency = latency
         self._tokens = burst
         self._refilled_at = 0.0
+        #: incident ARN -> when StartIncident created it (the page goes out then, even if the response is lost)
+        self.opened_at: dict[str, float] = {}
+        #: related item ARN -> when it was first attached to an incident
+        self.item_added_at: dict[str, float] = {}
+        #: every attempt reaching the service: (virtual time, operation, how it ended: ok / throttled / 5xx / invalid)
+        self.requests: list[tuple[float, str, str]] = []
 
     def start_incident(self, request: StartIncidentRequest) -> str:
-        return self._call("StartIncident", lambda: self.service.start_incident(request))
+        def effect() -> str:
+            arn = self.service.start_incident(request)
+            self.opened_at.setdefault(arn, self._scheduler.now)
+            self._items_added(item.arn for item in request.related_items)
+            return arn
+
+        return self._call("StartIncident", effect)
 
     def update_related_items(self, request: UpdateRelatedItemsRequest) -> None:
-        self._call(request.operation, lambda: self.service.update_related_items(request))
+        def effect() -> None:
+            self.service.update_related_items(request)
+            self._items_added([request.item.arn])
+
+        self._call(request.operation, effect)
+
+    def _items_added(self, arns: Iterable[str | None]) -> None:
+        for arn in arns:
+            if arn is not None:
+                self.item_added_at.setdefault(arn, self._scheduler.now)
 
     def create_timeline_event(self, request: TimelineEventRequest) -> None:
         self._call(request.operation, lambda: self.service.create_timeline_event(request))
@@ -334,19 +386,24 @@ class ThrottlingIncidentManager:
     def _call(self, operation: str, effect: Callable[[], T]) -> T:
         self.counts.attempts[operation] += 1
         self._scheduler.sleep(self._latency / 2)  # the request travels; meanwhile others may reach the service
+        arrived = self._scheduler.now
         if not self._take_token():
             self.counts.throttled[operation] += 1
+            self.requests.append((arrived, operation, "throttled"))
             self._scheduler.sleep(self._latency / 2)
             raise ServiceError(operation, "ThrottlingException", 429, "Rate exceeded")
         fails = self._rng.random() < self._error_rate
         if fails and self._rng.random() < 0.5:
+            self.requests.append((arrived, operation, "5xx"))
             self._scheduler.sleep(self._latency / 2)
             raise self._server_error(operation)  # before taking effect
         try:
             result = effect()
         except Exception:
             self.counts.rejected[operation] += 1  # e.g. ValidationException from the model check
+            self.requests.append((arrived, operation, "invalid"))
             raise
+        self.requests.append((arrived, operation, "5xx" if fails else "ok"))
         self._scheduler.sleep(self._latency / 2)
         if fails:
             raise self._server_error(operation)  # after taking effect: the response is lost
@@ -390,16 +447,25 @@ class SdkRetries:
     """botocore's adaptive retry mode for one client (one Lambda container), wrapped around the stand-in."""
 
     def __init__(
-        self, service: ThrottlingIncidentManager, scheduler: Scheduler, rng: random.Random, counts: ClientCounts
+        self,
+        service: ThrottlingIncidentManager,
+        scheduler: Scheduler,
+        rng: random.Random,
+        counts: ClientCounts,
+        budget: RequestBudget | None = None,
     ) -> None:
         # The product's client config (adapters/incident_manager.py); botocore's stubs do not declare its attributes.
         retries: Mapping[str, Any] = getattr(CLIENT_CONFIG, "retries", None) or {}
-        self._max_attempts = int(retries.get("max_attempts", 3))
+        # botocore reads the config's `max_attempts` as retries after the first attempt (botocore/args.py,
+        # _compute_retry_max_attempts: total_max_attempts = max_attempts + 1); standard mode's default is 3 in all.
+        total = retries.get("total_max_attempts")
+        self._max_attempts = int(total) if total is not None else int(retries.get("max_attempts", 2)) + 1
         self._adaptive = retries.get("mode") == "adaptive"
         self._service = service
         self._scheduler = scheduler
         self._rng = rng
         self._counts = counts
+        self._budget = budget
         self._quota = RetryQuota()
         clock = VirtualClock(scheduler)
         self._bucket = VirtualTokenBucket(1, clock)
@@ -435,6 +501,9 @@ class SdkRetries:
                 self._limiter.on_sending_request(request=None)  # waits for a token once throttling was seen
                 self._counts.rate_limiter_waits += self._bucket.waits - waits
                 self._counts.rate_limiter_wait_seconds += self._bucket.waited_seconds - waited
+            if self._budget is not None:
+                # Registered on botocore's before-send after the adaptive limiter: every attempt takes a token.
+                self._budget.before_send()
             try:
                 result = send()
             except ServiceError as error:
@@ -498,6 +567,8 @@ class Message:
     receive_count: int = 0
     visible_at: float = 0.0
     first_received_at: float | None = None
+    #: The runtime set this receive's retry delay (ChangeMessageVisibility); otherwise it waits the full timeout.
+    backoff_set: bool = False
 
 
 @dataclass
@@ -507,6 +578,8 @@ class StormQueue:
     messages: dict[str, Message] = field(default_factory=dict)
     moved_to_dlq: list[Message] = field(default_factory=list)
     redeliveries: int = 0
+    #: Messages received again only after waiting out the whole visibility timeout (no per-record backoff).
+    waited_visibility_timeout: int = 0
 
     def send(self, message: Message) -> None:
         self.messages[message.message_id] = message
@@ -532,6 +605,8 @@ class StormQueue:
                 del self.messages[message.message_id]
                 self.moved_to_dlq.append(message)
                 continue
+            self.waited_visibility_timeout += message.receive_count > 0 and not message.backoff_set
+            message.backoff_set = False
             message.receive_count += 1
             self.redeliveries += message.receive_count > 1
             message.first_received_at = message.first_received_at if message.first_received_at is not None else now
@@ -541,6 +616,24 @@ class StormQueue:
 
     def delete(self, message: Message) -> None:
         self.messages.pop(message.message_id, None)
+
+
+@dataclass
+class StormVisibility:
+    """ChangeMessageVisibility on the storm queue, as the runtime's per-record backoff calls it."""
+
+    queue: StormQueue
+    scheduler: Scheduler
+    changes: int = 0
+
+    def retry_after(self, receipt_handle: str, seconds: int) -> None:
+        message_id, _, receive = receipt_handle.rpartition("#")
+        message = self.queue.messages.get(message_id)
+        if message is None or str(message.receive_count) != receive:
+            raise RuntimeError(f"stale receipt handle {receipt_handle}")  # SQS: ReceiptHandleIsInvalid
+        message.visible_at = self.scheduler.now + seconds
+        message.backoff_set = True
+        self.changes += 1
 
 
 def sqs_record(message: Message) -> dict[str, Any]:
@@ -603,11 +696,29 @@ def storm_events(count: int, groups: int, seed: int, order: Order) -> list[dict[
 
 
 @dataclass(frozen=True)
+class Scenario:
+    """One storm: how many alarms, in how many groups, against which request rate."""
+
+    events: int
+    groups: int
+    rate: float
+
+    @property
+    def title(self) -> str:
+        return f"scenario: {self.events} events, {self.groups} groups, {self.rate:g} req/s"
+
+
+#: What `make storm` runs (the issue's scenarios): a mid-size storm, a large one, and the large one at 1 req/s.
+SCENARIOS = (Scenario(1000, 50, 5.0), Scenario(5000, 200, 5.0), Scenario(5000, 200, 1.0))
+
+
+@dataclass(frozen=True)
 class StormFigures:
     events: int
     groups: int
     order: Order
     seed: int
+    rate: float
     incidents_started: int
     start_incident_successes: int
     related_item_updates: int
@@ -630,8 +741,12 @@ class StormFigures:
     quota_exhausted: int
     rate_limiter_waits: int
     rate_limiter_wait_seconds: float
+    budget_waits: int
+    budget_wait_seconds: float
     store_conflicts: int
     redeliveries: int
+    visibility_changes: int
+    waited_visibility_timeout: int
     #: Why messages were named for redelivery (batchItemFailures) or came back after a timeout, with counts.
     redelivery_reasons: tuple[tuple[str, int], ...]
     invocations: int
@@ -639,6 +754,20 @@ class StormFigures:
     longest_invocation_seconds: float
     simulated_seconds: float
     wall_seconds: float
+    #: Seconds from the burst to each group's incident being open (groups never opened are left out: see `lost`).
+    page_seconds: tuple[float, ...]
+    #: Seconds from the burst until the last alarm's resource was in its incident (None: one never was).
+    complete_seconds: float | None
+    #: The fewest Incident Manager calls the scenario needs (see `floor_calls`).
+    floor_calls: int
+    #: Every attempt that reached the stand-in: (virtual time, operation, ok / throttled / 5xx / invalid).
+    requests: tuple[tuple[float, str, str], ...]
+    pollers: int
+    budget_per_poller: float
+
+    @property
+    def scenario(self) -> Scenario:
+        return Scenario(self.events, self.groups, self.rate)
 
     @property
     def updates(self) -> int:
@@ -655,6 +784,59 @@ class StormFigures:
     @property
     def api_calls_per_event(self) -> float:
         return self.api_calls / self.events if self.events else 0.0
+
+    @property
+    def page_p50(self) -> float:
+        return _percentile(self.page_seconds, 0.5)
+
+    @property
+    def page_max(self) -> float:
+        return max(self.page_seconds, default=float("inf"))
+
+    @property
+    def page_floor(self) -> float:
+        """The batching window, then every group's StartIncident at the rate."""
+        return BATCHING_WINDOW_SECONDS + self.groups / self.rate
+
+    @property
+    def complete_floor(self) -> float:
+        return self.floor_calls / self.rate
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile (the value at rank ceil(share x n))."""
+    if not values:
+        return float("inf")
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, -(-int(share * len(ordered) * 1000) // 1000) - 1))]
+
+
+def floor_calls(sent: Sequence[Mapping[str, Any]], config: BridgeConfig) -> int:
+    """The fewest Incident Manager calls the storm needs, counted from what each alarm must add to its incident.
+
+    Messages are delivered in send order, BATCH_SIZE at a time. A group's incident can start no earlier than the
+    first batch holding one of its alarms; its StartIncident carries the first alarm's items and, up to
+    RELATED_ITEMS_MAX, what the batch's other alarms of the group add. Every alarm delivered later must add its own
+    resource with one UpdateRelatedItems (the API takes one item per call). Timeline notes, status checks and
+    retries are not counted: they are the bridge's choice or the storm's cost, not the scenario's need."""
+    calls = 0
+    first_batch: dict[str, int] = {}
+    items_in_start: Counter[str] = Counter()
+    for index, event in enumerate(sent):
+        group = str(event["detail"]["alarmTags"]["service"])
+        batch = index // BATCH_SIZE
+        if group not in first_batch:
+            first_batch[group] = batch
+            routed = decide(event, config)
+            if not isinstance(routed, Routed):
+                raise RuntimeError(f"storm event not routed: {routed.reason}")
+            items_in_start[group] = len(build_start_incident(routed.signal, routed.routing.decisions[0]).related_items)
+            calls += 1
+        elif first_batch[group] == batch and items_in_start[group] < RELATED_ITEMS_MAX:
+            items_in_start[group] += 1  # its resource rides in the start request
+        else:
+            calls += 1
+    return calls
 
 
 @dataclass
@@ -674,19 +856,21 @@ def run_storm(
     seed: int = 7,
     order: Order = Order.SHUFFLED,
     incident_check_seconds: int = 0,
+    rate: float = SERVER_RATE,
 ) -> StormFigures:
     started = time.perf_counter()
     rng = random.Random(seed)
     scheduler = Scheduler()
     config = storm_config(incident_check_seconds)
     service = ThrottlingIncidentManager(
-        scheduler, random.Random(rng.getrandbits(64)), rate=SERVER_RATE, burst=SERVER_BURST,
+        scheduler, random.Random(rng.getrandbits(64)), rate=rate, burst=SERVER_BURST,
         error_rate=SERVER_ERROR_RATE, latency=CALL_LATENCY_SECONDS,
     )  # fmt: skip
     store = SlowGroupStore(scheduler)
     dead_letters = MemoryDeadLetters()
     client_counts = ClientCounts()
     queue = StormQueue()
+    visibility = StormVisibility(queue, scheduler)
     ledger = _Ledger()
     sent = storm_events(events, groups, seed, order)
     for event in sent:
@@ -694,11 +878,20 @@ def run_storm(
         body = json.dumps(event)
         queue.send(Message(message_id, str(event["id"]), str(event["detail"]["alarmName"]), body))
     by_message = {message.message_id: message for message in queue.messages.values()}
+    # Each container's fixed share of the rate, as the stack computes it for the deployed function.
+    share = deployed.request_budget_share(rate)
+    budgets: list[RequestBudget] = []
+    jitter = random.Random(rng.getrandbits(64))
 
     def container() -> Runtime:
-        client = SdkRetries(service, scheduler, random.Random(rng.getrandbits(64)), client_counts)
+        budget = RequestBudget(share, clock=lambda: scheduler.now, sleep=scheduler.sleep)
+        budgets.append(budget)
+        client = SdkRetries(service, scheduler, random.Random(rng.getrandbits(64)), client_counts, budget)
         bridge = Bridge(config, client, store, clock=scheduler.datetime)
-        return Runtime(bridge, dead_letters, emit_metrics=False)
+        return Runtime(
+            bridge, dead_letters, emit_metrics=False, visibility=visibility, max_receive_count=MAX_RECEIVE_COUNT,
+            jitter=lambda: jitter.uniform(0.5, 1.0),
+        )  # fmt: skip
 
     def poller() -> None:
         runtime = container()
@@ -715,10 +908,14 @@ def run_storm(
     def invoke(runtime: Runtime, batch: Sequence[Message]) -> bool:
         ledger.invocations += 1
         began = scheduler.now
+        deadline = began + FUNCTION_TIMEOUT_SECONDS
         runtime.outcomes.clear()
         try:
-            with scheduler.deadline(began + FUNCTION_TIMEOUT_SECONDS):
-                response = runtime.process_batch([sqs_record(message) for message in batch])
+            with scheduler.deadline(deadline):
+                response = runtime.process_batch(
+                    [sqs_record(message) for message in batch],
+                    remaining_millis=lambda: int((deadline - scheduler.now) * 1000),  # the Lambda context's
+                )
         except InvocationTimedOut:
             ledger.timeouts += 1
             ledger.redelivery_reasons["invocation timed out"] += len(batch)
@@ -739,7 +936,8 @@ def run_storm(
             queue.delete(message)
         return True
 
-    for index in range(MAX_CONCURRENCY):
+    pollers = POLLERS
+    for index in range(pollers):
         scheduler.spawn(f"poller-{index + 1}", poller)
     with _quiet_runtime_logs():
         scheduler.run()
@@ -752,9 +950,9 @@ def run_storm(
                 incidents_by_event.setdefault(event_id, set()).add(outcome.incident_arn)
     for event_id, arns in store.processed_into.items():
         incidents_by_event.setdefault(event_id, set()).update(arns)
-    event_by_instance_arn = {
-        f"arn:aws:ec2:us-east-1:123456789012:instance/{_instance(event)}": str(event["id"]) for event in sent
-    }
+    instance_arn = {str(event["id"]): _instance_arn(event) for event in sent}
+    event_by_instance_arn = {arn: event_id for event_id, arn in instance_arn.items()}
+    group_of_event = {str(event["id"]): str(event["detail"]["alarmTags"]["service"]) for event in sent}
     stand_in_by_event: dict[str, set[str]] = {}
     for arn, incident in service.service.incidents.items():
         for item in incident.related_items:
@@ -776,6 +974,14 @@ def run_storm(
         for event_id in all_ids
         if len(incidents_by_event.get(event_id, set()) | stand_in_by_event.get(event_id, set())) > 1
     ]
+    # Time to page: a group's incident is open when StartIncident created it (whichever alarm's resource it holds).
+    paged: dict[str, float] = {}
+    for event_id, arns in stand_in_by_event.items():
+        for arn in arns:
+            group = group_of_event[event_id]
+            paged[group] = min(paged.get(group, float("inf")), service.opened_at[arn])
+    reflected = [service.item_added_at.get(instance_arn[event_id]) for event_id in all_ids]
+    complete = None if any(when is None for when in reflected) else max(when or 0.0 for when in reflected)
     counts = service.counts
     reasons = [f"maxReceiveCount ({message.alarm_name})" for message in queue.moved_to_dlq]
     reasons += [f"{entry['error_class']}: {entry['reason']}" for entry in dead_letters.messages]
@@ -784,6 +990,7 @@ def run_storm(
         groups=groups,
         order=order,
         seed=seed,
+        rate=rate,
         incidents_started=len(service.service.incidents),
         start_incident_successes=counts.successes["StartIncident"],
         related_item_updates=counts.successes["UpdateRelatedItems"],
@@ -805,19 +1012,30 @@ def run_storm(
         quota_exhausted=client_counts.quota_exhausted,
         rate_limiter_waits=client_counts.rate_limiter_waits,
         rate_limiter_wait_seconds=client_counts.rate_limiter_wait_seconds,
+        budget_waits=sum(budget.waits for budget in budgets),
+        budget_wait_seconds=sum(budget.waited_seconds for budget in budgets),
         store_conflicts=store.conflicts,
         redeliveries=queue.redeliveries,
+        visibility_changes=visibility.changes,
+        waited_visibility_timeout=queue.waited_visibility_timeout,
         redelivery_reasons=tuple(ledger.redelivery_reasons.most_common()),
         invocations=ledger.invocations,
         timeouts=ledger.timeouts,
         longest_invocation_seconds=ledger.longest,
         simulated_seconds=scheduler.now,
         wall_seconds=time.perf_counter() - started,
+        page_seconds=tuple(sorted(paged.values())),
+        complete_seconds=complete,
+        floor_calls=floor_calls(sent, config),
+        requests=tuple(service.requests),
+        pollers=pollers,
+        budget_per_poller=share,
     )
 
 
-def _instance(event: Mapping[str, Any]) -> str:
-    return str(event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]["InstanceId"])
+def _instance_arn(event: Mapping[str, Any]) -> str:
+    instance = event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]["InstanceId"]
+    return f"arn:aws:ec2:us-east-1:123456789012:instance/{instance}"
 
 
 @contextmanager
@@ -835,55 +1053,65 @@ def _quiet_runtime_logs() -> Iterator[None]:
 # ---------------------------------------------------------------- report
 
 
+def headline(figures: StormFigures) -> list[str]:
+    """The issue's five lines, in its order and wording."""
+    complete = "never" if figures.complete_seconds is None else f"{figures.complete_seconds:.1f} s"
+    return [
+        figures.scenario.title,
+        f"time to page: p50 {figures.page_p50:.1f} s, max {figures.page_max:.1f} s, floor {figures.page_floor:.1f} s",
+        f"time to complete: {complete}, floor {figures.complete_floor:.1f} s",
+        f"lost: {figures.lost}",
+        f"api calls per event: {figures.api_calls_per_event:.2f}",
+    ]
+
+
 def report(figures: StormFigures) -> list[str]:
     attempts = ", ".join(f"{operation} {count}" for operation, count in figures.attempts.items())
     lines = [
-        "incident-bridge alarm storm (virtual clock, no network; the real Runtime.process_batch path)",
-        f"order: {ORDER_TEXT[figures.order]}",
-        f"seed: {figures.seed}",
-        f"events: {figures.events}",
-        f"groups: {figures.groups}",
-        f"incidents started: {figures.incidents_started} (incidents in the stand-in; StartIncident successes: "
+        *headline(figures),
+        f"  order: {ORDER_TEXT[figures.order]}; seed {figures.seed}",
+        f"  pollers: {figures.pollers}, each with a request budget of {figures.budget_per_poller:g} req/s "
+        f"(waits: {figures.budget_waits}, {figures.budget_wait_seconds:.1f} s in all)",
+        f"  floor calls: {figures.floor_calls} (a start per group, carrying its first batch's resources, then one "
+        "call per later alarm's resource)",
+        f"  incidents started: {figures.incidents_started} (StartIncident successes: "
         f"{figures.start_incident_successes})",
-        f"updates: {figures.updates} (UpdateRelatedItems {figures.related_item_updates} + CreateTimelineEvent "
+        f"  updates: {figures.updates} (UpdateRelatedItems {figures.related_item_updates} + CreateTimelineEvent "
         f"{figures.timeline_events} successes)",
-        f"dlq: {figures.dlq} (reason maxReceiveCount: {figures.dlq_max_receive}, dead-lettered by the bridge "
-        f"with ErrorClass/ErrorReason: {figures.dlq_rejected})",
+        f"  dlq: {figures.dlq} (moved by maxReceiveCount without a reason: {figures.dlq_max_receive}, dead-lettered "
+        f"by the bridge with ErrorClass/ErrorReason: {figures.dlq_rejected})",
     ]
-    lines += [f"  dlq reason: {reason}" for reason in figures.dlq_reasons[:10]]
+    lines += [f"    dlq reason: {reason}" for reason in figures.dlq_reasons[:10]]
     if len(figures.dlq_reasons) > 10:
-        lines.append(f"  ... and {len(figures.dlq_reasons) - 10} more")
+        lines.append(f"    ... and {len(figures.dlq_reasons) - 10} more")
     lines += [
-        f"lost: {figures.lost} (events neither in an incident nor in the DLQ)",
-        f"duplicated: {figures.duplicated} (events associated with two different incidents)",
-        f"in an incident and in the DLQ: {figures.in_incident_and_dlq}",
-        f"processed but missing from the stand-in's incident: {figures.missing_from_stand_in}",
-        f"alarms named in two timeline notes: {figures.noted_twice}",
-        f"api calls per event: {figures.api_calls_per_event:.2f} ({figures.api_calls} attempts, throttled and "
-        "failed ones included)",
-        f"attempts per operation: {attempts}",
-        f"throttled: {figures.throttled} (ThrottlingException, HTTP 429)",
-        f"5xx: {figures.server_errors} (InternalServerException, HTTP 500)",
-        f"refused as invalid: {figures.rejected_calls}",
-        f"sdk retries: {figures.sdk_retries} (calls failed after every attempt or with the retry quota empty: "
-        f"{figures.sdk_gave_up}; of them with the quota empty: {figures.quota_exhausted})",
-        f"client-side rate limiter waits: {figures.rate_limiter_waits} ({figures.rate_limiter_wait_seconds:.1f} s)",
-        f"group record write conflicts: {figures.store_conflicts}",
-        f"redeliveries: {figures.redeliveries} (messages received again after the {VISIBILITY_TIMEOUT_SECONDS:.0f} s "
-        "visibility timeout)",
-        *(f"  failed {count}x: {reason}" for reason, count in figures.redelivery_reasons),
-        f"invocations: {figures.invocations} (timeouts: {figures.timeouts}; longest "
+        f"  duplicated: {figures.duplicated} (events associated with two different incidents)",
+        f"  in an incident and in the DLQ: {figures.in_incident_and_dlq}",
+        f"  processed but missing from the stand-in's incident: {figures.missing_from_stand_in}",
+        f"  alarms named in two timeline notes: {figures.noted_twice}",
+        f"  api calls: {figures.api_calls} attempts, throttled and failed ones included: {attempts}",
+        f"  throttled: {figures.throttled} (ThrottlingException, HTTP 429); 5xx: {figures.server_errors}; refused as "
+        f"invalid: {figures.rejected_calls}",
+        f"  sdk retries: {figures.sdk_retries} (calls failed after every attempt or with the retry quota empty: "
+        f"{figures.sdk_gave_up}; of them with the quota empty: {figures.quota_exhausted}); adaptive rate limiter "
+        f"waits: {figures.rate_limiter_waits} ({figures.rate_limiter_wait_seconds:.1f} s)",
+        f"  group record write conflicts: {figures.store_conflicts}",
+        f"  redeliveries: {figures.redeliveries} (per-record backoffs set: {figures.visibility_changes}; received "
+        f"again only after the whole {VISIBILITY_TIMEOUT_SECONDS:.0f} s visibility timeout: "
+        f"{figures.waited_visibility_timeout})",
+        *(f"    failed {count}x: {reason}" for reason, count in figures.redelivery_reasons[:8]),
+        f"  invocations: {figures.invocations} (timeouts: {figures.timeouts}; longest "
         f"{figures.longest_invocation_seconds:.1f} s of {FUNCTION_TIMEOUT_SECONDS:.0f} s)",
-        f"simulated seconds: {figures.simulated_seconds:.1f}",
-        f"wall seconds: {figures.wall_seconds:.2f}",
+        f"  simulated seconds: {figures.simulated_seconds:.1f}; wall seconds: {figures.wall_seconds:.2f}",
     ]
     return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else None)
-    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--events", type=int, help="one storm of this many alarms (default: the issue's scenarios)")
     parser.add_argument("--groups", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=SERVER_RATE, help="Incident Manager's requests per second")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--order", choices=[order.value for order in Order], default=Order.SHUFFLED.value)
     parser.add_argument(
@@ -892,10 +1120,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         help="the config's incident_check_seconds (default 0, the product default: check on every batch)",
     )
+    parser.add_argument("--plot", type=Path, help="also draw the figures into this PNG (needs matplotlib)")
     args = parser.parse_args(argv)
-    figures = run_storm(args.events, args.groups, args.seed, Order(args.order), args.incident_check_seconds)
-    for line in report(figures):
-        print(line)
+    scenarios = SCENARIOS if args.events is None else (Scenario(args.events, args.groups, args.rate),)
+    runs: list[StormFigures] = []
+    for index, scenario in enumerate(scenarios):
+        figures = run_storm(
+            scenario.events, scenario.groups, args.seed, Order(args.order), args.incident_check_seconds, scenario.rate
+        )
+        runs.append(figures)
+        if index:
+            print()
+        for line in report(figures):
+            print(line)
+        sys.stdout.flush()
+    if args.plot is not None:
+        from tests.storm.picture import draw
+
+        draw(runs, args.plot)
+        print(f"\nwrote {args.plot}")
     return 0
 
 

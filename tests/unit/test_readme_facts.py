@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import boto3
@@ -13,8 +14,9 @@ README = Path(__file__).resolve().parent.parent.parent / "README.md"
 
 def test_the_readme_states_the_incident_manager_clients_retry_mode_and_attempts() -> None:
     # Given the Incident Manager client as the adapter configures it; botocore reads `max_attempts` as retries
-    # after the first attempt and keeps the total (botocore's Config, `retries`)
-    client = boto3.client("ssm-incidents", region_name="us-east-1", config=CLIENT_CONFIG)
+    # after the first attempt and keeps the total (botocore's Config, `retries`). A copy: building a client
+    # rewrites the `retries` dict it was given, which the storm simulation reads too.
+    client = boto3.client("ssm-incidents", region_name="us-east-1", config=copy.deepcopy(CLIENT_CONFIG))
     retries: dict[str, object] | None = client.meta.config.retries  # type: ignore[attr-defined]
     assert retries is not None
 

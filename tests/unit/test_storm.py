@@ -1,13 +1,18 @@
-"""The alarm storm (tests/storm/simulation.py): a burst of ALARMs through the real batch path, two pollers, a
-5 rps Incident Manager stand-in with 1% 5xx, botocore's adaptive retries and SQS redelivery, on a virtual clock.
+"""The alarm storm (tests/storm/simulation.py): a burst of ALARMs through the real batch path, the deployed pollers
+and reserved concurrency, a throttling Incident Manager stand-in with 1% 5xx, botocore's adaptive retries, the
+request budget and SQS redelivery with per-record backoff, on a virtual clock.
 
-Reduced runs (200 alarms in 10 groups) check that nothing is lost or doubled; the full storm of the issue
-(1,000 alarms in 50 groups) runs too, because it takes about a second and because only at that size does a
-batch of 100 hold as few alarms per group (about two) as the real storm does, which is what the API budget
-depends on.
+The issue's goals (issue 14), per scenario: time to page max B <= 1.25 x its floor C, time to complete D <= 1.5 x
+its floor F, nothing lost, at most 1.5 API calls per alarm. They are asserted here at a reduced size: 1,000 alarms
+(the issue's smallest storm takes about two seconds of wall time; what matters for the API budget is how many alarms
+of a group share a batch, so the size cannot shrink much without changing what is measured). Every figure comes from
+the virtual clock; nothing here is timed. The goals the bridge does not reach yet are marked xfail(strict): they
+fail the suite the day they start to pass, so the mark is removed with the fix.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -17,19 +22,34 @@ from tests.storm.simulation import (
     FUNCTION_TIMEOUT_SECONDS,
     MAX_CONCURRENCY,
     MAX_RECEIVE_COUNT,
+    POLLERS,
+    RESERVED_CONCURRENCY,
+    SCENARIOS,
     VISIBILITY_TIMEOUT_SECONDS,
     Order,
+    Scenario,
     StormFigures,
+    floor_calls,
+    headline,
     main,
     run_storm,
+    storm_config,
+    storm_events,
 )
 
-API_BUDGET_PER_EVENT = 2.0
+PAGE_GOAL = 1.25
+COMPLETE_GOAL = 1.5
+CALLS_PER_ALARM_GOAL = 1.5
 
 
 @pytest.fixture(scope="module")
-def full_shuffled_storm() -> StormFigures:
-    return run_storm(events=1000, groups=50, seed=7, order=Order.SHUFFLED)
+def storm_at_5() -> StormFigures:
+    return run_storm(events=1000, groups=50, seed=7, order=Order.SHUFFLED, rate=5.0)
+
+
+@pytest.fixture(scope="module")
+def storm_at_1() -> StormFigures:
+    return run_storm(events=1000, groups=40, seed=7, order=Order.SHUFFLED, rate=1.0)
 
 
 def assert_every_alarm_accounted_for(figures: StormFigures) -> None:
@@ -42,83 +62,146 @@ def assert_every_alarm_accounted_for(figures: StormFigures) -> None:
     assert all(reason.strip() for reason in figures.dlq_reasons)
 
 
-def test_a_shuffled_storm_puts_every_alarm_in_its_groups_one_incident() -> None:
-    # Given 200 alarms of 10 services, interleaved, sent in one burst
-    # When two pollers take them through the handler against the throttling stand-in
-    figures = run_storm(events=200, groups=10, seed=7, order=Order.SHUFFLED)
+@pytest.mark.parametrize("storm", ["storm_at_5", "storm_at_1"])
+def test_a_storm_loses_nothing_and_opens_one_incident_per_group(storm: str, request: pytest.FixtureRequest) -> None:
+    # Given 1,000 alarms of 40-50 services, interleaved, sent in one burst, at 5 and at 1 request per second
+    figures: StormFigures = request.getfixturevalue(storm)
 
-    # Then every alarm is in exactly one incident, one per service, and none went to the dead-letter queue
+    # Then every alarm is in exactly one incident, one per service, and nothing reached the dead-letter queue
     assert_every_alarm_accounted_for(figures)
     assert figures.dlq == 0
-    # ... and the stand-in did throttle, so the run exercised the retry path
-    assert figures.throttled > 0
-    assert figures.sdk_retries > 0
+    assert figures.complete_seconds is not None
 
 
-def test_a_clustered_storm_puts_every_alarm_in_its_groups_one_incident_within_budget() -> None:
-    # Given 200 alarms of 10 services, each service's alarms sent together
-    # When two pollers take them through the handler against the throttling stand-in
-    figures = run_storm(events=200, groups=10, seed=7, order=Order.CLUSTERED)
+@pytest.mark.parametrize("storm", ["storm_at_5", "storm_at_1"])
+def test_no_poller_spends_time_being_throttled(storm: str, request: pytest.FixtureRequest) -> None:
+    # Given the storm, with each poller spending its fixed share of the request budget
+    figures: StormFigures = request.getfixturevalue(storm)
 
-    # Then every alarm is in exactly one incident, one per service, within the API budget
-    assert_every_alarm_accounted_for(figures)
-    assert figures.dlq == 0
-    assert figures.api_calls_per_event <= API_BUDGET_PER_EVENT
-
-
-def test_the_full_shuffled_storm_loses_nothing_and_starts_fifty_incidents(full_shuffled_storm: StormFigures) -> None:
-    # Given the issue's storm: 1,000 alarms of 50 services, interleaved, in one burst
-    figures = full_shuffled_storm
-
-    # Then every alarm is in exactly one incident or in the dead-letter queue with a reason
-    assert figures.events == 1000
-    assert_every_alarm_accounted_for(figures)
-    # ... throttling was absorbed by retries and redelivery, not by dropping
-    assert figures.throttled > 0
-    assert figures.dlq == 0
+    # Then Incident Manager throttled nothing: the budget waited instead, and adaptive mode never had to
+    assert figures.throttled == 0
+    assert figures.rate_limiter_waits == 0
+    assert figures.budget_waits > 0
 
 
-def test_the_full_shuffled_storm_needs_at_most_two_calls_per_alarm(full_shuffled_storm: StormFigures) -> None:
-    # Given the issue's storm, interleaved
-    figures = full_shuffled_storm
+@pytest.mark.parametrize("storm", ["storm_at_5", "storm_at_1"])
+def test_no_record_waits_for_the_visibility_timeout(storm: str, request: pytest.FixtureRequest) -> None:
+    # Given the storm, with the runtime's per-record backoff and its deadline from the invocation's remaining time
+    figures: StormFigures = request.getfixturevalue(storm)
 
-    # Then it cost at most 2.0 Incident Manager calls per alarm, throttled and failed attempts included
-    assert figures.api_calls_per_event <= API_BUDGET_PER_EVENT
+    # Then every record that came back did so after its own short backoff, and no invocation timed out
+    assert figures.waited_visibility_timeout == 0
+    assert figures.timeouts == 0
+    assert figures.longest_invocation_seconds < FUNCTION_TIMEOUT_SECONDS
+    assert figures.simulated_seconds < VISIBILITY_TIMEOUT_SECONDS * (1 if figures.rate >= 5 else 2)
 
 
-def test_the_full_clustered_storm_needs_at_most_two_calls_per_alarm() -> None:
-    # Given the issue's storm with each service's alarms sent together
-    figures = run_storm(events=1000, groups=50, seed=7, order=Order.CLUSTERED)
+def test_a_storm_at_5_requests_per_second_needs_at_most_one_and_a_half_calls_per_alarm(
+    storm_at_5: StormFigures,
+) -> None:
+    # Given the issue's smallest storm: 1,000 alarms in 50 groups at 5 requests per second
+    figures = storm_at_5
 
-    # Then nothing is lost or doubled, within the API budget
-    assert_every_alarm_accounted_for(figures)
-    assert figures.api_calls_per_event <= API_BUDGET_PER_EVENT
+    # Then it cost at most 1.5 Incident Manager attempts per alarm, failed ones included
+    assert figures.api_calls_per_event <= CALLS_PER_ALARM_GOAL
+
+
+NOT_YET = "issue 14 open: joins are not yet deferred and coalesced across batches (README, Alarm storms)"
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_YET)
+@pytest.mark.parametrize("storm", ["storm_at_5", "storm_at_1"])
+def test_every_group_is_paged_within_a_quarter_of_its_floor(storm: str, request: pytest.FixtureRequest) -> None:
+    # Given the storm
+    figures: StormFigures = request.getfixturevalue(storm)
+
+    # Then the last group was paged within 1.25 x (batching window + groups / rate)
+    assert figures.page_max <= PAGE_GOAL * figures.page_floor
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_YET)
+@pytest.mark.parametrize("storm", ["storm_at_5", "storm_at_1"])
+def test_every_alarm_is_in_its_incident_within_half_again_its_floor(storm: str, request: pytest.FixtureRequest) -> None:
+    # Given the storm
+    figures: StormFigures = request.getfixturevalue(storm)
+
+    # Then the last alarm's resource was in its incident within 1.5 x (the calls it needs / rate)
+    assert figures.complete_seconds is not None
+    assert figures.complete_seconds <= COMPLETE_GOAL * figures.complete_floor
+
+
+def test_the_page_floor_is_the_batching_window_plus_every_start_at_the_rate(storm_at_5: StormFigures) -> None:
+    # Given the storm at 5 requests per second
+    # Then its floor is 5 s of batching window plus 50 starts at 5 per second
+    assert storm_at_5.page_floor == BATCHING_WINDOW_SECONDS + 50 / 5.0
+    assert len(storm_at_5.page_seconds) == storm_at_5.groups
+    assert storm_at_5.page_p50 <= storm_at_5.page_max
+
+
+def test_the_call_floor_counts_a_start_per_group_then_one_call_per_later_alarm() -> None:
+    # Given 4 alarms of 2 services, clustered (both services' alarms in the first batch of BATCH_SIZE)
+    sent = storm_events(4, 2, seed=7, order=Order.CLUSTERED)
+
+    # When the floor is counted
+    calls = floor_calls(sent, storm_config())
+
+    # Then each service needs one StartIncident carrying all its alarms' resources, nothing more
+    assert calls == 2
+    # ... and an alarm delivered in a later batch than its group's first needs one call for its resource
+    later = storm_events(BATCH_SIZE + 1, BATCH_SIZE + 1, seed=7, order=Order.CLUSTERED)
+    later[-1]["detail"]["alarmTags"] = dict(later[0]["detail"]["alarmTags"])  # the last one joins the first's group
+    assert floor_calls(later, storm_config()) == BATCH_SIZE + 1
 
 
 def test_the_simulation_uses_the_deployed_delivery_settings() -> None:
-    # Given the infrastructure's settings (imports the CDK, so only here)
-    from infra.bridge_function import BATCH_SIZE as DEPLOYED_BATCH_SIZE
-    from infra.bridge_function import BATCHING_WINDOW, TIMEOUT
-    from infra.bridge_function import MAX_CONCURRENCY as DEPLOYED_CONCURRENCY
+    # Given the infrastructure's settings (the simulation reads them from the same modules)
+    from infra import bridge_function
     from infra.ingest import MAX_RECEIVE_COUNT as DEPLOYED_MAX_RECEIVE_COUNT
 
     # Then the simulated queue and pollers match them (infra/ingest.py: visibility timeout 6 x function timeout)
-    assert BATCH_SIZE == DEPLOYED_BATCH_SIZE
-    assert BATCHING_WINDOW.to_seconds() == BATCHING_WINDOW_SECONDS
-    assert MAX_CONCURRENCY == DEPLOYED_CONCURRENCY
-    assert TIMEOUT.to_seconds() == FUNCTION_TIMEOUT_SECONDS
-    assert 6 * TIMEOUT.to_seconds() == VISIBILITY_TIMEOUT_SECONDS
-    assert MAX_RECEIVE_COUNT == DEPLOYED_MAX_RECEIVE_COUNT
+    assert bridge_function.BATCH_SIZE == BATCH_SIZE
+    assert bridge_function.BATCHING_WINDOW.to_seconds() == BATCHING_WINDOW_SECONDS
+    assert bridge_function.MAX_CONCURRENCY == MAX_CONCURRENCY
+    assert getattr(bridge_function, "RESERVED_CONCURRENCY", None) == RESERVED_CONCURRENCY
+    assert min(MAX_CONCURRENCY, RESERVED_CONCURRENCY or MAX_CONCURRENCY) == POLLERS
+    assert bridge_function.TIMEOUT.to_seconds() == FUNCTION_TIMEOUT_SECONDS
+    assert 6 * bridge_function.TIMEOUT.to_seconds() == VISIBILITY_TIMEOUT_SECONDS
+    assert DEPLOYED_MAX_RECEIVE_COUNT == MAX_RECEIVE_COUNT
 
 
-def test_the_script_prints_the_figures_the_issue_asks_for(capsys: pytest.CaptureFixture[str]) -> None:
+def test_make_storm_runs_the_issues_scenarios() -> None:
+    # Given the scenarios `make storm` runs
+    # Then they are at least the issue's three
+    assert {Scenario(1000, 50, 5.0), Scenario(5000, 200, 5.0), Scenario(5000, 200, 1.0)} <= set(SCENARIOS)
+
+
+def test_the_script_prints_the_issues_five_lines_first(capsys: pytest.CaptureFixture[str]) -> None:
     # Given a small storm run as the script runs it
-    exit_code = main(["--events", "40", "--groups", "4", "--order", "clustered"])
+    exit_code = main(["--events", "40", "--groups", "4", "--rate", "5", "--order", "clustered"])
 
-    # Then it exits 0 and prints each figure on its own line with the issue's prefix
+    # Then it exits 0 and prints exactly the issue's five lines, in order, before anything else
     lines = capsys.readouterr().out.splitlines()
     assert exit_code == 0
-    assert "events: 40" in lines
-    assert any(line.startswith("order: clustered") for line in lines)
-    for prefix in ("incidents started: ", "updates: ", "dlq: ", "lost: ", "api calls per event: ", "wall seconds: "):
-        assert any(line.startswith(prefix) for line in lines), prefix
+    assert lines[0] == "scenario: 40 events, 4 groups, 5 req/s"
+    assert re.fullmatch(r"time to page: p50 [0-9.]+ s, max [0-9.]+ s, floor 5\.8 s", lines[1])  # 5 s + 4 starts / 5
+    assert re.fullmatch(r"time to complete: [0-9.]+ s, floor [0-9.]+ s", lines[2])
+    assert lines[3] == "lost: 0"
+    assert lines[4].startswith("api calls per event: ")
+    assert all(line.startswith("  ") for line in lines[5:])
+
+
+def test_the_headline_is_the_issues_format() -> None:
+    # Given a storm's figures
+    figures = run_storm(events=40, groups=4, seed=7, order=Order.CLUSTERED, rate=1.0)
+
+    # When its headline is printed
+    lines = headline(figures)
+
+    # Then it is the issue's five lines with the numbers in place
+    assert lines == [
+        "scenario: 40 events, 4 groups, 1 req/s",
+        f"time to page: p50 {figures.page_p50:.1f} s, max {figures.page_max:.1f} s, floor 9.0 s",
+        f"time to complete: {figures.complete_seconds:.1f} s, floor {figures.complete_floor:.1f} s",
+        "lost: 0",
+        f"api calls per event: {figures.api_calls_per_event:.2f}",
+    ]

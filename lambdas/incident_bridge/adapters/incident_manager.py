@@ -19,6 +19,8 @@ from incident_bridge.incident import (
 if TYPE_CHECKING:
     from mypy_boto3_ssm_incidents import SSMIncidentsClient
 
+    from incident_bridge.budget import RequestBudget
+
 # Error codes a later attempt can succeed on; everything else Incident Manager returns is permanent
 # (AccessDeniedException, ValidationException, ResourceNotFoundException, ConflictException, ...).
 TRANSIENT_CODES = frozenset(
@@ -43,10 +45,16 @@ CLIENT_CONFIG = Config(
 )
 
 
-def create_client() -> SSMIncidentsClient:
+def create_client(budget: RequestBudget | None = None) -> SSMIncidentsClient:
+    """The client; with a `budget`, every attempt it sends (botocore's retries included) first takes a token."""
     import boto3  # deferred: only the live path pays for it
 
-    return boto3.client("ssm-incidents", config=CLIENT_CONFIG)
+    client = boto3.client("ssm-incidents", config=CLIENT_CONFIG)
+    if budget is not None:
+        # `before-send` runs once per attempt, after signing, just before the request leaves (where botocore's own
+        # adaptive rate limiter waits too); a handler returning None lets the request go.
+        client.meta.events.register("before-send.ssm-incidents", budget.before_send)
+    return client
 
 
 def classify(error: Exception, operation: str) -> PermanentApiError | TransientApiError:

@@ -421,8 +421,9 @@ def _print_explanations(results: Sequence[Invoked], *, json_lines: bool) -> None
             print_explanation(explanation, sys.stdout, style)
 
 
-def _check_aws_session(why: str) -> None:
-    """Credentials and a region, found the way boto3 finds them; what is missing and how to set it otherwise."""
+def _check_aws_session(why: str, *, region_needed: bool = True) -> None:
+    """Credentials (and a region, unless the caller has one), found the way boto3 finds them; what is missing and
+    how to set it otherwise."""
     import boto3
     from botocore.exceptions import BotoCoreError
 
@@ -436,7 +437,7 @@ def _check_aws_session(why: str) -> None:
             f"no AWS credentials found; {why}. Set AWS_PROFILE to a profile of ~/.aws/config (after 'aws configure' "
             "or 'aws sso login'), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
         )
-    if session.region_name is None:
+    if region_needed and session.region_name is None:
         raise EnvironmentProblem(
             f"no AWS region set; {why}. Set AWS_REGION (for example AWS_REGION=eu-west-1), or 'region' in your "
             "AWS profile: the region of your Incident Manager replication set."
@@ -536,7 +537,10 @@ _QUEUE_URL_REGION = re.compile(r"^https?://(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.qu
 def _redrive(args: argparse.Namespace) -> int:
     from incident_bridge.adapters.redrive import DeadLetterRedrive, RedriveError, RedrivenMessage
 
-    _check_aws_session("redrive reads and writes the SQS queues")
+    # The queue URL names its region (sqs.<region>.amazonaws.com); only a URL that does not needs a configured one.
+    _check_aws_session(
+        "redrive reads and writes the SQS queues", region_needed=not _QUEUE_URL_REGION.match(args.queue_url)
+    )
     moved = failed = listed = 0
     try:
         redrive = DeadLetterRedrive(_sqs_client(args.queue_url), args.queue_url)

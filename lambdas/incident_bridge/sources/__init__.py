@@ -26,7 +26,6 @@ from incident_bridge.sources.payloads import (
     is_classic_alarm,
     is_sns_notification,
 )
-from incident_bridge.sources.profiles import profile_for, service_signal
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 ALARM_CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
@@ -103,6 +102,9 @@ def _dispatch_eventbridge(raw: Mapping[str, Any], aws_events: frozenset[str]) ->
         return NotActionable(forwarder.describe_scheduled(raw), payload="EventBridge scheduled event")
     if is_application_event(raw):
         return _dispatch_application(raw)
+    # Imported on first use: alarms, the events every bridge gets, need no service profile.
+    from incident_bridge.sources.profiles import profile_for, service_signal
+
     profile = profile_for(str(source), str(detail_type))
     if profile is None:
         raise InvalidEvent(
@@ -127,7 +129,7 @@ def _dispatch_application(raw: Mapping[str, Any]) -> Signal:
 
 
 def _dispatch_classic(raw: Mapping[str, Any], aws_events: frozenset[str]) -> ParsedEvent:
-    # Imported on first use: only teams that fan alarms out through SNS pay for these (pydantic) models.
+    # Imported on first use: only teams that fan alarms out through SNS read the classic JSON.
     from incident_bridge.sources import classic
 
     if is_sns_notification(raw):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from typing import Any, TypeVar
 
 from incident_bridge.alarm import AlarmMetric, AlarmState, Delivery, NormalizedAlarm
 from incident_bridge.aws import (
@@ -20,26 +19,16 @@ from incident_bridge.aws import (
     partition_of_region,
 )
 from incident_bridge.errors import InvalidEvent
+from incident_bridge.reader import Reader
 from incident_bridge.sources.cloudwatch import alarm_kind
-from incident_bridge.sources.payloads import MalformedPayload, is_classic_alarm, parse_aws_timestamp
-from incident_bridge.validation import describe
+from incident_bridge.sources.payloads import is_classic_alarm, parse_aws_timestamp
 
-AwsTimestamp = Annotated[datetime, BeforeValidator(parse_aws_timestamp)]
-
-
-class Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-
-
-M = TypeVar("M", bound=Lenient)
+M = TypeVar("M", "ClassicAlarm", "SnsNotification")
 
 
 def validated(model: type[M], data: object) -> M:
-    """`data` as `model`; a refusal becomes MalformedPayload naming the fields, which parse_event words."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise MalformedPayload(describe(error)) from None
+    """`data` read as `model`; a refusal raises FieldError naming the field, which parse_event words."""
+    return model.read(Reader(data))
 
 
 # Older notifications carry no AlarmArn and only a region's display name ("US West - Oregon" before 2019,
@@ -82,70 +71,141 @@ _REGION_BY_NAME = {
 }
 
 
-class ClassicDimension(Lenient):
-    name: str
-    value: str
+# ---- the classic JSON, read declaratively on `Reader` (no pydantic on any alarm path) ----
 
 
-class ClassicMetricIdentity(Lenient):
-    namespace: str | None = Field(default=None, alias="Namespace")
-    metric_name: str | None = Field(default=None, alias="MetricName")
-    dimensions: list[ClassicDimension] = Field(default_factory=list, alias="Dimensions")
+def _dimensions(owner: Reader, key: str) -> dict[str, str]:
+    """`[{"name": ..., "value": ...}]` (SNS spells these keys in lower case)."""
+    return {item.string("name"): item.string("value") for item in owner.objects(key)}
 
 
-class ClassicMetricStat(Lenient):
-    metric: ClassicMetricIdentity = Field(alias="Metric")
-    period: int | None = Field(default=None, alias="Period")
-    stat: str | None = Field(default=None, alias="Stat")
+@dataclass(frozen=True, kw_only=True)
+class ClassicMetricStat:
+    namespace: str | None
+    metric_name: str | None
+    dimensions: dict[str, str]
+    period: int | None
+    stat: str | None
+
+    @classmethod
+    def read(cls, stat: Reader) -> ClassicMetricStat:
+        metric = stat.obj("Metric")
+        return cls(
+            namespace=metric.optional_string("Namespace"),
+            metric_name=metric.optional_string("MetricName"),
+            dimensions=_dimensions(metric, "Dimensions"),
+            period=stat.optional_integer("Period"),
+            stat=stat.optional_string("Stat"),
+        )
 
 
-class ClassicMetric(Lenient):
-    id: str | None = Field(default=None, alias="Id")
-    expression: str | None = Field(default=None, alias="Expression")
-    label: str | None = Field(default=None, alias="Label")
-    return_data: bool = Field(default=True, alias="ReturnData")
-    metric_stat: ClassicMetricStat | None = Field(default=None, alias="MetricStat")
+@dataclass(frozen=True, kw_only=True)
+class ClassicMetric:
+    id: str | None
+    expression: str | None
+    label: str | None
+    return_data: bool
+    metric_stat: ClassicMetricStat | None
+
+    @classmethod
+    def read(cls, metric: Reader) -> ClassicMetric:
+        stat = metric.optional_obj("MetricStat")
+        return cls(
+            id=metric.optional_string("Id"),
+            expression=metric.optional_string("Expression"),
+            label=metric.optional_string("Label"),
+            return_data=metric.boolean("ReturnData", default=True),
+            metric_stat=None if stat is None else ClassicMetricStat.read(stat),
+        )
 
 
-class ClassicTrigger(Lenient):
-    namespace: str | None = Field(default=None, alias="Namespace")
-    metric_name: str | None = Field(default=None, alias="MetricName")
-    dimensions: list[ClassicDimension] = Field(default_factory=list, alias="Dimensions")
-    statistic: str | None = Field(default=None, alias="Statistic")
-    extended_statistic: str | None = Field(default=None, alias="ExtendedStatistic")
-    period: int | None = Field(default=None, alias="Period")
-    metrics: list[ClassicMetric] = Field(default_factory=list, alias="Metrics")
+@dataclass(frozen=True, kw_only=True)
+class ClassicTrigger:
+    namespace: str | None
+    metric_name: str | None
+    dimensions: dict[str, str]
+    statistic: str | None
+    extended_statistic: str | None
+    period: int | None
+    metrics: tuple[ClassicMetric, ...]
+
+    @classmethod
+    def read(cls, trigger: Reader) -> ClassicTrigger:
+        return cls(
+            namespace=trigger.optional_string("Namespace"),
+            metric_name=trigger.optional_string("MetricName"),
+            dimensions=_dimensions(trigger, "Dimensions"),
+            statistic=trigger.optional_string("Statistic"),
+            extended_statistic=trigger.optional_string("ExtendedStatistic"),
+            period=trigger.optional_integer("Period"),
+            metrics=tuple(ClassicMetric.read(metric) for metric in trigger.objects("Metrics")),
+        )
 
 
-class ClassicChildState(Lenient):
-    value: AlarmState = Field(alias="Value")
+@dataclass(frozen=True, kw_only=True)
+class ClassicChild:
+    arn: str
+    state: AlarmState | None
+
+    @classmethod
+    def read(cls, child: Reader) -> ClassicChild:
+        state = child.optional_obj("State")
+        return cls(arn=child.string("Arn"), state=None if state is None else state.choice("Value", AlarmState))
 
 
-class ClassicChild(Lenient):
-    arn: str = Field(alias="Arn")
-    state: ClassicChildState | None = Field(default=None, alias="State")
+@dataclass(frozen=True, kw_only=True)
+class ClassicAlarm:
+    """The alarm JSON CloudWatch publishes to SNS; only the fields the bridge reads."""
+
+    alarm_name: str
+    alarm_arn: str | None
+    alarm_description: str | None
+    account: str
+    region_name: str | None
+    new_state: AlarmState
+    old_state: AlarmState | None
+    reason: str
+    changed_at: datetime
+    trigger: ClassicTrigger | None
+    alarm_rule: str | None
+    triggering_children: tuple[ClassicChild, ...]
+
+    @classmethod
+    def read(cls, alarm: Reader) -> ClassicAlarm:
+        trigger = alarm.optional_obj("Trigger")
+        return cls(
+            alarm_name=alarm.string("AlarmName", min_length=1),
+            alarm_arn=alarm.optional_string("AlarmArn"),
+            alarm_description=alarm.optional_string("AlarmDescription"),
+            account=alarm.string("AWSAccountId"),
+            region_name=alarm.optional_string("Region"),
+            new_state=alarm.choice("NewStateValue", AlarmState),
+            old_state=alarm.optional_choice("OldStateValue", AlarmState),
+            reason=alarm.optional_string("NewStateReason") or "",
+            changed_at=alarm.convert("StateChangeTime", parse_aws_timestamp),
+            trigger=None if trigger is None else ClassicTrigger.read(trigger),
+            alarm_rule=alarm.optional_string("AlarmRule"),
+            triggering_children=tuple(ClassicChild.read(child) for child in alarm.objects("TriggeringChildren")),
+        )
 
 
-class ClassicAlarm(Lenient):
-    alarm_name: str = Field(alias="AlarmName", min_length=1)
-    alarm_arn: str | None = Field(default=None, alias="AlarmArn")
-    alarm_description: str | None = Field(default=None, alias="AlarmDescription")
-    account: str = Field(alias="AWSAccountId")
-    region_name: str | None = Field(default=None, alias="Region")
-    new_state: AlarmState = Field(alias="NewStateValue")
-    old_state: AlarmState | None = Field(default=None, alias="OldStateValue")
-    reason: str = Field(default="", alias="NewStateReason")
-    changed_at: AwsTimestamp = Field(alias="StateChangeTime")
-    trigger: ClassicTrigger | None = Field(default=None, alias="Trigger")
-    alarm_rule: str | None = Field(default=None, alias="AlarmRule")
-    triggering_children: list[ClassicChild] = Field(default_factory=list, alias="TriggeringChildren")
+@dataclass(frozen=True, kw_only=True)
+class SnsNotification:
+    """An SNS notification envelope (what a subscribed queue receives with raw delivery off)."""
 
+    type: str
+    message_id: str
+    topic_arn: str
+    message: str
 
-class SnsNotification(Lenient):
-    type: str = Field(alias="Type")
-    message_id: str = Field(alias="MessageId", min_length=1)
-    topic_arn: str = Field(default="", alias="TopicArn")
-    message: str = Field(alias="Message")
+    @classmethod
+    def read(cls, notification: Reader) -> SnsNotification:
+        return cls(
+            type=notification.string("Type"),
+            message_id=notification.string("MessageId", min_length=1),
+            topic_arn=notification.optional_string("TopicArn") or "",
+            message=notification.string("Message"),
+        )
 
 
 def unwrap_lambda_sns_event(raw: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -205,7 +265,7 @@ def from_classic(
             dict.fromkeys(
                 child.arn
                 for child in alarm.triggering_children
-                if parse_alarm_arn(child.arn) and (child.state is None or child.state.value is AlarmState.ALARM)
+                if parse_alarm_arn(child.arn) and (child.state is None or child.state is AlarmState.ALARM)
             )
         ),
         event_id=message_id or f"{arn}@{alarm.changed_at.isoformat()}",
@@ -245,7 +305,7 @@ def _metrics(trigger: ClassicTrigger | None) -> tuple[AlarmMetric, ...]:
         AlarmMetric(
             namespace=trigger.namespace,
             metric_name=trigger.metric_name,
-            dimensions={dimension.name: dimension.value for dimension in trigger.dimensions},
+            dimensions=trigger.dimensions,
             stat=_STATISTICS.get(trigger.statistic or "", trigger.statistic) or trigger.extended_statistic,
             period_seconds=trigger.period,
         ),
@@ -266,9 +326,9 @@ def _query_metric(metric: ClassicMetric) -> AlarmMetric:
     stat = metric.metric_stat
     return AlarmMetric(
         id=metric.id,
-        namespace=stat.metric.namespace if stat else None,
-        metric_name=stat.metric.metric_name if stat else None,
-        dimensions={d.name: d.value for d in stat.metric.dimensions} if stat else {},
+        namespace=stat.namespace if stat else None,
+        metric_name=stat.metric_name if stat else None,
+        dimensions=stat.dimensions if stat else {},
         stat=stat.stat if stat else None,
         period_seconds=stat.period if stat else None,
         expression=metric.expression,
