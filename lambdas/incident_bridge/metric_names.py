@@ -25,6 +25,9 @@ EVENT_RETRIED = "EventRetried"
 #: Organization intake bookkeeping, never a page by itself: a forwarder heartbeat kept, a silence check that found
 #: no change (counted apart from EventIgnored, which they would otherwise drown).
 FORWARDER_HOUSEKEEPING = "ForwarderHousekeeping"
+#: A record not started (the invocation ran low on time, or Incident Manager throttled the batch), sent back to
+#: the queue as a new message.
+EVENT_REQUEUED = "EventRequeued"
 
 INCIDENT_METRICS = (INCIDENT_STARTED, INCIDENT_UPDATED, INCIDENT_RESOLVED)
 EVENT_METRICS = (EVENT_IGNORED, EVENT_RETRIED, EVENT_REJECTED)
