@@ -9,21 +9,21 @@ PLATFORM_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/platform-onca
 PAYMENTS_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/payments-oncall"
 
 KNOWN_FIELDS = (
-    "account, alarm_name, description, detail_type, kind, metric_name, namespace, reason, region, route, source, "
-    "state, summary, title, tag_<key>, detail_<key>"
+    "account, account_alias, alarm_name, description, detail_type, kind, metric_name, namespace, reason, region, "
+    "route, source, state, summary, title, tag_<key>, detail_<key>"
 )
 # What an unknown key's message lists as known, per object: both spellings of `continue` and `detail-type` are.
 CONFIG_KEYS = (
-    "aws_events, default, fallback_response_plan_arn, flap_window_seconds, incident_check_seconds, inhibit_rules, "
-    "lookup_alarm_tags, routes, silences, sns_topic_arns, time_intervals"
+    "accounts, aws_events, default, expected_forwarders, fallback_response_plan_arn, flap_window_seconds, "
+    "incident_check_seconds, inhibit_rules, lookup_alarm_tags, routes, silences, sns_topic_arns, time_intervals"
 )
 ROUTE_KEYS = (
     "active_time_intervals, auto_resolve, continue, continue_, drop, group_by, impact, impact_tag, match, "
     "mute_time_intervals, name, related_url_tags, related_urls, response_plan_arn, title"
 )
 MATCH_KEYS = (
-    "account, alarm_name, alarm_name_regex, detail, detail-type, detail_type, dimensions, metric_name, namespace, "
-    "region, source, state, tags"
+    "account, account_alias, alarm_name, alarm_name_regex, detail, detail-type, detail_type, dimensions, metric_name, "
+    "namespace, region, source, state, tags"
 )
 # As a message quotes them (repr: backslashes doubled).
 SNS_PATTERN = r"'^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?\\Z'"
@@ -79,8 +79,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
      "silences.0.starts_at: 2026-12-01T22:00:00 has no UTC offset (write 2026-12-01T22:00:00Z or +01:00)"),
     ("inhibit-unknown-label", {"inhibit_rules": [{"source_matchers": {"alarm_name": "h"},
                                                   "target_matchers": {"alarm_name": "s"}, "equal": ["regoin"]}]},
-     "inhibit_rules.0.equal.0: unknown label 'regoin' (known: account, alarm_arn, alarm_name, detail_type, "
-     "metric_name, namespace, region, source, state, tag:<key>, dimension:<name>, detail:<path>)"),
+     "inhibit_rules.0.equal.0: unknown label 'regoin' (known: account, account_alias, alarm_arn, alarm_name, "
+     "detail_type, metric_name, namespace, region, source, state, tag:<key>, dimension:<name>, detail:<path>)"),
     ("inhibit-without-target", {"inhibit_rules": [{"source_matchers": {"alarm_name": "h"}}]},
      "inhibit_rules.0.target_matchers: required (a matcher object, as a route's match)"),
 ]  # fmt: skip
