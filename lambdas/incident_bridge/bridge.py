@@ -17,7 +17,7 @@ from incident_bridge.lifecycle import Firing, Lifecycle, Step, group_key
 from incident_bridge.outcome import ApiCall, BatchResult, IgnoreReason, Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore, IncidentManager
 from incident_bridge.recording import RecordingIncidentManager
-from incident_bridge.routing import Routing, route
+from incident_bridge.routing import Routing, route, route_table
 from incident_bridge.signal import NotActionable, Signal, SignalStatus
 from incident_bridge.sources import parse_event
 
@@ -49,6 +49,7 @@ class Bridge:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._config = config
+        route_table(config)  # resolved here, once per container (at init), not on the first event
         self._tags = tags if config.lookup_alarm_tags else None
         # Every Incident Manager call is recorded here, at the port, and given to the outcome it was made for.
         self._calls = RecordingIncidentManager(incidents)
@@ -293,7 +294,7 @@ def decide(raw: object, config: BridgeConfig, tags: AlarmTags | None = None) -> 
     signal = parsed
     if tags is not None and signal.tags_of is not None and not signal.has_tags():
         signal = signal.with_tags(tags.tags_for(signal.tags_of))
-    return Routed(signal, route(signal, config.route_table))
+    return Routed(signal, route(signal, config))
 
 
 def _coalescible(signal: Signal, routing: Routing) -> bool:
