@@ -56,6 +56,9 @@ _KEY_MAX = 512  # DynamoDB allows 2,048 bytes; long keys are hashed to stay well
 _WRITE_ATTEMPTS = 5
 #: Group records this container remembers, to write first without reading (a stale one costs a refused write).
 _KNOWN_GROUPS = 1_000
+#: A deferred join (the request budget is short, see fire_many) trusts an incident's OPEN status this long at least,
+#: whatever `incident_check_seconds` says: in a storm the check would otherwise cost a call per group per batch.
+DEFERRED_CHECK = timedelta(seconds=60)
 
 
 # ---- pure helpers ----
@@ -157,21 +160,28 @@ class Lifecycle:
     def fire(self, firing: Firing) -> Step:
         return self.fire_many([firing])[firing.event_id]
 
-    def fire_many(self, firings: Sequence[Firing], *, joins: bool = True) -> dict[str, Step]:
+    def fire_many(self, firings: Sequence[Firing], *, joins: bool = True, defer: bool = False) -> dict[str, Step]:
         """ALARMs of one group (from one batch): start, join or reopen the group's incident, in as few calls as
         the API allows. Returns one step per event id; never raises for an API, store or record failure.
 
         With `joins=False` only what opens an incident is done: a group whose incident is open returns no steps at
         all (nothing was written or called), so the caller can join it after every other group of the batch was
-        opened (opening before joining: a page matters more than a related item)."""
+        opened (opening before joining: a page matters more than a related item).
+
+        With `defer` (the request budget is short), joining an open incident commits the alarms and what they add
+        to the group record and makes no call: `flush` sends them later, coalesced (one note per ten alarms, one
+        status check per DEFERRED_CHECK). A firing already processed (the group's carrier back from the queue)
+        makes the group flush everything first."""
         key = group_key(firings[0].signal, firings[0].decision)
-        return self._fire_guarded(key, firings, self._known.get(key, _UNKNOWN), verified=False, joins=joins)
+        return self._fire_guarded(key, firings, self._known.get(key, _UNKNOWN), verified=False, joins=joins,
+                                  defer=defer)  # fmt: skip
 
     def _fire_guarded(
-        self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool, joins: bool = True
-    ) -> dict[str, Step]:
+        self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool, joins: bool = True,
+        defer: bool = False,
+    ) -> dict[str, Step]:  # fmt: skip
         try:
-            return self._fire(key, firings, hint, verified=verified, joins=joins)
+            return self._fire(key, firings, hint, verified=verified, joins=joins, defer=defer)
         except TransientApiError as error:
             return {firing.event_id: _retry(error) for firing in firings}
         except (PermanentApiError, GroupRecordRejected, CorruptGroupRecord) as error:
@@ -179,8 +189,9 @@ class Lifecycle:
             return {firing.event_id: _rejected(error, f"group {key}") for firing in firings}
 
     def _fire(
-        self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool, joins: bool = True
-    ) -> dict[str, Step]:
+        self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool, joins: bool = True,
+        defer: bool = False,
+    ) -> dict[str, Step]:  # fmt: skip
         """`hint`: the record as last known (_UNKNOWN: assume none and write first). A decision that writes nothing
         (a redelivery, waiting for a claim) is taken only on a `verified` record, never on this container's memory."""
         for _ in range(_WRITE_ATTEMPTS):
@@ -188,8 +199,9 @@ class Lifecycle:
             assert record is None or isinstance(record, GroupRecord)
             if not joins and _joins_open_incident(record):
                 return {}  # joined later, after the batch's openings (see fire_many)
-            if record is not None and record.has_pending_calls:
-                record = self._flush(record)
+            carried = record is not None and any(groups.processed(record, firing.event_id) for firing in firings)
+            if record is not None and record.has_pending_calls and (not defer or carried):
+                record = self._flush_all(record)
             steps, fresh = _classified(record, firings)
             waits = record is not None and record.status is GroupStatus.PENDING
             if not verified and hint is not _UNKNOWN and (not fresh or waits):
@@ -197,14 +209,16 @@ class Lifecycle:
                 continue
             if not fresh:
                 return steps
-            acted = self._act(key, record, fresh)
+            acted = self._act(key, record, fresh, defer=defer)
             if isinstance(acted, _Changed):
                 hint, verified = acted.current, True
                 continue
             return {**steps, **acted}
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
-    def _act(self, key: str, record: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | _Changed:
+    def _act(
+        self, key: str, record: GroupRecord | None, fresh: list[Firing], *, defer: bool = False
+    ) -> dict[str, Step] | _Changed:
         if record is not None and record.status is GroupStatus.PENDING:
             return self._finish_pending(record, fresh)
         if record is None or record.incident_arn is None:
@@ -213,9 +227,12 @@ class Lifecycle:
             if self._flapping(record):
                 return self._reopen(record, fresh)
             return self._start(key, record, fresh)
-        if not self._still_open(record.incident_arn):
+        interval = max(self._check_interval, DEFERRED_CHECK) if defer else self._check_interval
+        if not self._still_open(record.incident_arn, interval):
             # Resolved by a human, or deleted: the next alarm deserves a fresh incident, not a closed one.
             return self._start(key, record, fresh)
+        if defer and record.pending_status is None:
+            return self._join_deferred(record, fresh)
         return self._join(record, record.version, fresh, "fired")
 
     def _start(self, key: str, previous: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | _Changed:
@@ -397,7 +414,7 @@ class Lifecycle:
             record = None if hint is _UNKNOWN else hint
             assert record is None or isinstance(record, GroupRecord)
             if record is not None and record.has_pending_calls:
-                record = self._flush(record)
+                record = self._flush_all(record)
             arrival = groups.transition(record, member, AlarmState.OK, signal.state_time)
             writes_nothing = groups.processed(record, event_id) or arrival is not Transition.NEW
             if writes_nothing and not verified and hint is not _UNKNOWN:
@@ -457,6 +474,53 @@ class Lifecycle:
             return Step(kind, f"{signal.name}: {reason}", record.incident_arn)
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
+    # ---- deferred joins ----
+
+    def _join_deferred(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | _Changed:
+        """Commits what the alarms bring, and a line naming each for the group's next note, without a call."""
+        assert record.incident_arn is not None
+        attached = set(record.attached)
+        items, families = _coalesced_items(fresh, attached)
+        new_items = [item for item in items if item_identity(item) not in attached]
+        lines = [(firing.signal.state_time, firing.name, tuple(firing.signal.references)) for firing in fresh]
+        identities = [*(item_identity(item) for item in new_items), *sorted(families)]
+        committed = groups.deferred_join(record, dict(firing.mark for firing in fresh), new_items, identities, lines,
+                                         [firing.event_id for firing in fresh], self._clock())  # fmt: skip
+        written = self._write(committed, record.version)
+        if not written:
+            return _Changed(written.current)
+        reason = "joined the open incident (fired); committed, sent with the group's next flush"
+        return {firing.event_id: Step(OutcomeKind.UPDATED, reason, record.incident_arn) for firing in fresh}
+
+    def flush(self, key: str, *, seal: bool) -> bool:
+        """Sends the group's committed calls (after a batch's deferred joins); with `seal`, its unsealed lines too,
+        as notes. Returns True when the group has nothing left to send; False when something waits (unsealed
+        lines, or a call to retry): the caller keeps one of the group's events in the queue to come back for it.
+        Never raises."""
+        record = self._known.get(key)
+        if not isinstance(record, GroupRecord):
+            return True
+        try:
+            flushed = self._flush_all(record) if seal else self._flush(record)
+        except (TransientApiError, PermanentApiError, GroupRecordRejected, CorruptGroupRecord):
+            return False
+        return not flushed.has_pending_calls
+
+    def has_unsealed(self, key: str) -> bool:
+        record = self._known.get(key)
+        return isinstance(record, GroupRecord) and bool(record.unsealed)
+
+    def _flush_all(self, record: GroupRecord) -> GroupRecord:
+        """Seals the unsealed lines into notes (written first: their commit point), then sends every call."""
+        if record.incident_arn is not None and record.unsealed:
+            sealed = groups.sealed(record, self._clock())
+            written = self._write(sealed, record.version)
+            if not written:
+                current = self._require(written.current, record.group_key)
+                return self._flush_all(current) if current.unsealed else self._flush(current)
+            record = sealed
+        return self._flush(record)
+
     # ---- committed calls ----
 
     def _commit(self, record: GroupRecord, expected_version: int) -> GroupRecord | _Changed:
@@ -466,14 +530,14 @@ class Lifecycle:
         written = self._write(record, expected_version)
         if not written:
             return _Changed(written.current)
-        return self._flush(record)
+        return self._flush_all(record)
 
     def _flush(self, record: GroupRecord) -> GroupRecord:
         """Makes the calls committed to the record, with their tokens, then confirms them. Returns the record as
         stored after (the group's incident forgotten if it no longer exists). Raises TransientApiError when a call
         must be retried; what was done before is confirmed first."""
         for _ in range(_WRITE_ATTEMPTS):
-            if not record.has_pending_calls or record.incident_arn is None:
+            if not record.has_sendable_calls or record.incident_arn is None:
                 return record
             items: list[str] = []
             notes: list[str] = []
@@ -514,6 +578,8 @@ class Lifecycle:
             self._refusable(lambda request=request: self._incidents.update_related_items(request))  # type: ignore[misc]
             items.append(pending.token)
         for note in record.pending_notes:
+            if note.token == groups.UNSEALED:
+                continue  # a deferred join's line, sent once sealed into a note (_flush_all)
             event = TimelineEventRequest(incident_arn=arn, event_time=note.event_time, text=note.text,
                                          client_token=note.token, resource_arns=note.resource_arns)  # fmt: skip
             self._refusable(lambda event=event: self._incidents.create_timeline_event(event))  # type: ignore[misc]
@@ -550,10 +616,10 @@ class Lifecycle:
             raise TransientApiError(f"group {key} disappeared while confirming its calls; will retry")
         return record
 
-    def _still_open(self, incident_arn: str) -> bool:
+    def _still_open(self, incident_arn: str, interval: timedelta | None = None) -> bool:
         now = self._clock()
         seen = self._seen_open.get(incident_arn)
-        if seen is not None and now - seen < self._check_interval:
+        if seen is not None and now - seen < (self._check_interval if interval is None else interval):
             return True
         if self._incidents.incident_status(incident_arn) != "OPEN":
             self._seen_open.pop(incident_arn, None)

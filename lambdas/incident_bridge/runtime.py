@@ -125,6 +125,7 @@ class Runtime:
             Boto3IncidentManager(create_client(budget)),
             _group_store(settings),
             _alarm_tags() if config.lookup_alarm_tags else None,
+            budget=budget,
         )
         return cls(
             bridge,
@@ -189,6 +190,8 @@ class Runtime:
             self.failures.clear()  # kept for the CLI; bounded like `outcomes`
         self.failures[record.message_id] = outcome.reason
         delay = retry_delay(record.receive_count, self.jitter())
+        if outcome.retry_after_seconds is not None:
+            delay = max(delay, min(outcome.retry_after_seconds, BACKOFF_MAX_SECONDS))
         logger.warning(
             "event will be retried",
             extra={"message_id": record.message_id, "error": outcome.reason, "retry_in_seconds": delay},

@@ -887,7 +887,7 @@ def run_storm(
         budget = RequestBudget(share, clock=lambda: scheduler.now, sleep=scheduler.sleep)
         budgets.append(budget)
         client = SdkRetries(service, scheduler, random.Random(rng.getrandbits(64)), client_counts, budget)
-        bridge = Bridge(config, client, store, clock=scheduler.datetime)
+        bridge = Bridge(config, client, store, clock=scheduler.datetime, budget=budget)
         return Runtime(
             bridge, dead_letters, emit_metrics=False, visibility=visibility, max_receive_count=MAX_RECEIVE_COUNT,
             jitter=lambda: jitter.uniform(0.5, 1.0),
