@@ -158,22 +158,28 @@ class Bridge:
         """Sends each joined group's committed items (a related item is what puts an alarm in its incident), and
         its notes once ten alarms wait for one. A group with something left keeps its newest event in the queue as
         its carrier: back after CARRIER_SECONDS, it makes the group send everything (notes included)."""
+        # Carriers come back in the order their groups' calls can be made at this container's rate, not all at once.
+        queued_calls = 0
         for entries in joining:
             key, _, firing = entries[-1]
             outcome = results.get(key)
-            if outcome is None or outcome.kind is not OutcomeKind.UPDATED:
+            if outcome is None or outcome.kind not in (OutcomeKind.UPDATED, OutcomeKind.IGNORED):
                 continue
             group = group_key(firing.signal, firing.decision)
-            done = not _out_of_time(time_left) and self._lifecycle.flush(group, seal=False)
+            # A carrier back from the queue (a redelivery) seals the group's waiting lines into notes and sends them.
+            carried = any(results[entry].ignore_reason is IgnoreReason.REDELIVERY for entry, _, _ in entries)
+            done = not _out_of_time(time_left) and self._lifecycle.flush(group, seal=carried)
             calls = self._calls.take()
             results[key] = replace(outcome, calls=(*outcome.calls, *calls))
             if not done or self._lifecycle.has_unsealed(group):
+                queued_calls += self._lifecycle.calls_left(group)
+                rate = self._budget.rate if self._budget is not None else 1.0
                 results[key] = replace(
                     results[key],
                     kind=OutcomeKind.RETRY,
                     reason=f"{outcome.reason}; kept in the queue to send its group's committed calls",
                     error_class=TransientApiError.__name__,
-                    retry_after_seconds=CARRIER_SECONDS,
+                    retry_after_seconds=max(CARRIER_SECONDS, int(queued_calls / rate)),
                 )
 
     def _fire_entries(

@@ -58,7 +58,7 @@ _WRITE_ATTEMPTS = 5
 _KNOWN_GROUPS = 1_000
 #: A deferred join (the request budget is short, see fire_many) trusts an incident's OPEN status this long at least,
 #: whatever `incident_check_seconds` says: in a storm the check would otherwise cost a call per group per batch.
-DEFERRED_CHECK = timedelta(seconds=60)
+DEFERRED_CHECK = timedelta(seconds=300)
 
 
 # ---- pure helpers ----
@@ -154,6 +154,10 @@ class Lifecycle:
         self._seen_open: dict[str, datetime] = {}
         # group key -> the record this container last wrote or saw (write-first; a stale one costs a refused write)
         self._known: dict[str, GroupRecord | None] = {}
+        # group key -> tokens of the calls this container's deferred joins committed, until its flush sends them
+        self._committed_here: dict[str, set[str]] = {}
+        # incidents this container has just started, which the batch's other alarms of the group join right after
+        self._just_opened: set[str] = set()
 
     # ---- firing ----
 
@@ -199,9 +203,8 @@ class Lifecycle:
             assert record is None or isinstance(record, GroupRecord)
             if not joins and _joins_open_incident(record):
                 return {}  # joined later, after the batch's openings (see fire_many)
-            carried = record is not None and any(groups.processed(record, firing.event_id) for firing in firings)
-            if record is not None and record.has_pending_calls and (not defer or carried):
-                record = self._flush_all(record)
+            if record is not None and record.has_pending_calls and not defer:
+                record = self._flush_all(record)  # (deferring: the batch flushes its groups after its joins)
             steps, fresh = _classified(record, firings)
             waits = record is not None and record.status is GroupStatus.PENDING
             if not verified and hint is not _UNKNOWN and (not fresh or waits):
@@ -307,8 +310,11 @@ class Lifecycle:
             reason += "; resolved: its alarms recovered while it was opening"
         steps = {first.event_id: Step(OutcomeKind.STARTED, reason, incident_arn)}
         if rest:
-            # Per event: a refusal while joining the rest does not undo the start.
+            # Per event: a refusal while joining the rest does not undo the start. They join it at once: no need to
+            # ask whether it is open.
+            self._just_opened.add(incident_arn)
             steps.update(self._fire_guarded(claim.group_key, rest, opened, verified=True))
+            self._just_opened.discard(incident_arn)
         return steps
 
     def _write_opened(
@@ -489,6 +495,11 @@ class Lifecycle:
         written = self._write(committed, record.version)
         if not written:
             return _Changed(written.current)
+        # What this container committed, so its flush sends these and leaves calls another worker committed (and is
+        # sending) alone: two workers flushing one group would otherwise send the same items twice.
+        mine = self._committed_here.setdefault(record.group_key, set())
+        mine.update(pending.token for pending in committed.pending_items if pending not in record.pending_items)
+        mine.update(note.token for note in committed.pending_notes if note.token != groups.UNSEALED)
         reason = "joined the open incident (fired); committed, sent with the group's next flush"
         return {firing.event_id: Step(OutcomeKind.UPDATED, reason, record.incident_arn) for firing in fresh}
 
@@ -498,17 +509,29 @@ class Lifecycle:
         lines, or a call to retry): the caller keeps one of the group's events in the queue to come back for it.
         Never raises."""
         record = self._known.get(key)
+        mine = self._committed_here.pop(key, set())
         if not isinstance(record, GroupRecord):
             return True
         try:
-            flushed = self._flush_all(record) if seal else self._flush(record)
+            flushed = self._flush_all(record) if seal else self._flush(record, only=mine)
         except (TransientApiError, PermanentApiError, GroupRecordRejected, CorruptGroupRecord):
             return False
-        return not flushed.has_pending_calls
+        if seal:
+            return not flushed.has_pending_calls
+        left = {pending.token for pending in flushed.pending_items} | {note.token for note in flushed.pending_notes}
+        return not (left & mine)
 
     def has_unsealed(self, key: str) -> bool:
         record = self._known.get(key)
         return isinstance(record, GroupRecord) and bool(record.unsealed)
+
+    def calls_left(self, key: str) -> int:
+        """The calls the group's record still commits (unsealed lines as the notes they will make)."""
+        record = self._known.get(key)
+        if not isinstance(record, GroupRecord):
+            return 0
+        sealed = len(record.pending_notes) - len(record.unsealed)
+        return len(record.pending_items) + sealed + -(-len(record.unsealed) // groups.NOTE_ALARMS_MAX)
 
     def _flush_all(self, record: GroupRecord) -> GroupRecord:
         """Seals the unsealed lines into notes (written first: their commit point), then sends every call."""
@@ -532,19 +555,21 @@ class Lifecycle:
             return _Changed(written.current)
         return self._flush_all(record)
 
-    def _flush(self, record: GroupRecord) -> GroupRecord:
+    def _flush(self, record: GroupRecord, only: set[str] | None = None) -> GroupRecord:
         """Makes the calls committed to the record, with their tokens, then confirms them. Returns the record as
         stored after (the group's incident forgotten if it no longer exists). Raises TransientApiError when a call
         must be retried; what was done before is confirmed first."""
+        # Tokens of the calls made here: when the confirming write finds the group changed (another worker committed
+        # more), they are confirmed on the stored record, not sent again.
+        items: list[str] = []
+        notes: list[str] = []
         for _ in range(_WRITE_ATTEMPTS):
             if not record.has_sendable_calls or record.incident_arn is None:
                 return record
-            items: list[str] = []
-            notes: list[str] = []
             status_done = False
             failure: TransientApiError | None = None
             try:
-                status_done = self._send_pending(record, items, notes)
+                status_done = self._send_pending(record, items, notes, only)
             except IncidentNotFound:
                 gone = groups.forgotten_incident(record, self._clock())
                 self._seen_open.pop(record.incident_arn, None)
@@ -565,7 +590,9 @@ class Lifecycle:
             record = self._require(written.current, record.group_key)
         raise TransientApiError(f"group {record.group_key} kept changing while confirming its calls; will retry")
 
-    def _send_pending(self, record: GroupRecord, items: list[str], notes: list[str]) -> bool:
+    def _send_pending(
+        self, record: GroupRecord, items: list[str], notes: list[str], only: set[str] | None = None
+    ) -> bool:
         """Sends the committed calls in order (a reopen first, then items, then notes, a resolve last), appending
         the tokens of those done. A call refused for good is dropped (logged), not retried forever."""
         assert record.incident_arn is not None
@@ -574,12 +601,14 @@ class Lifecycle:
         if pending_status is not None and pending_status.status == "OPEN":
             self._send_status(arn, pending_status)
         for pending in record.pending_items:
+            if pending.token in items or (only is not None and pending.token not in only):
+                continue  # made earlier in this flush, or another worker's to make
             request = UpdateRelatedItemsRequest(incident_arn=arn, item=pending.item, client_token=pending.token)
             self._refusable(lambda request=request: self._incidents.update_related_items(request))  # type: ignore[misc]
             items.append(pending.token)
         for note in record.pending_notes:
-            if note.token == groups.UNSEALED:
-                continue  # a deferred join's line, sent once sealed into a note (_flush_all)
+            if note.token == groups.UNSEALED or note.token in notes or (only is not None and note.token not in only):
+                continue  # a deferred join's line (sent once sealed into a note, _flush_all), or made earlier
             event = TimelineEventRequest(incident_arn=arn, event_time=note.event_time, text=note.text,
                                          client_token=note.token, resource_arns=note.resource_arns)  # fmt: skip
             self._refusable(lambda event=event: self._incidents.create_timeline_event(event))  # type: ignore[misc]
@@ -618,6 +647,9 @@ class Lifecycle:
 
     def _still_open(self, incident_arn: str, interval: timedelta | None = None) -> bool:
         now = self._clock()
+        if incident_arn in self._just_opened:
+            self._just_opened.discard(incident_arn)
+            return True
         seen = self._seen_open.get(incident_arn)
         if seen is not None and now - seen < (self._check_interval if interval is None else interval):
             return True
@@ -660,12 +692,13 @@ def _classified(record: GroupRecord | None, firings: Sequence[Firing]) -> tuple[
 
 
 def _joins_open_incident(record: GroupRecord | None) -> bool:
-    """The group's incident is open and nothing about it is in flight: what its alarms do is join it."""
+    """The group's incident is open and not being reopened: what its alarms do is join it (its committed items and
+    notes are sent by the join)."""
     return (
         record is not None
         and record.status is GroupStatus.OPEN
         and record.incident_arn is not None
-        and not record.has_pending_calls
+        and record.pending_status is None
     )
 
 

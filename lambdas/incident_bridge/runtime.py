@@ -58,6 +58,8 @@ class MemoryDeadLetters:
 #: do not come back together. Without it a record would wait out the queue's visibility timeout (30 minutes).
 BACKOFF_FIRST_SECONDS = 5
 BACKOFF_MAX_SECONDS = 300
+#: ChangeMessageVisibility's limit: 12 hours (SQS API Reference, ChangeMessageVisibility).
+VISIBILITY_MAX_SECONDS = 12 * 60 * 60
 
 
 def retry_delay(receive_count: int, jitter: float = 1.0) -> int:
@@ -191,7 +193,7 @@ class Runtime:
         self.failures[record.message_id] = outcome.reason
         delay = retry_delay(record.receive_count, self.jitter())
         if outcome.retry_after_seconds is not None:
-            delay = max(delay, min(outcome.retry_after_seconds, BACKOFF_MAX_SECONDS))
+            delay = max(delay, min(outcome.retry_after_seconds, VISIBILITY_MAX_SECONDS))
         logger.warning(
             "event will be retried",
             extra={"message_id": record.message_id, "error": outcome.reason, "retry_in_seconds": delay},
