@@ -497,6 +497,8 @@ class Lifecycle:
             return _Changed(written.current)
         # What this container committed, so its flush sends these and leaves calls another worker committed (and is
         # sending) alone: two workers flushing one group would otherwise send the same items twice.
+        if len(self._committed_here) >= _KNOWN_GROUPS:
+            self._committed_here.clear()  # bounded: what is forgotten is sent by the groups' carriers
         mine = self._committed_here.setdefault(record.group_key, set())
         mine.update(pending.token for pending in committed.pending_items if pending not in record.pending_items)
         mine.update(note.token for note in committed.pending_notes if note.token != groups.UNSEALED)
