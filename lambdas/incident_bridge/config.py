@@ -3,8 +3,10 @@
 Routes are an ordered list, as in Alertmanager: the first match wins unless it says `continue`. Every route
 inherits what it leaves unset from `default`, which must name a response plan.
 
-The model is plain frozen dataclasses read with `reader.Reader`, not pydantic: pydantic's import and model building
-were close to half of the Lambda's cold start. Every problem reads `<path>: <problem>`, as the Reader words it.
+The model is declared: frozen dataclasses whose every field says, in its metadata, how it is read and under which
+key (`reader.declared`); one generic reader (`reader.read_fields`) reads any declared model, collects every problem
+and refuses unknown keys, and `reader.document_of` writes it back. Not pydantic, nor msgspec: see the README's
+Performance section for the measured choice. Every problem reads `<path>: <problem>`, as the Reader words it.
 """
 
 from __future__ import annotations
@@ -13,20 +15,28 @@ import json
 import re
 import string
 from collections.abc import Callable
-from dataclasses import Field, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from incident_bridge.aws import RESPONSE_PLAN_ARN_PATTERN, RESPONSE_PLAN_ARN_SHAPE, SNS_TOPIC_ARN, is_response_plan_arn
 from incident_bridge.errors import ConfigError, ConfigSyntaxError
-from incident_bridge.reader import FieldError, Reader, kind_of, shown
+from incident_bridge.reader import (
+    MAX_PROBLEMS,
+    FieldError,
+    FieldRead,
+    Problems,
+    Reader,
+    declared,
+    document_of,
+    kind_of,
+    read_fields,
+    shown,
+)
 
 if TYPE_CHECKING:
     from incident_bridge.routing import RouteTable
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
 _SNS_TOPIC_ARN = SNS_TOPIC_ARN
@@ -44,11 +54,39 @@ GROUP_FIELDS = frozenset({"alarm_name", "alarm_arn", "account", "region", "names
 
 #: Incident Manager impact: 1 critical ... 5 no impact.
 MIN_IMPACT, MAX_IMPACT = 1, 5
-#: Problems one message lists; a file that is wrong everywhere is more likely the wrong file.
-MAX_PROBLEMS = 20
+__all__ = ["MAX_PROBLEMS"]
 
-# Field metadata: the document's key where it is not the attribute's name (`continue` is a Python keyword).
-_KEY = "key"
+
+def _plain(read: Callable[[Reader, str], Any]) -> FieldRead:
+    """A field reader that needs no problem list (it reads one value, raising on its first fault)."""
+    return lambda owner, key, _problems: read(owner, key)
+
+
+def _text(*, min_length: int = 0, max_length: int | None = None) -> dict[str, Any]:
+    return declared(_plain(lambda owner, key: owner.optional_string(key, min_length=min_length, max_length=max_length)))
+
+
+def _whole(*, ge: int, le: int) -> dict[str, Any]:
+    return declared(_plain(lambda owner, key: owner.optional_integer(key, ge=ge, le=le)))
+
+
+def _flag(*, key: str | None = None) -> dict[str, Any]:
+    return declared(
+        _plain(lambda owner, given: owner.boolean(given, default=False) if owner.has(given) else None), key=key
+    )
+
+
+def _texts() -> dict[str, Any]:
+    # A list of strings, or None when absent: an empty list is given, and overrides what `default` says.
+    return declared(_plain(lambda owner, key: owner.strings(key) if owner.has(key) else None))
+
+
+# How matchers are read (the readers are defined below, under "matchers"; a lambda looks them up when called).
+_GLOBS = declared(_plain(lambda owner, key: _pattern_list(owner, key)))
+_REGEXES = declared(_plain(lambda owner, key: _regexes(owner, key)))
+_GLOB_MAP = declared(_plain(lambda owner, key: _pattern_map(owner, key)))
+_DETAIL_PATHS = declared(_plain(lambda owner, key: _detail_paths(owner, key)))
+_DETAIL_TYPE = declared(_plain(lambda owner, key: _pattern_list(owner, key)), key="detail-type")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,85 +94,145 @@ class Match:
     """All given matchers must match (AND); each matcher's values are alternatives (OR). Globs use `*` and `?`.
     Each matcher takes one value or a list of them."""
 
-    alarm_name: tuple[str, ...] | None = None
-    alarm_name_regex: tuple[str, ...] | None = None
-    namespace: tuple[str, ...] | None = None
-    metric_name: tuple[str, ...] | None = None
+    alarm_name: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
+    alarm_name_regex: tuple[str, ...] | None = field(default=None, metadata=_REGEXES)
+    namespace: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
+    metric_name: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
     #: dimension name -> glob(s) of its value; any of the alarm's metrics may carry it
-    dimensions: dict[str, tuple[str, ...]] | None = None
-    account: tuple[str, ...] | None = None
-    region: tuple[str, ...] | None = None
-    state: tuple[str, ...] | None = None
+    dimensions: dict[str, tuple[str, ...]] | None = field(default=None, metadata=_GLOB_MAP)
+    account: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
+    region: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
+    state: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
     #: tag key -> glob(s) of its value, from the event's alarmTags or the tag lookup
-    tags: dict[str, tuple[str, ...]] | None = None
-    # Custom application events
-    source: tuple[str, ...] | None = None
-    detail_type: tuple[str, ...] | None = field(default=None, metadata={_KEY: "detail-type"})
+    tags: dict[str, tuple[str, ...]] | None = field(default=None, metadata=_GLOB_MAP)
+    # Custom application events and AWS service events
+    source: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
+    detail_type: tuple[str, ...] | None = field(
+        default=None, metadata=declared(_plain(lambda owner, key: _pattern_list(owner, key)), key="detail-type")
+    )
     #: JSONPath-like path into `detail` (`$.severity`, `$.service.name`) -> glob(s) of its value
-    detail: dict[str, tuple[str, ...]] | None = None
+    detail: dict[str, tuple[str, ...]] | None = field(default=None, metadata=_DETAIL_PATHS)
 
 
 @dataclass(frozen=True, kw_only=True)
 class RelatedUrl:
-    """A link on the incident (runbook, dashboard); `_read_related_url` holds its limits."""
+    """A link on the incident (runbook, dashboard)."""
 
-    title: str
-    url: str
+    title: str = field(metadata=_text(min_length=1, max_length=200))
+    url: str = field(
+        metadata=declared(_plain(lambda owner, key: owner.optional_string(key, max_length=1000, pattern=_HTTP_URL)))
+    )
+
+
+def _match(owner: Reader, key: str, problems: Problems) -> Match | None:
+    found = owner.optional_obj(key)
+    return None if found is None else Match(**read_fields(Match, found, problems))
+
+
+def _related_urls(owner: Reader, key: str, problems: Problems) -> tuple[RelatedUrl, ...] | None:
+    if not owner.has(key):
+        return None
+    urls = []
+    for item in owner.objects(key):
+        given = read_fields(RelatedUrl, item, problems)
+        for name in ("title", "url"):
+            if name not in given and not item.has(name):
+                problems.found.append(FieldError(item.at(name), "required"))
+        if len(given) == 2:
+            urls.append(RelatedUrl(**given))
+    return tuple(urls)
+
+
+_PLAN_ARN = declared(_plain(lambda owner, key: _response_plan_arn(owner, required=False, key=key)))
+_ROUTE_NAME = _text(min_length=1, max_length=64)
+_IMPACT = _whole(ge=1, le=5)
+_TITLE = declared(_plain(lambda owner, key: _title(owner, key)))
+_URL_TAGS = _texts()
+_AUTO_RESOLVE = _flag()
+_GROUP_BY = declared(_plain(lambda owner, key: _group_by(owner, key)))
+_SNS_TOPICS = declared(_plain(lambda owner, key: _sns_topic_arns(owner, key)))
+_AWS_EVENTS = declared(_plain(lambda owner, key: _aws_events(owner, key)))
 
 
 @dataclass(frozen=True, kw_only=True)
 class Route:
     """What the bridge does with the alarms a route catches. Unset fields are inherited from `default`."""
 
-    name: str | None = None
-    match: Match = field(default_factory=Match)
-    response_plan_arn: str | None = None
-    impact: int | None = None
+    name: str | None = field(default=None, metadata=_ROUTE_NAME)
+    match: Match = field(default_factory=Match, metadata=declared(_match))
+    response_plan_arn: str | None = field(default=None, metadata=_PLAN_ARN)
+    impact: int | None = field(default=None, metadata=_IMPACT)
     #: alarm tag whose value (1-5) overrides `impact`, e.g. incident-impact
-    impact_tag: str | None = None
-    title: str | None = None
-    related_urls: tuple[RelatedUrl, ...] | None = None
+    impact_tag: str | None = field(default=None, metadata=_text())
+    title: str | None = field(default=None, metadata=_TITLE)
+    related_urls: tuple[RelatedUrl, ...] | None = field(default=None, metadata=declared(_related_urls))
     #: alarm tags whose values are URLs to attach (runbook, dashboard)
-    related_url_tags: tuple[str, ...] | None = None
+    related_url_tags: tuple[str, ...] | None = field(default=None, metadata=_URL_TAGS)
     #: fields forming the group key (used by the incident lifecycle): alarm_name, namespace, tag:<key>, ...
-    group_by: tuple[str, ...] | None = None
-    auto_resolve: bool | None = None
-    continue_: bool = field(default=False, metadata={_KEY: "continue"})
-    drop: bool = False
+    group_by: tuple[str, ...] | None = field(
+        default=None, metadata=declared(_plain(lambda owner, key: _group_by(owner, key)))
+    )
+    auto_resolve: bool | None = field(default=None, metadata=_AUTO_RESOLVE)
+    continue_: bool = field(default=False, metadata=_flag(key="continue"))
+    drop: bool = field(default=False, metadata=_flag())
 
 
 @dataclass(frozen=True, kw_only=True)
 class DefaultRoute(Route):
     """The route of last resort: it names the response plan and the values other routes inherit."""
 
-    response_plan_arn: str
-    name: str | None = "default"
-    impact: int | None = 3
-    title: str | None = DEFAULT_TITLE
-    related_url_tags: tuple[str, ...] | None = ("runbook-url", "dashboard-url")
-    auto_resolve: bool | None = False
+    response_plan_arn: str = field(
+        metadata=declared(_plain(lambda owner, key: _response_plan_arn(owner, required=True, key=key)))
+    )
+    name: str | None = field(default="default", metadata=_ROUTE_NAME)
+    impact: int | None = field(default=3, metadata=_IMPACT)
+    title: str | None = field(default=DEFAULT_TITLE, metadata=_TITLE)
+    related_url_tags: tuple[str, ...] | None = field(default=("runbook-url", "dashboard-url"), metadata=_URL_TAGS)
+    auto_resolve: bool | None = field(default=False, metadata=_AUTO_RESOLVE)
+
+
+def _default_route(owner: Reader, key: str, problems: Problems) -> DefaultRoute | None:
+    default = owner.obj(key)
+    given = read_fields(DefaultRoute, default, problems)
+    if "response_plan_arn" not in given:
+        return None  # missing or wrong: already noted
+    route = DefaultRoute(**given)
+    problems.read(None, _check_last_resort, default.path, route)
+    return route
+
+
+def _routes(owner: Reader, key: str, problems: Problems) -> tuple[Route, ...] | None:
+    if not owner.has(key):
+        return None
+    routes = tuple(Route(**read_fields(Route, item, problems)) for item in owner.objects(key))
+    problems.read(None, _check_unique_names, routes)
+    return routes
 
 
 @dataclass(frozen=True, kw_only=True)
 class BridgeConfig:
     """The whole configuration: the default route, the routes in order, and the bridge-wide settings."""
 
-    default: DefaultRoute
-    routes: tuple[Route, ...] = ()
+    default: DefaultRoute = field(metadata=declared(_default_route))
+    routes: tuple[Route, ...] = field(default=(), metadata=declared(_routes))
     #: Topics that already fan alarms out; the stack subscribes the bridge's queue to each.
-    sns_topic_arns: tuple[str, ...] = ()
+    sns_topic_arns: tuple[str, ...] = field(
+        default=(), metadata=declared(_plain(lambda owner, key: _sns_topic_arns(owner, key)))
+    )
     #: When an event carries no alarmTags, look them up with cloudwatch:ListTagsForResource (cached per container).
-    lookup_alarm_tags: bool = False
+    lookup_alarm_tags: bool = field(default=False, metadata=_flag())
     #: An alarm that fires again this soon after the bridge resolved its incident reopens that incident.
-    flap_window_seconds: int = 900
+    flap_window_seconds: int = field(default=900, metadata=_whole(ge=0, le=86_400))
     #: Trust that a joined incident is still open for this long after GetIncidentRecord said so (0: always ask).
     #: In a storm this saves one call per alarm; a human's resolve is noticed at most this much later.
-    incident_check_seconds: int = 0
+    incident_check_seconds: int = field(default=0, metadata=_whole(ge=0, le=300))
     #: Plan that Incident Manager's native alarm action starts when the bridge itself is broken (self-monitoring).
-    fallback_response_plan_arn: str | None = None
+    fallback_response_plan_arn: str | None = field(default=None, metadata=_PLAN_ARN)
     #: AWS service-event profiles to open incidents from (sources/profiles.py), or `all`; none by default: alarms
     #: (and custom events) only. The stack creates a default-bus rule for exactly these.
-    aws_events: tuple[str, ...] = ()
+    aws_events: tuple[str, ...] = field(
+        default=(), metadata=declared(_plain(lambda owner, key: _aws_events(owner, key)))
+    )
 
     @cached_property
     def enabled_aws_events(self) -> frozenset[str]:
@@ -161,12 +259,14 @@ class BridgeConfig:
 
     def to_document(self) -> dict[str, Any]:
         """The configuration as JSON-ready data under the document's keys; `parse_config` reads it back equal."""
-        return _document_of(self)
+        return document_of(self)
 
 
 def parse_config(document: Any, *, origin: str) -> BridgeConfig:
-    problems = _Problems()
-    config = problems.read(None, _read_config, document, problems)
+    problems = Problems()
+    empty: dict[str, Any] = {}
+    given = problems.read(empty, lambda: read_fields(BridgeConfig, Reader(document), problems))
+    config = BridgeConfig(**given) if "default" in given else None
     if config is None or problems.found:
         raise ConfigError(f"{origin}: {problems}")
     config.route_table  # noqa: B018 - resolved once, here, not on the first event
@@ -206,82 +306,7 @@ def _load_yaml(path: Path, text: str) -> Any:
         raise ConfigSyntaxError(f"{path}: not valid YAML: {error}") from None
 
 
-# ---- reading: each object's fields in order, every mistake noted ----
-
-
-class _Problems:
-    """The mistakes found so far. Reading goes on past one, so `config check` lists them all in one run."""
-
-    def __init__(self) -> None:
-        self.found: list[FieldError] = []
-
-    def read(self, fallback: T, read: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """`read(*args, **kwargs)`; when it raises a FieldError, notes it and gives `fallback` instead."""
-        try:
-            return read(*args, **kwargs)
-        except FieldError as error:
-            self.found.append(error)
-            return fallback
-
-    def __str__(self) -> str:
-        shown_problems = [str(problem) for problem in self.found[:MAX_PROBLEMS]]
-        if len(self.found) > MAX_PROBLEMS:
-            shown_problems.append(f"and {len(self.found) - MAX_PROBLEMS} more")
-        return "; ".join(shown_problems)
-
-
-def _key(spec: Field[Any]) -> str:
-    return str(spec.metadata.get(_KEY, spec.name))
-
-
-def _known_keys(model: type[Any]) -> frozenset[str]:
-    """The document's keys, plus the attribute names where they differ (`continue_`, `detail_type`): both
-    spellings were always accepted."""
-    return frozenset(_key(spec) for spec in fields(model)) | {spec.name for spec in fields(model)}
-
-
-def _spelled(owner: Reader, key: str, name: str) -> str:
-    """The key `owner` gives a field under: the document's `key`, unless only the attribute's `name` is there."""
-    return name if not owner.has(key) and owner.has(name) else key
-
-
-def _present(values: dict[str, Any]) -> dict[str, Any]:
-    """Leaves out the fields a document does not give, so the dataclass defaults apply."""
-    return {name: value for name, value in values.items() if value is not None}
-
-
-def _read_config(document: object, problems: _Problems) -> BridgeConfig | None:
-    config = Reader(document)
-    problems.read(None, config.only, _CONFIG_KEYS)
-    default = problems.read(None, config.obj, "default")
-    default_route = None if default is None else _read_default_route(default, problems)
-    items = problems.read([], config.objects, "routes")
-    routes = tuple(Route(**_read_route_fields(item, problems, plan_required=False)) for item in items)
-    problems.read(None, _check_unique_names, routes)
-    given = _present(
-        {
-            "sns_topic_arns": problems.read(None, _sns_topic_arns, config),
-            "lookup_alarm_tags": problems.read(None, _optional_boolean, config, "lookup_alarm_tags"),
-            "flap_window_seconds": problems.read(None, config.optional_integer, "flap_window_seconds", ge=0, le=86_400),
-            "incident_check_seconds": problems.read(
-                None, config.optional_integer, "incident_check_seconds", ge=0, le=300
-            ),
-            "fallback_response_plan_arn": problems.read(
-                None, _response_plan_arn, config, required=False, key="fallback_response_plan_arn"
-            ),
-            "aws_events": problems.read(None, _aws_events, config),
-        }
-    )
-    return None if default_route is None else BridgeConfig(default=default_route, routes=routes, **given)
-
-
-def _read_default_route(default: Reader, problems: _Problems) -> DefaultRoute | None:
-    given = _read_route_fields(default, problems, plan_required=True)
-    if "response_plan_arn" not in given:
-        return None  # missing or wrong: already noted
-    route = DefaultRoute(**given)
-    problems.read(None, _check_last_resort, default.path, route)
-    return route
+# ---- the field readers the declarations name ----
 
 
 def _check_last_resort(path: str, route: DefaultRoute) -> None:
@@ -289,28 +314,6 @@ def _check_last_resort(path: str, route: DefaultRoute) -> None:
         raise FieldError(path, "the default route catches what no other route does: it takes no `match`")
     if route.drop or route.continue_:
         raise FieldError(path, "the default route is the last resort: `drop` and `continue` do not apply to it")
-
-
-def _read_route_fields(route: Reader, problems: _Problems, *, plan_required: bool) -> dict[str, Any]:
-    """The fields a route gives; a field that is wrong is noted and left out."""
-    problems.read(None, route.only, _ROUTE_KEYS)
-    read = problems.read
-    return _present(
-        {
-            "name": read(None, route.optional_string, "name", min_length=1, max_length=64),
-            "match": read(None, _read_match, route, problems),
-            "response_plan_arn": read(None, _response_plan_arn, route, required=plan_required),
-            "impact": read(None, route.optional_integer, "impact", ge=MIN_IMPACT, le=MAX_IMPACT),
-            "impact_tag": read(None, route.optional_string, "impact_tag"),
-            "title": read(None, _title, route),
-            "related_urls": read(None, _related_urls, route),
-            "related_url_tags": read(None, _optional_strings, route, "related_url_tags"),
-            "group_by": read(None, _group_by, route),
-            "auto_resolve": read(None, _optional_boolean, route, "auto_resolve"),
-            "continue_": read(None, _optional_boolean, route, _spelled(route, "continue", "continue_")),
-            "drop": read(None, _optional_boolean, route, "drop"),
-        }
-    )
 
 
 def _response_plan_arn(owner: Reader, *, required: bool, key: str = "response_plan_arn") -> str | None:
@@ -340,80 +343,54 @@ def response_plan_arn_problem(value: str) -> str:
     return f"{value!r} is not a response plan ARN ({expected})"
 
 
-def _optional_boolean(owner: Reader, key: str) -> bool | None:
-    return owner.boolean(key, default=False) if owner.has(key) else None
-
-
-def _optional_strings(owner: Reader, key: str) -> tuple[str, ...] | None:
-    """A list of strings, or None when absent: an empty list is given, and overrides what `default` says."""
-    return owner.strings(key) if owner.has(key) else None
-
-
-def _title(route: Reader) -> str | None:
-    template = route.optional_string("title", min_length=1, max_length=1000)
+def _title(route: Reader, key: str) -> str | None:
+    template = route.optional_string(key, min_length=1, max_length=1000)
     if template is None:
         return None
     try:
         names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
     except ValueError as error:
-        raise FieldError(route.at("title"), f"not a valid title template: {error}") from None
+        raise FieldError(route.at(key), f"not a valid title template: {error}") from None
     for name in names:
         if name not in TITLE_FIELDS and not name.startswith(("tag_", "detail_")):
             known = ", ".join(sorted(TITLE_FIELDS))
-            raise FieldError(route.at("title"), f"unknown field {{{name}}} (known: {known}, tag_<key>, detail_<key>)")
+            raise FieldError(route.at(key), f"unknown field {{{name}}} (known: {known}, tag_<key>, detail_<key>)")
     return template
 
 
-def _group_by(route: Reader) -> tuple[str, ...] | None:
-    names = _optional_strings(route, "group_by")
+def _group_by(route: Reader, key: str) -> tuple[str, ...] | None:
+    names = route.strings(key) if route.has(key) else None
     for index, name in enumerate(names or ()):
         prefix, _, rest = name.partition(":")
         if name not in GROUP_FIELDS and not (prefix in {"tag", "dimension"} and rest):
             known = ", ".join(sorted(GROUP_FIELDS))
             raise FieldError(
-                route.at(f"group_by.{index}"), f"unknown field {name!r} (known: {known}, tag:<key>, dimension:<name>)"
+                route.at(f"{key}.{index}"), f"unknown field {name!r} (known: {known}, tag:<key>, dimension:<name>)"
             )
     return names
 
 
-def _read_related_url(item: Reader) -> RelatedUrl:
-    """One `{title, url}` object of a route's related_urls."""
-    item.only(_RELATED_URL_KEYS)
-    return RelatedUrl(
-        title=item.string("title", min_length=1, max_length=200),
-        url=item.string("url", max_length=1000, pattern=_HTTP_URL),
-    )
-
-
-def _related_urls(route: Reader) -> tuple[RelatedUrl, ...] | None:
-    if not route.has("related_urls"):
-        return None
-    return tuple(_read_related_url(item) for item in route.objects("related_urls"))
-
-
-def _sns_topic_arns(config: Reader) -> tuple[str, ...]:
-    arns = config.strings("sns_topic_arns")
+def _sns_topic_arns(config: Reader, key: str) -> tuple[str, ...]:
+    arns = config.strings(key)
     for index, arn in enumerate(arns):
         if _SNS_TOPIC_ARN.search(arn) is None:
             # Worded as Reader words a string that misses its pattern.
-            raise FieldError(
-                config.at(f"sns_topic_arns.{index}"), f"{shown(arn)} does not match {_SNS_TOPIC_ARN.pattern!r}"
-            )
+            raise FieldError(config.at(f"{key}.{index}"), f"{shown(arn)} does not match {_SNS_TOPIC_ARN.pattern!r}")
     return arns
 
 
-def _aws_events(config: Reader) -> tuple[str, ...] | None:
+def _aws_events(config: Reader, key: str) -> tuple[str, ...] | None:
     """`all`, or a list of profile names (which may include `all` and the opt-in ones)."""
-    value = config.raw("aws_events")
+    value = config.raw(key)
     if value is None:
         return None
     from incident_bridge.sources.profiles import ALL, PROFILE_NAMES  # only a configuration that names profiles
 
-    names = (value,) if isinstance(value, str) else config.strings("aws_events")
+    names = (value,) if isinstance(value, str) else config.strings(key)
     known = (ALL, *PROFILE_NAMES)
     for index, name in enumerate(names):
         if name not in known:
-            where = config.at("aws_events") if isinstance(value, str) else config.at(f"aws_events.{index}")
+            where = config.at(key) if isinstance(value, str) else config.at(f"{key}.{index}")
             raise FieldError(where, f"unknown profile {name!r} (known: {', '.join(known)})")
     return tuple(names)
 
@@ -481,50 +458,3 @@ def _detail_paths(match: Reader, key: str) -> dict[str, tuple[str, ...]] | None:
         if not _DETAIL_PATH.fullmatch(path):
             raise FieldError(match.at(key), f"{path!r} is not a path like $.severity or $.service.name")
     return wanted
-
-
-# How each matcher is read, by attribute; the others are one value or a list of them.
-_MATCHER_READERS: dict[str, Callable[[Reader, str], object]] = {
-    "alarm_name_regex": _regexes,
-    "dimensions": _pattern_map,
-    "tags": _pattern_map,
-    "detail": _detail_paths,
-}
-
-
-def _read_match(route: Reader, problems: _Problems) -> Match | None:
-    match = route.optional_obj("match")
-    if match is None:
-        return None
-    problems.read(None, match.only, _MATCH_KEYS)
-    given: dict[str, Any] = {
-        spec.name: problems.read(
-            None, _MATCHER_READERS.get(spec.name, _pattern_list), match, _spelled(match, _key(spec), spec.name)
-        )
-        for spec in fields(Match)
-    }
-    return Match(**given)
-
-
-# ---- writing ----
-
-
-def _document_of(model: Any) -> dict[str, Any]:
-    return {_key(spec): _json_ready(getattr(model, spec.name)) for spec in fields(model)}
-
-
-def _json_ready(value: object) -> object:
-    if is_dataclass(value) and not isinstance(value, type):
-        return _document_of(value)
-    if isinstance(value, tuple | list):
-        return [_json_ready(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
-    return value
-
-
-# What each object accepts, for its unknown-key check.
-_CONFIG_KEYS = _known_keys(BridgeConfig)
-_ROUTE_KEYS = _known_keys(Route)
-_MATCH_KEYS = _known_keys(Match)
-_RELATED_URL_KEYS = _known_keys(RelatedUrl)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import Field, dataclass, fields, is_dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -204,3 +205,89 @@ class Reader:
         if value is None:
             raise FieldError(self.at(key), "required")
         return value
+
+
+# ---- declared models: each field says how it is read; one reader for them all ----
+
+#: Reads one field: the object holding it, the key it is given under, and where problems go. None: not given.
+FieldRead = Callable[[Reader, str, "Problems"], Any]
+_SPEC = "incident_bridge.reader.spec"
+#: Problems one message lists; a document that is wrong everywhere is more likely the wrong document.
+MAX_PROBLEMS = 20
+
+
+class Problems:
+    """The mistakes found so far. Reading goes on past one, so a check lists them all in one run."""
+
+    def __init__(self) -> None:
+        self.found: list[FieldError] = []
+
+    def read(self, fallback: T, read: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`read(*args, **kwargs)`; when it raises a FieldError, notes it and gives `fallback` instead."""
+        try:
+            return read(*args, **kwargs)
+        except FieldError as error:
+            self.found.append(error)
+            return fallback
+
+    def __str__(self) -> str:
+        shown_problems = [str(problem) for problem in self.found[:MAX_PROBLEMS]]
+        if len(self.found) > MAX_PROBLEMS:
+            shown_problems.append(f"and {len(self.found) - MAX_PROBLEMS} more")
+        return "; ".join(shown_problems)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one field of a declared model is read: its reader, and its key where the document spells it otherwise
+    than the attribute (`continue`, `detail-type`)."""
+
+    read: FieldRead
+    key: str | None = None
+
+
+def declared(read: FieldRead, *, key: str | None = None) -> dict[str, Spec]:
+    """Field metadata declaring how the field is read: `field(default=..., metadata=declared(...))`."""
+    return {_SPEC: Spec(read, key)}
+
+
+def document_key(spec: Field[Any]) -> str:
+    declared_spec = spec.metadata.get(_SPEC)
+    return declared_spec.key if declared_spec is not None and declared_spec.key else spec.name
+
+
+def known_keys(model: type[Any]) -> frozenset[str]:
+    """The document's keys, plus the attribute names where they differ: both spellings are accepted."""
+    return frozenset(document_key(spec) for spec in fields(model)) | {spec.name for spec in fields(model)}
+
+
+def read_fields(model: type[Any], owner: Reader, problems: Problems, *, strict: bool = True) -> dict[str, Any]:
+    """Every field `model` declares, read from `owner` in declaration order; unknown keys (when `strict`), and
+    fields that are wrong, are noted in `problems` and left out (so the model's defaults apply, or its construction
+    is skipped). An environment is read with `strict=False`: it holds far more than the model."""
+    if strict:
+        problems.read(None, owner.only, known_keys(model))
+    given: dict[str, Any] = {}
+    for spec in fields(model):
+        key = document_key(spec)
+        if not owner.has(key) and owner.has(spec.name):
+            key = spec.name  # the attribute's own spelling, always accepted too
+        value = problems.read(None, spec.metadata[_SPEC].read, owner, key, problems)
+        if value is not None:
+            given[spec.name] = value
+    return given
+
+
+def document_of(model: Any) -> dict[str, Any]:
+    """A declared model as JSON-ready data under its document's keys (reading it back gives it equal)."""
+    return {document_key(spec): _json_ready(getattr(model, spec.name)) for spec in fields(model)}
+
+
+def _json_ready(value: object) -> object:
+    if is_dataclass(value) and not isinstance(value, type):
+        return document_of(value)
+    if isinstance(value, tuple | list):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    return value

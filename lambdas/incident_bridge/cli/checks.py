@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import fields
 
 from incident_bridge.config import BridgeConfig, Match, Route
+from incident_bridge.reader import document_key
 
 #: What every alarm looks like to the matchers (routing.facts_of): an alarm's source and detail-type.
 ALARM_SOURCE = "aws.cloudwatch"
@@ -118,7 +119,7 @@ def _describe(match: Match) -> str:
         wanted = getattr(match, spec.name)
         if wanted is None:
             continue
-        key = str(spec.metadata.get("key", spec.name))
+        key = document_key(spec)
         if isinstance(wanted, Mapping):
             parts += [f"{key}.{name}: {' | '.join(values)}" for name, values in wanted.items()]
         else:

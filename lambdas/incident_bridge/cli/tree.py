@@ -11,6 +11,7 @@ from dataclasses import fields
 
 from incident_bridge.cli.style import Style
 from incident_bridge.config import BridgeConfig, DefaultRoute, Match, Route
+from incident_bridge.reader import document_key
 
 
 def matchers_text(match: Match) -> str:
@@ -21,7 +22,7 @@ def matchers_text(match: Match) -> str:
         wanted = getattr(match, spec.name)
         if wanted is None:
             continue
-        key = str(spec.metadata.get("key", spec.name))
+        key = document_key(spec)
         if isinstance(wanted, Mapping):
             prefix = {"dimensions": "dimension", "tags": "tag", "detail": "detail"}[spec.name]
             parts += [_matcher(f"{prefix}:{name}", values) for name, values in wanted.items()]
