@@ -122,6 +122,8 @@ class BridgeFunction(Construct):
             )
         )
         dead_letter_queue.grant_send_messages(self.function)
+        # A record an invocation had no time to start is sent back to its queue as a new message (runtime.py).
+        queue.grant_send_messages(self.function)
         self._accept_alarm_actions(dead_letter_queue)
         state_table.grant_group_access(self.function)
         plans = config.response_plan_arns()

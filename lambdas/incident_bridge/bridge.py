@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from incident_bridge.config import BridgeConfig
-from incident_bridge.errors import InvalidEvent, TransientApiError
+from incident_bridge.errors import InvalidEvent, NotStarted, TransientApiError
 from incident_bridge.lifecycle import Firing, Lifecycle, Step, group_key
 from incident_bridge.outcome import ApiCall, BatchResult, IgnoreReason, Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore, IncidentManager
@@ -65,6 +65,10 @@ class Bridge:
         self._tags = tags if config.lookup_alarm_tags else None
         # Every Incident Manager call is recorded here, at the port, and given to the outcome it was made for.
         self._calls = RecordingIncidentManager(incidents)
+        # Within one batch: Incident Manager throttled us (after botocore's retries), so start nothing more.
+        self._throttled = False
+        self._last_throttled = False
+        self._stop_when_throttled = False
         self._lifecycle = Lifecycle(
             self._calls,
             groups,
@@ -77,14 +81,24 @@ class Bridge:
         """One event; its outcome (RETRY when a later delivery should finish it)."""
         return self.handle_batch([(event_key, raw_event)])[event_key]
 
-    def handle_batch(self, events: Sequence[tuple[str, object]], time_left: TimeLeft | None = None) -> BatchResult:
+    def handle_batch(
+        self,
+        events: Sequence[tuple[str, object]],
+        time_left: TimeLeft | None = None,
+        *,
+        stop_when_throttled: bool = False,
+    ) -> BatchResult:
         """Handles a batch in order, coalescing ALARMs of one group into one update (the API budget in a storm).
 
         Keys are the caller's (SQS message ids). With `time_left`, no group is started once less than
-        STOP_STARTING_SHARE of the time left now remains: the events not started come back as RETRY.
+        STOP_STARTING_SHARE of the time left now remains; with `stop_when_throttled` (the caller can requeue what
+        was not started at no cost), none once Incident Manager throttled a call beyond botocore's retries. The
+        events not started come back as RETRY with error class NotStarted.
         """
         if time_left is not None:
             time_left = _Deadline(time_left, time_left() * STOP_STARTING_SHARE)
+        self._throttled = False
+        self._stop_when_throttled = stop_when_throttled
         results: dict[str, Outcome] = {}
         pending: dict[str, list[tuple[str, Signal, Firing]]] = {}
         for key, raw in events:
@@ -105,7 +119,11 @@ class Bridge:
                 continue
             # Recoveries and multi-route events keep their place in the order: what came before goes first.
             self._flush(pending, results, time_left)
-            results[key] = _not_started() if _out_of_time(time_left) else self._guarded(signal, routing)
+            if _out_of_time(time_left) or self._throttled:
+                results[key] = _not_started()
+            else:
+                results[key] = self._guarded(signal, routing)
+                self._throttled = self._stop_when_throttled and self._last_throttled
         self._flush(pending, results, time_left)
         return BatchResult({key: results[key] for key, _ in events})
 
@@ -192,12 +210,17 @@ class Bridge:
         defer: bool = False,
     ) -> bool:
         """One group's firings; False when `joins` is off and the group's incident is open (nothing was done)."""
-        if _out_of_time(time_left):
+        if _out_of_time(time_left) or self._throttled:
             results.update({key: _not_started() for key, _, _ in entries})
             return True
         steps = self._fire_group([firing for _, _, firing in entries], joins=joins, defer=defer)
         if not steps:
             return False
+        # Throttled even after botocore's retries: the rest of the batch would only be throttled too, and spend the
+        # budget its retries need; it goes back to the queue unstarted.
+        self._throttled = self._stop_when_throttled and any(
+            step is not None and step.throttled for step in steps.values()
+        )
         if len(entries) > 1 and all(step is None or step.kind is OutcomeKind.REJECTED for step in steps.values()):
             # The group failed as a whole: one event may be the cause. One at a time, each touches only itself.
             steps = {}
@@ -235,6 +258,7 @@ class Bridge:
             else:
                 step = self._lifecycle.fire(Firing(signal, decision))
             steps.append((decision.route_name, step))
+        self._last_throttled = any(step.throttled for _, step in steps)
         return _outcome(signal, steps, self._calls.take())
 
     def _guarded(self, signal: Signal, routing: Routing) -> Outcome:
@@ -267,7 +291,7 @@ def _not_started() -> Outcome:
     return Outcome(
         OutcomeKind.RETRY,
         "not started: the invocation is running out of time (returned for retry)",
-        error_class=TransientApiError.__name__,
+        error_class=NotStarted.__name__,
     )
 
 

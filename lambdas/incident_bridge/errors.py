@@ -29,6 +29,15 @@ class TransientApiError(BridgeError):
     """Incident Manager (or the network) failed in a way a later retry may fix (throttling, 5xx, timeouts)."""
 
 
+class Throttled(TransientApiError):
+    """Incident Manager refused the call for its request rate (ThrottlingException, HTTP 429) after botocore's own
+    retries: the rest of the batch would only be throttled too."""
+
+
+class NotStarted(TransientApiError):
+    """The invocation was running out of time before this event was started: nothing was tried."""
+
+
 class IncidentNotFound(PermanentApiError):
     """Incident Manager says the incident record does not exist (ResourceNotFoundException): deleted by a human."""
 

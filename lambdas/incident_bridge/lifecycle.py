@@ -29,6 +29,7 @@ from incident_bridge.errors import (
     GroupRecordRejected,
     IncidentNotFound,
     PermanentApiError,
+    Throttled,
     TransientApiError,
 )
 from incident_bridge.groups import AlarmMark, GroupRecord, GroupStatus, Transition, item_identity
@@ -90,6 +91,8 @@ class Step:
     incident_arn: str | None = None
     ignore_reason: IgnoreReason | None = None
     error_class: str | None = None
+    #: Retried because Incident Manager throttled: the batch stops starting groups (see Bridge).
+    throttled: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ def _ignored(reason: str, why: IgnoreReason) -> Step:
 
 
 def _retry(error: Exception) -> Step:
-    return Step(OutcomeKind.RETRY, str(error), error_class=type(error).__name__)
+    return Step(OutcomeKind.RETRY, str(error), error_class=type(error).__name__, throttled=isinstance(error, Throttled))
 
 
 def _rejected(error: Exception, what: str) -> Step:

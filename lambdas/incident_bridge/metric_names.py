@@ -22,6 +22,9 @@ EVENT_IGNORED = "EventIgnored"
 EVENT_REJECTED = "EventRejected"
 #: A record handed back to the queue for a later attempt.
 EVENT_RETRIED = "EventRetried"
+#: A record not started (the invocation ran low on time, or Incident Manager throttled the batch), sent back to
+#: the queue as a new message.
+EVENT_REQUEUED = "EventRequeued"
 
 INCIDENT_METRICS = (INCIDENT_STARTED, INCIDENT_UPDATED, INCIDENT_RESOLVED)
 EVENT_METRICS = (EVENT_IGNORED, EVENT_RETRIED, EVENT_REJECTED)

@@ -17,6 +17,9 @@ class OutcomeKind(StrEnum):
     #: Not done yet, for a reason a later delivery can fix (throttling, a race, the invocation running out of time):
     #: the queue redelivers it.
     RETRY = "retry"
+    #: Not started (the invocation ran low on time): sent back to the source queue as a new message, so waiting
+    #: its turn in a storm does not use up the receives the redrive policy counts.
+    REQUEUED = "requeued"
 
 
 class IgnoreReason(StrEnum):

@@ -15,7 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from incident_bridge import metric_names
 from incident_bridge.bridge import Bridge, not_json
 from incident_bridge.config import load_config
-from incident_bridge.errors import ConfigError, TransientApiError
+from incident_bridge.errors import ConfigError, NotStarted, TransientApiError
 from incident_bridge.outcome import BatchResult, Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore
 from incident_bridge.settings import IncidentManagerMode, Settings
@@ -30,10 +30,13 @@ class DeadLetters(Protocol):
     def send(self, body: str, *, error_class: str, reason: str, source_message_id: str) -> None: ...
 
 
-class QueueVisibility(Protocol):
-    """The source queue's ChangeMessageVisibility: when a record named for retry becomes visible again."""
+class SourceQueue(Protocol):
+    """The queue the records come from: when a record named for retry is visible again (ChangeMessageVisibility),
+    and sending a record that was not started back as a new message (SendMessage)."""
 
     def retry_after(self, receipt_handle: str, seconds: int) -> None: ...
+
+    def requeue(self, body: str, delay_seconds: int) -> None: ...
 
 
 @dataclass
@@ -60,6 +63,8 @@ BACKOFF_FIRST_SECONDS = 5
 BACKOFF_MAX_SECONDS = 300
 #: ChangeMessageVisibility's limit: 12 hours (SQS API Reference, ChangeMessageVisibility).
 VISIBILITY_MAX_SECONDS = 12 * 60 * 60
+#: SendMessage's DelaySeconds limit: 15 minutes (SQS API Reference, SendMessage).
+SEND_DELAY_MAX_SECONDS = 900
 
 
 def retry_delay(receive_count: int, jitter: float = 1.0) -> int:
@@ -101,8 +106,9 @@ class Runtime:
     emit_metrics: bool = True
     #: message id -> why it will be redelivered, for the CLI (bounded like `outcomes`).
     failures: dict[str, str] = field(default_factory=dict)
-    #: The source queue, to give each retried record its own backoff (None: the queue's visibility timeout).
-    visibility: QueueVisibility | None = None
+    #: The source queue, to give each retried record its own backoff and to requeue records not started (None: the
+    #: queue's visibility timeout, and records not started are retried like the others).
+    source_queue: SourceQueue | None = None
     #: The source queue's maxReceiveCount: on that receive a record that fails again is dead-lettered here, with
     #: its reason, instead of being moved by the redrive policy without one (None: left to the redrive policy).
     max_receive_count: int | None = None
@@ -133,7 +139,7 @@ class Runtime:
             bridge,
             _sqs_dead_letters(settings),
             emit_metrics=not settings.metrics_disabled,
-            visibility=_queue_visibility(settings),
+            source_queue=_source_queue(settings),
             max_receive_count=settings.max_receive_count,
         )
 
@@ -167,17 +173,44 @@ class Runtime:
             except RecursionError as error:  # nested deeper than the parser goes: as unreadable as bad JSON
                 results[record.message_id] = not_json(ValueError(f"nested too deeply ({error})"))
         time_left = None if remaining_millis is None else (lambda: remaining_millis() / 1000)
-        results.update(self.bridge.handle_batch(events, time_left).outcomes)
+        # With the source queue, what is not started is requeued at no cost: a throttled batch stops early.
+        batch = self.bridge.handle_batch(events, time_left, stop_when_throttled=self.source_queue is not None)
+        results.update(batch.outcomes)
         final: dict[str, Outcome] = {}
         for record in records:
             outcome = results[record.message_id]
+            if outcome.kind is OutcomeKind.RETRY and (
+                outcome.error_class == NotStarted.__name__ or outcome.retry_after_seconds is not None
+            ):
+                # Not started, or a group's carrier (its event is in its incident; it comes back to send the group's
+                # deferred calls): waiting its turn must not count towards the redrive policy.
+                outcome = self._requeued(record, outcome)
             if outcome.kind is OutcomeKind.RETRY:
                 outcome = self._retry_or_give_up(record, outcome)
-            if outcome.kind is not OutcomeKind.RETRY:
+            if outcome.kind not in (OutcomeKind.RETRY, OutcomeKind.REQUEUED):
                 outcome = self._finish(outcome, record.body, record.message_id)
             final[record.message_id] = outcome
         self.last_batch = BatchResult(final)
         return self.last_batch
+
+    def _requeued(self, record: QueueRecord, outcome: Outcome) -> Outcome:
+        """A record the invocation had no time to start goes back as a new message (its receive count starts over):
+        in a storm, waiting its turn must not count towards the redrive policy. If the send fails, it is retried."""
+        if self.source_queue is None:
+            return outcome
+        try:
+            delay = retry_delay(1, self.jitter())
+            if outcome.retry_after_seconds is not None:
+                delay = max(delay, min(outcome.retry_after_seconds, SEND_DELAY_MAX_SECONDS))
+            self.source_queue.requeue(record.body, delay)
+        except Exception as error:  # the record is then retried as it is
+            logger.warning("could not requeue a record not started", extra={"error": str(error)})
+            return outcome
+        logger.info("event requeued", extra={"message_id": record.message_id, "reason": outcome.reason})
+        requeued = replace(outcome, kind=OutcomeKind.REQUEUED, reason=f"{outcome.reason}: sent back to the queue")
+        if self.emit_metrics:
+            _count(requeued)
+        return requeued
 
     def _retry_or_give_up(self, record: QueueRecord, outcome: Outcome) -> Outcome:
         if self.max_receive_count is not None and record.receive_count >= self.max_receive_count:
@@ -198,9 +231,9 @@ class Runtime:
             "event will be retried",
             extra={"message_id": record.message_id, "error": outcome.reason, "retry_in_seconds": delay},
         )
-        if self.visibility is not None and record.receipt_handle:
+        if self.source_queue is not None and record.receipt_handle:
             try:
-                self.visibility.retry_after(record.receipt_handle, delay)
+                self.source_queue.retry_after(record.receipt_handle, delay)
             except Exception as error:
                 logger.warning("could not shorten the retry delay", extra={"error": str(error)})
         if self.emit_metrics:
@@ -260,6 +293,7 @@ _METRIC_NAMES = {
     OutcomeKind.IGNORED: metric_names.EVENT_IGNORED,
     OutcomeKind.REJECTED: metric_names.EVENT_REJECTED,
     OutcomeKind.RETRY: metric_names.EVENT_RETRIED,
+    OutcomeKind.REQUEUED: metric_names.EVENT_REQUEUED,
 }
 
 
@@ -302,12 +336,12 @@ def _alarm_tags() -> AlarmTags:
     return CloudWatchAlarmTags(boto3.client("cloudwatch"))
 
 
-def _queue_visibility(settings: Settings) -> QueueVisibility | None:
+def _source_queue(settings: Settings) -> SourceQueue | None:
     if not settings.event_queue_url:
         return None
-    from incident_bridge.adapters.dead_letters import SqsVisibility
+    from incident_bridge.adapters.dead_letters import SqsSourceQueue
 
-    return SqsVisibility(None, settings.event_queue_url)
+    return SqsSourceQueue(None, settings.event_queue_url)
 
 
 def _sqs_dead_letters(settings: Settings) -> DeadLetters:

@@ -14,13 +14,14 @@ import pytest
 from moto import mock_aws
 from mypy_boto3_sqs import SQSClient
 
-from incident_bridge.adapters.dead_letters import SqsDeadLetters, SqsVisibility
+from incident_bridge.adapters.dead_letters import SqsDeadLetters, SqsSourceQueue
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import parse_config
-from incident_bridge.errors import TransientApiError
+from incident_bridge.errors import Throttled as ThrottledError
 from incident_bridge.incident import StartIncidentRequest
+from incident_bridge.outcome import OutcomeKind
 from incident_bridge.runtime import BACKOFF_MAX_SECONDS, Runtime, retry_delay
 from tests.conftest import PLAN_ARN, load_event
 from tests.handler.conftest import REGION, DeadLetterQueue
@@ -30,8 +31,15 @@ MAX_RECEIVE_COUNT = 5
 
 
 class Throttled(DryRunIncidentManager):
+    """Throttles every StartIncident, as the boto3 adapter reports it once botocore's retries gave up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts = 0
+
     def start_incident(self, request: StartIncidentRequest) -> str:
-        raise TransientApiError("StartIncident: ThrottlingException: Rate exceeded")
+        self.starts += 1
+        raise ThrottledError("StartIncident: ThrottlingException: Rate exceeded")
 
 
 @dataclass
@@ -40,6 +48,11 @@ class Queues:
     source_url: str
     dead_letters: DeadLetterQueue
     visibility_calls: list[dict[str, Any]] = field(default_factory=list)
+    send_calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def requeued_bodies(self) -> list[str]:
+        """Bodies sent to the source queue by the bridge (SendMessage on it)."""
+        return [str(call["MessageBody"]) for call in self.send_calls if call["QueueUrl"] == self.source_url]
 
     def received(self, body: str) -> dict[str, Any]:
         """Sends `body` to the source queue and receives it, as Lambda's SQS record."""
@@ -68,6 +81,11 @@ def queues() -> Iterator[Queues]:
             found.visibility_calls.append(dict(params))
 
         client.meta.events.register("provide-client-params.sqs.ChangeMessageVisibility", record)
+
+        def record_send(params: dict[str, Any], **_: Any) -> None:
+            found.send_calls.append(dict(params))
+
+        client.meta.events.register("provide-client-params.sqs.SendMessage", record_send)
         yield found
 
 
@@ -77,7 +95,7 @@ def runtime_on(queues: Queues, incidents: DryRunIncidentManager) -> Runtime:
         Bridge(config, incidents, MemoryGroupStore()),
         SqsDeadLetters(queues.client, queues.dead_letters.url),
         emit_metrics=False,
-        visibility=SqsVisibility(queues.client, queues.source_url),
+        source_queue=SqsSourceQueue(queues.client, queues.source_url),
         max_receive_count=MAX_RECEIVE_COUNT,
         jitter=lambda: 1.0,
     )
@@ -127,7 +145,7 @@ def test_a_record_failing_on_its_last_receive_is_dead_lettered_with_its_reason(q
     # Then it is not retried: the bridge dead-letters it with the error class and why
     assert response == {"batchItemFailures": []}
     [dead] = queues.dead_letters.messages()
-    assert dead.error_class == "TransientApiError"
+    assert dead.error_class == "Throttled"  # the error class of the last failure
     assert dead.error_reason.startswith(f"gave up after {MAX_RECEIVE_COUNT} receives: ")
     assert "ThrottlingException" in dead.error_reason
     assert dead.source_message_id == record["messageId"]
@@ -167,7 +185,7 @@ def test_a_reason_sqs_cannot_carry_is_cleaned_so_the_dead_letter_send_does_not_f
     assert dead.body == '{"a": "\\ud800"}'
 
 
-def test_a_batch_running_out_of_time_returns_its_unstarted_records_for_retry(queues: Queues) -> None:
+def test_a_batch_running_out_of_time_requeues_its_unstarted_records(queues: Queues) -> None:
     # Given three alarms of three groups, and an invocation with 300 s at the start, 100 s left after the first
     records = []
     for index in range(3):
@@ -182,12 +200,44 @@ def test_a_batch_running_out_of_time_returns_its_unstarted_records_for_retry(que
     def remaining_millis() -> int:
         return 300_000 if not incidents.incidents else 60_000  # the first start used up most of the time
 
+    queues.send_calls.clear()  # the scenario's own sends
+
     # When the batch is processed
     response = runtime.process_batch(records, remaining_millis)
 
     # Then the first group started; below the reserve (30% of the 300 s the batch began with) the other two were
-    # not started but named for retry, with their own backoff: the batch ends well before the timeout
+    # not started: sent back to the queue as new messages (their receive counts start over), so the batch ends
+    # well before the timeout and waiting in a storm never uses up the redrive policy's receives
     assert len(incidents.incidents) == 1
-    assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]} for record in records[1:]]}
-    assert [call["ReceiptHandle"] for call in queues.visibility_calls] == [r["receiptHandle"] for r in records[1:]]
+    assert response == {"batchItemFailures": []}
+    assert queues.visibility_calls == []
+    assert queues.requeued_bodies() == [record["body"] for record in records[1:]]
     assert queues.dead_letters.messages() == []
+    assert runtime.last_batch is not None
+    assert [runtime.last_batch[r["messageId"]].kind for r in records] == [
+        OutcomeKind.STARTED,
+        OutcomeKind.REQUEUED,
+        OutcomeKind.REQUEUED,
+    ]
+
+
+def test_once_throttled_a_batch_starts_no_more_groups_and_requeues_them(queues: Queues) -> None:
+    # Given two alarms of two groups, and Incident Manager throttling beyond botocore's retries
+    first = load_event(EC2_ALARM)
+    second = load_event(EC2_ALARM)
+    second["id"] = "00000000-0000-4000-8000-000000000002"
+    second["resources"] = ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:Other"]
+    second["detail"]["alarmName"] = "Other"
+    records = [queues.received(json.dumps(first)), queues.received(json.dumps(second))]
+    incidents = Throttled()
+    runtime = runtime_on(queues, incidents)
+    queues.send_calls.clear()
+
+    # When the batch is processed
+    response = runtime.process_batch(records)
+
+    # Then the throttled record is retried with its backoff, and the second group was not even tried: it would
+    # only have been throttled too; it goes back to the queue as a new message
+    assert incidents.starts == 1
+    assert response == {"batchItemFailures": [{"itemIdentifier": records[0]["messageId"]}]}
+    assert queues.requeued_bodies() == [records[1]["body"]]

@@ -109,7 +109,7 @@ from incident_bridge.aws import RELATED_ITEMS_MAX
 from incident_bridge.bridge import Bridge, Routed, decide
 from incident_bridge.budget import RequestBudget
 from incident_bridge.config import BridgeConfig, parse_config
-from incident_bridge.errors import TransientApiError
+from incident_bridge.errors import Throttled, TransientApiError
 from incident_bridge.groups import GroupRecord, WriteResult
 from incident_bridge.incident import (
     IncidentStatusRequest,
@@ -118,7 +118,7 @@ from incident_bridge.incident import (
     UpdateRelatedItemsRequest,
     build_start_incident,
 )
-from incident_bridge.outcome import Outcome
+from incident_bridge.outcome import Outcome, OutcomeKind
 from incident_bridge.runtime import MemoryDeadLetters, Runtime
 from infra import bridge_function as deployed
 from infra.ingest import MAX_RECEIVE_COUNT as DEPLOYED_MAX_RECEIVE_COUNT
@@ -316,6 +316,10 @@ class ServiceError(TransientApiError):
         return self.status == 429
 
 
+class ThrottledServiceError(ServiceError, Throttled):
+    """A 429: what the boto3 adapter raises as Throttled once botocore has given up."""
+
+
 @dataclass
 class ServerCounts:
     attempts: Counter[str] = field(default_factory=Counter)
@@ -393,7 +397,7 @@ class ThrottlingIncidentManager:
             self.counts.throttled[operation] += 1
             self.requests.append((arrived, operation, "throttled"))
             self._scheduler.sleep(self._latency / 2)
-            raise ServiceError(operation, "ThrottlingException", 429, "Rate exceeded")
+            raise ThrottledServiceError(operation, "ThrottlingException", 429, "Rate exceeded")
         fails = self._rng.random() < self._error_rate
         if fails and self._rng.random() < 0.5:
             self.requests.append((arrived, operation, "5xx"))
@@ -582,9 +586,12 @@ class StormQueue:
     redeliveries: int = 0
     #: Messages received again only after waiting out the whole visibility timeout (no per-record backoff).
     waited_visibility_timeout: int = 0
+    #: The first message of each body (a requeued copy carries the original's event).
+    by_body: dict[str, Message] = field(default_factory=dict)
 
     def send(self, message: Message) -> None:
         self.messages[message.message_id] = message
+        self.by_body.setdefault(message.body, message)
 
     def __bool__(self) -> bool:
         return bool(self.messages)
@@ -622,11 +629,20 @@ class StormQueue:
 
 @dataclass
 class StormVisibility:
-    """ChangeMessageVisibility on the storm queue, as the runtime's per-record backoff calls it."""
+    """The runtime's source queue: ChangeMessageVisibility for its per-record backoff, and SendMessage of a record
+    not started (a new message whose receive count starts from zero)."""
 
     queue: StormQueue
     scheduler: Scheduler
     changes: int = 0
+    requeued: int = 0
+
+    def requeue(self, body: str, delay_seconds: int) -> None:
+        original = self.queue.by_body[body]
+        self.requeued += 1
+        copy_ = Message(f"{original.message_id}/requeued-{self.requeued}", original.event_id, original.alarm_name,
+                        body, visible_at=self.scheduler.now + delay_seconds)  # fmt: skip
+        self.queue.send(copy_)
 
     def retry_after(self, receipt_handle: str, seconds: int) -> None:
         message_id, _, receive = receipt_handle.rpartition("#")
@@ -891,7 +907,7 @@ def run_storm(
         client = SdkRetries(service, scheduler, random.Random(rng.getrandbits(64)), client_counts, budget)
         bridge = Bridge(config, client, store, clock=scheduler.datetime, budget=budget)
         return Runtime(
-            bridge, dead_letters, emit_metrics=False, visibility=visibility, max_receive_count=MAX_RECEIVE_COUNT,
+            bridge, dead_letters, emit_metrics=False, source_queue=visibility, max_receive_count=MAX_RECEIVE_COUNT,
             jitter=lambda: jitter.uniform(0.5, 1.0),
         )  # fmt: skip
 
@@ -925,7 +941,12 @@ def run_storm(
             return False  # nothing is deleted: the whole batch comes back after the visibility timeout
         ledger.longest = max(ledger.longest, scheduler.now - began)
         failed = {str(item["itemIdentifier"]) for item in response["batchItemFailures"]}
-        processed = [message for message in batch if message.message_id not in failed]
+        assert runtime.last_batch is not None
+        requeued = {key for key in runtime.last_batch if runtime.last_batch[key].kind is OutcomeKind.REQUEUED}
+        processed = [message for message in batch if message.message_id not in failed | requeued]
+        for message in batch:
+            if message.message_id in requeued:
+                queue.delete(message)  # deleted by the event source mapping; its copy waits in the queue
         for message_id in failed:
             ledger.redelivery_reasons[_GROUP_KEY.sub("group <key>", runtime.failures.get(message_id, "?"))] += 1
         outcomes = list(runtime.outcomes)
@@ -967,7 +988,10 @@ def run_storm(
         for text in incident.timeline:
             noted.update(name for name in _ALARM_NAME.findall(text) if name in names)
     redriven = {message.event_id for message in queue.moved_to_dlq}
-    rejected = {by_message[entry["source_message_id"]].event_id for entry in dead_letters.messages}
+    rejected = {
+        by_message.get(entry["source_message_id"], queue.by_body[entry["body"]]).event_id
+        for entry in dead_letters.messages
+    }
     in_dlq = redriven | rejected
     all_ids = [str(event["id"]) for event in sent]
     lost = [event_id for event_id in all_ids if not incidents_by_event.get(event_id) and event_id not in in_dlq]

@@ -5,11 +5,14 @@ comes back. Events are copies of the documented EC2 CPU alarm, changed where the
 
 from __future__ import annotations
 
+import json
+
 from incident_bridge.adapters.api_model import ensure_valid
 from incident_bridge.bridge import CARRIER_SECONDS, Bridge
 from incident_bridge.budget import RequestBudget
 from incident_bridge.groups import UNSEALED
 from incident_bridge.outcome import OutcomeKind
+from incident_bridge.runtime import SEND_DELAY_MAX_SECONDS, MemoryDeadLetters, Runtime
 from tests.unit.test_lifecycle import INSTANCE_ARN_PREFIX, Harness, config, involved_arns
 from tests.unit.test_opening_first import storm_alarm
 
@@ -89,3 +92,50 @@ def test_a_redelivered_deferred_join_adds_nothing_twice() -> None:
     (incident,) = harness.incidents.incidents.values()
     assert len(incident.timeline) == 1
     assert len(involved_arns(incident)) == 4
+
+
+class RecordingQueue:
+    """The source queue's two calls, remembered."""
+
+    def __init__(self) -> None:
+        self.requeued: list[tuple[str, int]] = []
+        self.delayed: list[tuple[str, int]] = []
+
+    def retry_after(self, receipt_handle: str, seconds: int) -> None:
+        self.delayed.append((receipt_handle, seconds))
+
+    def requeue(self, body: str, delay_seconds: int) -> None:
+        self.requeued.append((body, delay_seconds))
+
+
+def test_a_carrier_goes_back_as_a_new_message_so_waiting_never_dead_letters_it() -> None:
+    # Given a runtime on its source queue, with a short request budget and a service whose incident is open
+    harness = storm_harness()
+    queue = RecordingQueue()
+    runtime = Runtime(harness.bridge, MemoryDeadLetters(), emit_metrics=False, source_queue=queue, max_receive_count=5,
+                      jitter=lambda: 1.0)  # fmt: skip
+    runtime.process_batch([sqs_record("msg-0", storm_alarm(0, "checkout"), 1)])
+
+    # When a batch of two more alarms arrives, the last on what would be its last receive
+    response = runtime.process_batch(
+        [sqs_record("msg-1", storm_alarm(1, "checkout"), 1), sqs_record("msg-2", storm_alarm(2, "checkout"), 5)]
+    )
+
+    # Then nothing is named for retry or dead-lettered: the carrier went back as a new message, after its delay
+    assert response == {"batchItemFailures": []}
+    assert runtime.last_batch is not None
+    assert runtime.last_batch["msg-2"].kind is OutcomeKind.REQUEUED
+    ((body, delay),) = queue.requeued
+    assert json.loads(body)["id"] == "event-2"
+    assert CARRIER_SECONDS <= delay <= SEND_DELAY_MAX_SECONDS
+    assert isinstance(runtime.dead_letters, MemoryDeadLetters)
+    assert runtime.dead_letters.messages == []
+
+
+def sqs_record(message_id: str, event: dict[str, object], receive_count: int) -> dict[str, object]:
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"{message_id}#{receive_count}",
+        "body": json.dumps(event),
+        "attributes": {"ApproximateReceiveCount": str(receive_count)},
+    }

@@ -48,18 +48,26 @@ class SqsDeadLetters:
         )
 
 
-class SqsVisibility:
-    """ChangeMessageVisibility on the source queue: a record named for retry comes back after its own backoff."""
+class SqsSourceQueue:
+    """The queue the records come from: a record named for retry comes back after its own backoff
+    (ChangeMessageVisibility); a record not started is sent back as a new message (SendMessage)."""
 
     def __init__(self, client: SQSClient | None, queue_url: str) -> None:
         self._client = client
         self._queue_url = queue_url
 
-    def retry_after(self, receipt_handle: str, seconds: int) -> None:
+    @property
+    def client(self) -> SQSClient:
         if self._client is None:
             import boto3
 
             self._client = boto3.client("sqs")
-        self._client.change_message_visibility(
+        return self._client
+
+    def retry_after(self, receipt_handle: str, seconds: int) -> None:
+        self.client.change_message_visibility(
             QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
         )
+
+    def requeue(self, body: str, delay_seconds: int) -> None:
+        self.client.send_message(QueueUrl=self._queue_url, MessageBody=body, DelaySeconds=delay_seconds)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
-from incident_bridge.errors import IncidentNotFound, PermanentApiError, TransientApiError
+from incident_bridge.errors import IncidentNotFound, PermanentApiError, Throttled, TransientApiError
 from incident_bridge.incident import (
     IncidentStatusRequest,
     StartIncidentRequest,
@@ -34,6 +34,8 @@ TRANSIENT_CODES = frozenset(
         "RequestTimeoutException",
     }
 )
+
+THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
 
 # Adaptive retry mode backs off with jitter on throttling and 5xx, and once throttled it also rate-limits the
 # client itself, so a storm does not keep hammering the API; what still fails goes back to the queue.
@@ -63,7 +65,9 @@ def classify(error: Exception, operation: str) -> PermanentApiError | TransientA
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         message = str(error.response.get("Error", {}).get("Message", ""))
         text = f"{operation}: {code}: {message}".rstrip(": ")
-        if code in TRANSIENT_CODES or status == 429 or status >= 500:
+        if code in THROTTLING_CODES or status == 429:
+            return Throttled(text)
+        if code in TRANSIENT_CODES or status >= 500:
             return TransientApiError(text)
         if code == "ResourceNotFoundException" and operation != "StartIncident":
             # On an incident record: deleted by a human (StartIncident's is a missing response plan).
