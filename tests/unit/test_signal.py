@@ -4,7 +4,9 @@ where an incident starts."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -243,3 +245,22 @@ def test_the_start_request_is_built_only_for_the_signal_that_starts_the_incident
     # Then one incident started, the others joined, and one start request was built
     assert [outcome.kind for outcome in outcomes] == [OutcomeKind.STARTED, OutcomeKind.UPDATED, OutcomeKind.UPDATED]
     assert len(built) == 1
+
+
+def test_nothing_outside_sources_branches_on_the_kind_of_payload() -> None:
+    # Given the package's modules outside sources/ (the payload kinds' own types live in alarm.py and custom.py)
+    package = Path(__file__).resolve().parents[2] / "lambdas" / "incident_bridge"
+    modules = [
+        path
+        for path in package.rglob("*.py")
+        if "sources" not in path.relative_to(package).parts and path.name not in {"alarm.py", "custom.py"}
+    ]
+
+    # When they are searched for the payload kinds' types
+    kinds = re.compile(r"\b(NormalizedAlarm|CustomIncident|CustomRequest|ClassicAlarm|AlarmStateChangeEvent)\b")
+    mentions = [f"{path.relative_to(package)}:{kinds.search(path.read_text())}" for path in modules
+                if kinds.search(path.read_text()) and path.name != "custom_schema.py"]  # fmt: skip
+
+    # Then none names one: routing, grouping, titles and the lifecycle see only Signals
+    assert len(modules) > 20
+    assert mentions == []
