@@ -74,6 +74,8 @@ class Outcome:
     #: For firing events kept quiet (mute rule, silence, time interval, inhibition): which, and why.
     quiet: Quiet | None = None
     ignore_reason: IgnoreReason | None = None
+    #: For retries: at least this many seconds before it is worth receiving again (None: the runtime's backoff).
+    retry_after_seconds: int | None = None
 
 
 @dataclass(frozen=True)
