@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck unit synth bench clean docs storm lambda-python
+.PHONY: demo test lint typecheck unit synth bench clean docs storm lambda-python forwarder-template
 
 # The function runs Python 3.13. Where this machine has it (on PATH, or installed by pyenv), `make` builds
 # .venv-lambda with it: synth compiles the code asset's bytecode with it, and `make bench` runs the handler on it.
@@ -75,6 +75,10 @@ synth: $(STAMP) $(NODE_STAMP) lambda-python
 	npx cdk synth -q -c responsePlanArn=arn:aws:ssm-incidents::123456789012:response-plan/MyPlan
 
 test: lint typecheck unit
+
+# The member forwarder's template for a service-managed StackSet (no assets, no bootstrap; IntakeBusArn parameter).
+forwarder-template: $(STAMP)
+	$(PY) -m infra.forwarder_template dist/incident-bridge-forwarder.template.json
 
 # Alarm storm: 1,000 ALARMs in 50 groups against a throttling Incident Manager stand-in, on a virtual clock.
 # Prints figures; asserts nothing (tests/unit/test_storm.py runs it with assertions).

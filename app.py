@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""CDK app: `cdk deploy -c responsePlanArn=arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME`.
+"""CDK app.
+
+- The bridge: `cdk deploy IncidentBridge -c responsePlanArn=arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME`
+  (add `-c organizationId=o-...` or `-c intakeAccounts=...` for an intake bus that member accounts forward to).
+- A member forwarder: `cdk deploy IncidentBridgeForwarder -c intakeBusArn=arn:aws:events:REGION:ACCOUNT:event-bus/NAME`.
 
 It imports the Lambda package (`incident_bridge`, the single source of the configuration model) and `infra` as
 installed packages: `make` installs the project into .venv, which cdk.json's app command runs.
@@ -21,18 +25,27 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from incident_bridge.errors import ConfigError
-from infra.settings import deploy_settings
+from infra.forwarder import IncidentBridgeForwarderStack
+from infra.settings import check_context_keys, deploy_settings, intake_bus_arn, wants_central_stack
 from infra.stack import IncidentBridgeStack
+
+FORWARDER_STACK_NAME = "IncidentBridgeForwarder"
 
 
 def main() -> None:
     app = cdk.App()
     try:
         # Every context key, so that an unknown one (a typo) fails instead of being ignored.
-        settings = deploy_settings(dict(app.node.get_all_context()))
-        IncidentBridgeStack(app, "IncidentBridge", settings=settings)
+        context = dict(app.node.get_all_context())
+        bus_arn = intake_bus_arn(context)
+        if wants_central_stack(context):
+            IncidentBridgeStack(app, "IncidentBridge", settings=deploy_settings(context))
+        else:  # a forwarder alone: no response plan needed, but a mistyped key still fails
+            check_context_keys(key for key, value in context.items() if value is not None)
     except ConfigError as error:
         sys.exit(f"incident-bridge: invalid configuration: {error}")
+    if bus_arn is not None:
+        IncidentBridgeForwarderStack(app, FORWARDER_STACK_NAME, intake_bus_arn=bus_arn)
     cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     app.synth()
 

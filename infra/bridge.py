@@ -21,8 +21,9 @@ from infra.bridge_function import (
     incident_record_arns,
 )
 from infra.ingest import AlarmIngest
+from infra.intake import OrganizationIntake
 from infra.monitoring import BridgeMonitoring
-from infra.settings import TracingMode
+from infra.settings import IntakeSettings, TracingMode
 from infra.state_table import GroupStateTable
 
 
@@ -35,6 +36,7 @@ class IncidentBridge(Construct):
         config: BridgeConfig,
         powertools_layer_arn: str | None = None,
         tracing: TracingMode = TracingMode.ACTIVE,
+        intake: IntakeSettings | None = None,
         incident_manager_rate: float = INCIDENT_MANAGER_RATE,
     ) -> None:
         """`incident_manager_rate`: the Incident Manager requests per second the bridge may spend in all; its
@@ -52,6 +54,19 @@ class IncidentBridge(Construct):
             sns_topic_arns=config.sns_topic_arns,
             aws_events=config.enabled_aws_events,
         )
+        #: The bus member accounts forward to (None: only this account and region are seen).
+        self.intake = (
+            None
+            if intake is None
+            else OrganizationIntake(
+                self,
+                "OrganizationIntake",
+                queue=self.ingest.queue,
+                dead_letter_queue=self.ingest.dead_letter_queue,
+                organization_id=intake.organization_id,
+                account_ids=intake.account_ids,
+            )
+        )
         self.state = GroupStateTable(self, "State")
         self.bridge_function = BridgeFunction(
             self,
@@ -64,6 +79,8 @@ class IncidentBridge(Construct):
             tracing=tracing,
             incident_manager_rate=incident_manager_rate,
         )
+        if self.intake is not None:
+            self.state.grant_heartbeat_access(self.bridge_function.function)
         self.monitoring = BridgeMonitoring(
             self,
             "Monitoring",

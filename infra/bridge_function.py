@@ -97,6 +97,8 @@ class BridgeFunction(Construct):
                 "BRIDGE_CONFIG_FILE": CONFIG_FILE_NAME,
                 "DEAD_LETTER_QUEUE_URL": dead_letter_queue.queue_url,
                 "STATE_TABLE_NAME": state_table.table.table_name,
+                # The only account whose alarm tags the function may look up (with AWS_REGION, set by Lambda).
+                "BRIDGE_ACCOUNT_ID": Aws.ACCOUNT_ID,
                 # Each retried record gets its own backoff (ChangeMessageVisibility on this queue; the event source
                 # mapping's grant includes it), and one failing on its last receive before the redrive policy would
                 # move it is dead-lettered by the function, with its reason.

@@ -27,8 +27,9 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "CreateTimelineEvent",
         "UpdateIncidentRecord",
     ),
-    # The group table: one item per group, read and conditionally written.
-    "dynamodb": ("GetItem", "PutItem"),
+    # The group table: one item per group, read and conditionally written; with organization intake, the
+    # forwarder heartbeats' item, updated attribute by attribute (adapters/heartbeat_table.py).
+    "dynamodb": ("GetItem", "PutItem", "UpdateItem"),
     # SendMessage: the dead-letter queue; ChangeMessageVisibility: a failed record's own retry delay.
     "sqs": ("SendMessage", "ChangeMessageVisibility"),
     # lookup_alarm_tags only.

@@ -15,6 +15,10 @@ from constructs import Construct
 
 from incident_bridge.sources.profiles import PROFILES, EventProfile
 
+#: CloudWatch's alarm events: state changes, and the per-contributor changes of Metrics Insights alarms.
+ALARM_SOURCE = "aws.cloudwatch"
+ALARM_DETAIL_TYPES = ("CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change")
+
 
 def alarm_state_change_pattern(excluded_alarm_name_prefix: str) -> events.EventPattern:
     """Every alarm shape is understood without configuration: alarm state changes, and the per-contributor changes
@@ -25,8 +29,8 @@ def alarm_state_change_pattern(excluded_alarm_name_prefix: str) -> events.EventP
     fallback plan would open two incidents. (`anything-but` with `prefix`: EventBridge User Guide, "Content
     filtering in Amazon EventBridge event patterns".)"""
     return events.EventPattern(
-        source=["aws.cloudwatch"],
-        detail_type=["CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change"],
+        source=[ALARM_SOURCE],
+        detail_type=list(ALARM_DETAIL_TYPES),
         detail={"alarmName": [{"anything-but": {"prefix": excluded_alarm_name_prefix}}]},
     )
 

@@ -6,6 +6,7 @@ A bad value fails `cdk synth` with a message that names the context key or the c
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -13,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from incident_bridge import metric_names
-from incident_bridge.aws import LAYER_VERSION_ARN, is_response_plan_arn
+from incident_bridge.aws import (
+    EVENT_BUS_ARN_PATTERN,
+    LAYER_VERSION_ARN,
+    is_account,
+    is_organization_id,
+    is_response_plan_arn,
+)
 from incident_bridge.config import BridgeConfig, parse_config
 from incident_bridge.errors import ConfigError
 
@@ -21,12 +28,26 @@ RESPONSE_PLAN_ARN_KEY = "responsePlanArn"
 CONFIG_FILE_KEY = "bridgeConfig"
 POWERTOOLS_LAYER_KEY = "powertoolsLayerArn"
 TRACING_KEY = "tracing"
-CONTEXT_KEYS = (RESPONSE_PLAN_ARN_KEY, CONFIG_FILE_KEY, POWERTOOLS_LAYER_KEY, TRACING_KEY)
+#: Organization intake (central stack): the organization whose accounts may forward events, and/or listed accounts.
+ORGANIZATION_ID_KEY = "organizationId"
+INTAKE_ACCOUNTS_KEY = "intakeAccounts"
+#: The member forwarder stack: the central stack's intake bus (its `IntakeBusArn` output).
+INTAKE_BUS_ARN_KEY = "intakeBusArn"
+CONTEXT_KEYS = (
+    RESPONSE_PLAN_ARN_KEY,
+    CONFIG_FILE_KEY,
+    POWERTOOLS_LAYER_KEY,
+    TRACING_KEY,
+    ORGANIZATION_ID_KEY,
+    INTAKE_ACCOUNTS_KEY,
+    INTAKE_BUS_ARN_KEY,
+)
 #: Context the CDK itself sets: its feature flags (`@aws-cdk/...`), the CLI's `aws:cdk:...` switches and cached
 #: lookups (keys with a `:`), and the few plain keys below (cdk.json, cdk.context.json, the CLI).
 _CDK_CONTEXT_KEYS = frozenset({"acknowledged-issue-numbers", "cli-telemetry"})
 
 EXAMPLE_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/MyPlan"
+EXAMPLE_BUS = "arn:aws:events:us-east-1:123456789012:event-bus/IncidentBridgeIntakeBus"
 
 
 class TracingMode(StrEnum):
@@ -54,10 +75,67 @@ def static_environment(tracing: TracingMode) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class IntakeSettings:
+    """Who may forward events to the central stack's intake bus."""
+
+    organization_id: str | None = None
+    account_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DeploySettings:
     config: BridgeConfig
     powertools_layer_arn: str | None
     tracing: TracingMode = TracingMode.ACTIVE
+    #: None: no intake bus (the bridge sees only its own account and region).
+    intake: IntakeSettings | None = None
+
+
+def wants_central_stack(context: dict[str, Any]) -> bool:
+    """Whether this synth builds the bridge itself: always, unless the context names only a forwarder's bus."""
+    central_keys = (RESPONSE_PLAN_ARN_KEY, CONFIG_FILE_KEY, ORGANIZATION_ID_KEY, INTAKE_ACCOUNTS_KEY)
+    return context.get(INTAKE_BUS_ARN_KEY) is None or any(context.get(key) is not None for key in central_keys)
+
+
+def intake_bus_arn(context: dict[str, Any]) -> str | None:
+    """The forwarder's target bus from `-c intakeBusArn=...`, checked at synth; None when not given."""
+    value = context.get(INTAKE_BUS_ARN_KEY)
+    if value is None:
+        return None
+    if not isinstance(value, str) or re.fullmatch(EVENT_BUS_ARN_PATTERN, value) is None:
+        raise ConfigError(
+            f"{INTAKE_BUS_ARN_KEY}: {str(value)[:300]!r} is not an event bus ARN (expected e.g. {EXAMPLE_BUS}, "
+            "the central stack's IntakeBusArn output)"
+        )
+    return value
+
+
+def _intake_settings(context: dict[str, Any]) -> IntakeSettings | None:
+    organization = context.get(ORGANIZATION_ID_KEY)
+    accounts = context.get(INTAKE_ACCOUNTS_KEY)
+    if organization is None and accounts is None:
+        return None
+    if organization is not None and (not isinstance(organization, str) or not is_organization_id(organization)):
+        raise ConfigError(
+            f"{ORGANIZATION_ID_KEY}: {str(organization)[:60]!r} is not an AWS Organizations id (o- and 10 to 32 "
+            "lowercase letters or digits, e.g. o-a1b2c3d4e5)"
+        )
+    account_ids = _account_list(accounts) if accounts is not None else ()
+    if organization is None and not account_ids:
+        raise ConfigError(f"{INTAKE_ACCOUNTS_KEY}: give at least one 12-digit account id")
+    return IntakeSettings(organization_id=organization, account_ids=account_ids)
+
+
+def _account_list(value: object) -> tuple[str, ...]:
+    """`111122223333,444455556666` from the command line, or a list in cdk.json."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ConfigError(f"{INTAKE_ACCOUNTS_KEY}: expected comma-separated account ids, got {type(value).__name__}")
+    accounts = [str(item).strip() for item in items if str(item).strip()]
+    wrong = [account for account in accounts if not is_account(account)]
+    if wrong:
+        raise ConfigError(f"{INTAKE_ACCOUNTS_KEY}: not 12-digit account ids: {', '.join(repr(w[:20]) for w in wrong)}")
+    return tuple(dict.fromkeys(accounts))
 
 
 def check_context_keys(keys: Iterable[str]) -> None:
@@ -115,6 +193,7 @@ def deploy_settings(context: dict[str, Any]) -> DeploySettings:
         config=parse_config(document, origin=origin),
         powertools_layer_arn=_layer_version_arn(context.get(POWERTOOLS_LAYER_KEY)),
         tracing=_tracing_mode(context.get(TRACING_KEY)),
+        intake=_intake_settings(context),
     )
 
 

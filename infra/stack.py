@@ -20,7 +20,15 @@ class IncidentBridgeStack(Stack):
             config=settings.config,
             powertools_layer_arn=settings.powertools_layer_arn,
             tracing=settings.tracing,
+            intake=settings.intake,
         )
+        if self.bridge.intake is not None:
+            CfnOutput(
+                self,
+                "IntakeBusArn",
+                value=self.bridge.intake.bus.event_bus_arn,
+                description="The bus member forwarders target (cdk deploy IncidentBridgeForwarder -c intakeBusArn=...)",
+            )
         CfnOutput(self, "DeadLetterQueueUrl", value=self.bridge.ingest.dead_letter_queue.queue_url)
         CfnOutput(self, "ApplicationBusName", value=self.bridge.ingest.application_bus.event_bus_name)
         CfnOutput(self, "FunctionName", value=self.bridge.bridge_function.function.function_name)

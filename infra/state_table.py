@@ -31,3 +31,7 @@ class GroupStateTable(Construct):
     def grant_group_access(self, grantee: iam.IGrantable) -> None:
         """Read and conditionally write single items: nothing else (no scans, no deletes)."""
         self.table.grant(grantee, "dynamodb:GetItem", "dynamodb:PutItem")
+
+    def grant_heartbeat_access(self, grantee: iam.IGrantable) -> None:
+        """Forwarder heartbeats live in one item updated attribute by attribute (adapters/heartbeat_table.py)."""
+        self.table.grant(grantee, "dynamodb:UpdateItem")

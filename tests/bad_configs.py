@@ -9,21 +9,21 @@ PLATFORM_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/platform-onca
 PAYMENTS_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/payments-oncall"
 
 KNOWN_FIELDS = (
-    "account, alarm_name, description, detail_type, kind, metric_name, namespace, reason, region, route, source, "
-    "state, summary, title, tag_<key>, detail_<key>"
+    "account, account_alias, alarm_name, description, detail_type, kind, metric_name, namespace, reason, region, "
+    "route, source, state, summary, title, tag_<key>, detail_<key>"
 )
 # What an unknown key's message lists as known, per object: both spellings of `continue` and `detail-type` are.
 CONFIG_KEYS = (
-    "aws_events, default, fallback_response_plan_arn, flap_window_seconds, incident_check_seconds, lookup_alarm_tags, "
-    "routes, sns_topic_arns"
+    "accounts, aws_events, default, expected_forwarders, fallback_response_plan_arn, flap_window_seconds, "
+    "incident_check_seconds, lookup_alarm_tags, routes, sns_topic_arns"
 )
 ROUTE_KEYS = (
     "auto_resolve, continue, continue_, drop, group_by, impact, impact_tag, match, name, related_url_tags, "
     "related_urls, response_plan_arn, title"
 )
 MATCH_KEYS = (
-    "account, alarm_name, alarm_name_regex, detail, detail-type, detail_type, dimensions, metric_name, namespace, "
-    "region, source, state, tags"
+    "account, account_alias, alarm_name, alarm_name_regex, detail, detail-type, detail_type, dimensions, metric_name, "
+    "namespace, region, source, state, tags"
 )
 # As a message quotes them (repr: backslashes doubled).
 SNS_PATTERN = r"'^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?\\Z'"

@@ -81,6 +81,14 @@ RESPONSE_PLAN_ARN_PATTERN = r"^arn:aws(-cn|-us-gov)?:ssm-incidents::[0-9]{12}:re
 _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
 #: `arn:${Partition}:sns:${Region}:${Account}:${TopicName}`; names are 1-256 of [A-Za-z0-9_-], `.fifo` for FIFO.
 SNS_TOPIC_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
+#: `arn:${Partition}:events:${Region}:${Account}:event-bus/${EventBusName}` (Service Authorization Reference,
+#: EventBridge resource types); names are [/\.\-_A-Za-z0-9]+, at most 256 (EventBridge API Reference, EventBus).
+#: Written to match a whole value, as CloudFormation's AllowedPattern applies it (no anchors).
+EVENT_BUS_ARN_PATTERN = (
+    r"arn:aws(-cn|-us-gov)?:events:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:event-bus/[/.\-_A-Za-z0-9]{1,256}"
+)
+#: An organization id: "o-" and 10 to 32 lowercase letters or digits (Organizations API Reference, Organization).
+_ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}\Z")
 
 _CONSOLE_HOST = {
     "aws": "console.aws.amazon.com",
@@ -128,6 +136,10 @@ def is_region(value: str) -> bool:
 
 def is_account(value: str) -> bool:
     return _ACCOUNT.match(value) is not None
+
+
+def is_organization_id(value: str) -> bool:
+    return _ORGANIZATION_ID.match(value) is not None
 
 
 def is_response_plan_arn(value: str) -> bool:

@@ -11,15 +11,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from incident_bridge import heartbeats
 from incident_bridge.config import BridgeConfig
-from incident_bridge.errors import InvalidEvent, NotStarted
+from incident_bridge.errors import InvalidEvent, NotStarted, TransientApiError
+from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, Heartbeat, VerdictKind
 from incident_bridge.lifecycle import Firing, Lifecycle, Step, group_key
 from incident_bridge.outcome import ApiCall, BatchResult, IgnoreReason, Outcome, OutcomeKind
-from incident_bridge.ports import AlarmTags, GroupStore, IncidentManager
+from incident_bridge.ports import AlarmTags, GroupStore, HeartbeatStore, IncidentManager
 from incident_bridge.recording import RecordingIncidentManager
-from incident_bridge.routing import Routing, route
+from incident_bridge.routing import Routing, route, with_account_alias
 from incident_bridge.signal import NotActionable, Signal, SignalStatus
-from incident_bridge.sources import parse_event
+from incident_bridge.sources import housekeeping, parse_event
 
 # When one event opens several incidents (routes with `continue`), the outcome reports the weightiest step.
 _WEIGHT = {
@@ -47,9 +49,12 @@ class Bridge:
         groups: GroupStore,
         tags: AlarmTags | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        heartbeats: HeartbeatStore | None = None,
     ) -> None:
         self._config = config
         self._tags = tags if config.lookup_alarm_tags else None
+        self._heartbeats = heartbeats
+        self._clock = clock
         # Every Incident Manager call is recorded here, at the port, and given to the outcome it was made for.
         self._calls = RecordingIncidentManager(incidents)
         # Within one batch: Incident Manager throttled us (after botocore's retries), so start nothing more.
@@ -88,7 +93,20 @@ class Bridge:
         self._stop_when_throttled = stop_when_throttled
         results: dict[str, Outcome] = {}
         pending: dict[str, list[tuple[str, Signal, Firing]]] = {}
+        heard: list[tuple[str, Heartbeat]] = []
+        checks: list[str] = []
         for key, raw in events:
+            try:
+                kept = housekeeping(raw)
+            except InvalidEvent as error:
+                results[key] = Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
+                continue
+            if isinstance(kept, Heartbeat):
+                heard.append((key, kept))
+                continue
+            if kept is not None:
+                checks.append(key)
+                continue
             if _out_of_time(time_left):
                 results[key] = _not_started()
                 continue
@@ -112,6 +130,11 @@ class Bridge:
                 results[key] = self._guarded(signal, routing)
                 self._throttled = self._stop_when_throttled and self._last_throttled
         self._flush(pending, results, time_left)
+        # Heartbeats first, so that a check in the same batch sees them; one check per batch is enough.
+        results.update(self._record(heard))
+        if checks:
+            outcome = _not_started() if _out_of_time(time_left) else self._check_forwarders()
+            results.update(dict.fromkeys(checks, outcome))
         return BatchResult({key: results[key] for key, _ in events})
 
     # ---- deciding ----
@@ -129,6 +152,71 @@ class Bridge:
                            error_class=InvalidEvent.__name__)  # fmt: skip
         except Exception as error:
             return _unexpected(error, "preparing the event")
+
+    # ---- forwarder heartbeats ----
+
+    def _record(self, heard: Sequence[tuple[str, Heartbeat]]) -> dict[str, Outcome]:
+        """Keeps each forwarder's latest heartbeat (one write per forwarder per batch); a heartbeat never pages."""
+        if not heard:
+            return {}
+        if self._heartbeats is None:
+            reason = "heartbeats are not kept by this bridge (no heartbeat store)"
+            return {key: Outcome(OutcomeKind.IGNORED, reason) for key, _ in heard}
+        try:
+            self._heartbeats.record(heartbeats.latest(heartbeat for _, heartbeat in heard))
+        except TransientApiError as error:
+            return {key: Outcome(OutcomeKind.RETRY, str(error), error_class=type(error).__name__) for key, _ in heard}
+        return {
+            key: Outcome(OutcomeKind.RECORDED, f"heartbeat of forwarder {heartbeat.forwarder} recorded")
+            for key, heartbeat in heard
+        }
+
+    def _check_forwarders(self) -> Outcome:
+        """Opens an incident for each forwarder newly silent and resolves it for each heard again, through routing
+        (`forwarder-silent`) and the lifecycle like any incident. A forwarder is marked only once its step is done,
+        and every step is idempotent, so a redelivered or repeated check changes nothing more."""
+        if self._heartbeats is None:
+            return Outcome(OutcomeKind.IGNORED, "forwarder check: heartbeats are not kept by this bridge")
+        now = self._clock()
+        expected = [heartbeats.parse_forwarder(entry) for entry in self._config.expected_forwarders]
+        steps: list[tuple[str, Step]] = []
+        try:
+            records = self._heartbeats.load()
+            for verdict in heartbeats.check(records, expected, now):
+                if verdict.kind is VerdictKind.WATCH:
+                    self._heartbeats.watch(verdict.forwarder, verdict.silent_since)
+                    continue
+                alias = self._config.account_alias(verdict.forwarder.account)
+                signal = heartbeats.silent_signal(verdict, alias, now)
+                done = True
+                for decision in route(signal, self._config.route_table).decisions:
+                    if signal.status is SignalStatus.RECOVERING:
+                        step = self._lifecycle.recover(signal, decision)
+                    else:
+                        step = self._lifecycle.fire(Firing(signal, decision))
+                    steps.append((decision.route_name, step))
+                    done = done and step.kind not in (OutcomeKind.RETRY, OutcomeKind.REJECTED)
+                if done:
+                    silent_since = verdict.silent_since if verdict.kind is VerdictKind.SILENT else None
+                    self._heartbeats.mark_silent(verdict.forwarder, silent_since)
+        except TransientApiError as error:
+            self._calls.take()
+            return Outcome(OutcomeKind.RETRY, f"forwarder check: {error}", error_class=type(error).__name__)
+        calls = self._calls.take()
+        if not steps:
+            watched = len(set(records) | set(expected))
+            return Outcome(OutcomeKind.RECORDED, f"forwarder check: {watched} forwarder(s) watched, no change",
+                           route_name=FORWARDER_SILENT_ROUTE)  # fmt: skip
+        weightiest = max((step for _, step in steps), key=lambda step: _WEIGHT.get(step.kind, 0))
+        return Outcome(
+            weightiest.kind,
+            "; ".join(f"forwarder check: {step.reason} (route {name})" for name, step in steps),
+            calls=tuple(calls),
+            route_name=",".join(dict.fromkeys(name for name, _ in steps)),
+            incident_arn=next((step.incident_arn for _, step in steps if step.incident_arn), None),
+            error_class=weightiest.error_class,
+            ignore_reason=weightiest.ignore_reason,
+        )
 
     # ---- acting ----
 
@@ -290,7 +378,7 @@ def decide(raw: object, config: BridgeConfig, tags: AlarmTags | None = None) -> 
     if isinstance(parsed, NotActionable):
         return Outcome(OutcomeKind.IGNORED, parsed.reason, alarm_name=parsed.name,
                        ignore_reason=IgnoreReason.NOT_ACTIONABLE)  # fmt: skip
-    signal = parsed
+    signal = with_account_alias(parsed, config.accounts)
     if tags is not None and signal.tags_of is not None and not signal.has_tags():
         signal = signal.with_tags(tags.tags_for(signal.tags_of))
     return Routed(signal, route(signal, config.route_table))

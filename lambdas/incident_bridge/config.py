@@ -15,13 +15,21 @@ import json
 import re
 import string
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from incident_bridge.aws import RESPONSE_PLAN_ARN_PATTERN, RESPONSE_PLAN_ARN_SHAPE, SNS_TOPIC_ARN, is_response_plan_arn
+from incident_bridge.aws import (
+    RESPONSE_PLAN_ARN_PATTERN,
+    RESPONSE_PLAN_ARN_SHAPE,
+    SNS_TOPIC_ARN,
+    is_account,
+    is_region,
+    is_response_plan_arn,
+)
 from incident_bridge.errors import ConfigError, ConfigSyntaxError
+from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
 from incident_bridge.reader import (
     MAX_PROBLEMS,
     FieldError,
@@ -42,15 +50,20 @@ _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
 _SNS_TOPIC_ARN = SNS_TOPIC_ARN
 _HTTP_URL = re.compile(r"^https?://")
 _DETAIL_PATH = re.compile(r"\$(\.[A-Za-z0-9_-]+)+")
-DEFAULT_TITLE = "{alarm_name} is in ALARM ({account}, {region})"
+#: `account_alias` is the account's name from `accounts`, or its id when it has none.
+DEFAULT_TITLE = "{alarm_name} is in ALARM ({account_alias}, {region})"
 #: Fields a title template may name; `tag_<key>` names an alarm tag, `detail_<key>` a custom event's detail key.
 TITLE_FIELDS = frozenset(
-    {"alarm_name", "account", "region", "state", "reason", "description", "namespace", "metric_name", "kind",
-     "title", "summary", "source", "detail_type", "route"}
+    {"alarm_name", "account", "account_alias", "region", "state", "reason", "description", "namespace",
+     "metric_name", "kind", "title", "summary", "source", "detail_type", "route"}
 )  # fmt: skip
 
 #: Fields `group_by` may name, besides `tag:<key>` and `dimension:<name>`.
-GROUP_FIELDS = frozenset({"alarm_name", "alarm_arn", "account", "region", "namespace", "metric_name"})
+GROUP_FIELDS = frozenset({"alarm_name", "alarm_arn", "account", "account_alias", "region", "namespace", "metric_name"})
+#: Printable, no braces (titles are templates) and short enough for a title: `payments-prod`, `Payments (prod)`.
+_ALIAS = re.compile(r"^[^{}\x00-\x1f]{1,64}\Z")
+#: At most this many `accounts` and `expected_forwarders` (heartbeats of all forwarders share one 400 KB item).
+MAX_FORWARDERS = 2000
 
 #: Incident Manager impact: 1 critical ... 5 no impact.
 MIN_IMPACT, MAX_IMPACT = 1, 5
@@ -101,6 +114,8 @@ class Match:
     #: dimension name -> glob(s) of its value; any of the alarm's metrics may carry it
     dimensions: dict[str, tuple[str, ...]] | None = field(default=None, metadata=_GLOB_MAP)
     account: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
+    #: the account's name from `accounts` (its id when it has none)
+    account_alias: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
     region: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
     state: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
     #: tag key -> glob(s) of its value, from the event's alarmTags or the tag lookup
@@ -233,6 +248,14 @@ class BridgeConfig:
     aws_events: tuple[str, ...] = field(
         default=(), metadata=declared(_plain(lambda owner, key: _aws_events(owner, key)))
     )
+    #: Account id -> its name, the label `account_alias` for matchers, group keys and titles.
+    accounts: dict[str, str] = field(
+        default_factory=dict, metadata=declared(_plain(lambda owner, key: _accounts(owner, key)))
+    )
+    #: Forwarders (`ACCOUNT/REGION`) whose silence pages even before their first heartbeat.
+    expected_forwarders: tuple[str, ...] = field(
+        default=(), metadata=declared(_plain(lambda owner, key: _expected_forwarders(owner, key)))
+    )
 
     @cached_property
     def enabled_aws_events(self) -> frozenset[str]:
@@ -253,13 +276,36 @@ class BridgeConfig:
 
     def response_plan_arns(self) -> tuple[str, ...]:
         """Every plan the bridge may start incidents in; IAM grants exactly these."""
-        plans = [self.default.response_plan_arn]
+        plans = [self.default.response_plan_arn, self.forwarder_silent_route().response_plan_arn]
         plans += [route.response_plan_arn for route in self.routes if route.response_plan_arn and not route.drop]
-        return tuple(dict.fromkeys(plans))
+        return tuple(plan for plan in dict.fromkeys(plans) if plan)
+
+    def account_alias(self, account: str) -> str:
+        return self.accounts.get(account) or account
+
+    def forwarder_silent_route(self) -> Route:
+        """The route of silent-forwarder incidents: the built-in one, with whatever a route of the same name in
+        `routes` sets laid over it. Other signals never take it, and it never takes them."""
+        given = next((route for route in self.routes if route.name == FORWARDER_SILENT_ROUTE), None)
+        if given is None:
+            return _BUILT_IN_FORWARDER_SILENT
+        overrides = {spec.name: getattr(given, spec.name) for spec in fields(Route)}
+        overrides = {name: value for name, value in overrides.items() if value is not None and name != "match"}
+        if given.match != Match():
+            overrides["match"] = given.match
+        overrides["continue_"] = False  # a single route: nothing follows it
+        return replace(_BUILT_IN_FORWARDER_SILENT, **overrides)
 
     def to_document(self) -> dict[str, Any]:
         """The configuration as JSON-ready data under the document's keys; `parse_config` reads it back equal."""
         return document_of(self)
+
+
+#: Silent forwarders page through this route unless `routes` names one `forwarder-silent`; it takes the default
+#: route's plan and impact, and resolves its incident when heartbeats resume.
+_BUILT_IN_FORWARDER_SILENT = Route(
+    name=FORWARDER_SILENT_ROUTE, match=Match(source=(FORWARDER_SOURCE,)), auto_resolve=True
+)
 
 
 def parse_config(document: Any, *, origin: str) -> BridgeConfig:
@@ -393,6 +439,44 @@ def _aws_events(config: Reader, key: str) -> tuple[str, ...] | None:
             where = config.at(key) if isinstance(value, str) else config.at(f"{key}.{index}")
             raise FieldError(where, f"unknown profile {name!r} (known: {', '.join(known)})")
     return tuple(names)
+
+
+def _accounts(config: Reader, key: str) -> dict[str, str] | None:
+    """`{"111122223333": "payments-prod"}`; YAML reads unquoted ids as numbers, so keys are taken as text."""
+    if not config.has(key):
+        return None
+    config.obj(key)  # refuses a value that is not an object, naming the path
+    mapping = config.raw(key)
+    if len(mapping) > MAX_FORWARDERS:
+        raise FieldError(config.at(key), f"at most {MAX_FORWARDERS} accounts, got {len(mapping)}")
+    aliases = {}
+    for given, alias in mapping.items():
+        account = str(given).zfill(12) if isinstance(given, int) else str(given)
+        path = config.at(f"{key}.{account}")
+        if not is_account(account):
+            raise FieldError(path, f"{shown(str(given))} is not a 12-digit AWS account id")
+        if not isinstance(alias, str) or not _ALIAS.match(alias):
+            raise FieldError(
+                path, f"expected a name of 1 to 64 printable characters without braces, got {shown(alias)}"
+            )
+        aliases[account] = alias
+    return aliases
+
+
+def _expected_forwarders(config: Reader, key: str) -> tuple[str, ...] | None:
+    """`["111122223333/eu-west-1", ...]`: forwarders watched from the first check, heard from or not."""
+    if not config.has(key):
+        return None
+    entries = config.strings(key)
+    if len(entries) > MAX_FORWARDERS:
+        raise FieldError(config.at(key), f"at most {MAX_FORWARDERS} forwarders, got {len(entries)}")
+    for index, entry in enumerate(entries):
+        account, _, region = entry.partition("/")
+        if not is_account(account) or not is_region(region):
+            raise FieldError(
+                config.at(f"{key}.{index}"), f"{shown(entry)} is not ACCOUNT/REGION (e.g. 111122223333/eu-west-1)"
+            )
+    return tuple(dict.fromkeys(entries))
 
 
 def _check_unique_names(routes: tuple[Route, ...]) -> None:

@@ -22,6 +22,9 @@ EVENT_IGNORED = "EventIgnored"
 EVENT_REJECTED = "EventRejected"
 #: A record handed back to the queue for a later attempt.
 EVENT_RETRIED = "EventRetried"
+#: Organization intake bookkeeping, never a page by itself: a forwarder heartbeat kept, a silence check that found
+#: no change (counted apart from EventIgnored, which they would otherwise drown).
+FORWARDER_HOUSEKEEPING = "ForwarderHousekeeping"
 #: A record not started (the invocation ran low on time, or Incident Manager throttled the batch), sent back to
 #: the queue as a new message.
 EVENT_REQUEUED = "EventRequeued"

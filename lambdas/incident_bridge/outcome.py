@@ -14,6 +14,8 @@ class OutcomeKind(StrEnum):
     RESOLVED = "resolved"
     IGNORED = "ignored"
     REJECTED = "rejected"
+    #: Bookkeeping, never a page by itself: a forwarder's heartbeat kept, a silence check that found no change.
+    RECORDED = "recorded"
     #: Not done yet, for a reason a later delivery can fix (throttling, a race, the invocation running out of time):
     #: the queue redelivers it.
     RETRY = "retry"

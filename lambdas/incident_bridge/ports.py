@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from incident_bridge.groups import GroupRecord, WriteResult
+    from incident_bridge.heartbeats import ForwarderId, ForwarderRecord
     from incident_bridge.incident import (
         IncidentStatusRequest,
         StartIncidentRequest,
@@ -51,4 +54,22 @@ class GroupStore(Protocol):
 class AlarmTags(Protocol):
     def tags_for(self, alarm_arn: str) -> Mapping[str, str]:
         """The alarm's tags; an empty mapping when they cannot be read (routing goes on without them)."""
+        ...
+
+
+class HeartbeatStore(Protocol):
+    """The last heartbeat of every forwarder, and which ones have an incident open for their silence."""
+
+    def record(self, heartbeats: Mapping[ForwarderId, datetime]) -> None:
+        """Keeps each forwarder's latest heartbeat; an older one arriving late never moves it back."""
+        ...
+
+    def load(self) -> dict[ForwarderId, ForwarderRecord]: ...
+
+    def watch(self, forwarder: ForwarderId, since: datetime) -> None:
+        """Starts the clock of a listed forwarder never heard from (no effect when it is already watched)."""
+        ...
+
+    def mark_silent(self, forwarder: ForwarderId, since: datetime | None) -> None:
+        """Notes that an incident is open for the silence that began at `since`; None: no longer."""
         ...

@@ -16,10 +16,11 @@ import fnmatch
 import re
 import string
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from incident_bridge.config import BridgeConfig, DefaultRoute, Match, RelatedUrl, Route
+from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
 from incident_bridge.signal import DETAIL_PREFIX, DIMENSION_PREFIX, TAG_PREFIX, Signal
 
 T = TypeVar("T")
@@ -140,6 +141,7 @@ Matcher = tuple[LabelTest, ...]
 _SHOWN = {
     "alarm_name": "alarm name",
     "alarm_name_regex": "alarm name",
+    "account_alias": "account alias",
     "metric_name": "metric",
     "detail_type": "detail-type",
     "dimensions": "dimension",
@@ -174,6 +176,7 @@ def _match_fields(match: Match) -> list[tuple[str, tuple[str, ...] | dict[str, t
         ("metric_name", match.metric_name),
         ("dimensions", match.dimensions),
         ("account", match.account),
+        ("account_alias", match.account_alias),
         ("region", match.region),
         ("state", match.state),
         ("tags", match.tags),
@@ -225,18 +228,25 @@ class TableRoute:
 
 @dataclass(frozen=True)
 class RouteTable:
-    """The routes in order, then the default: what routing reads for every event."""
+    """The routes in order, then the default: what routing reads for every event. Silent forwarders (the bridge's
+    own signal, heartbeats.py) take `forwarder_silent` alone, and no other route sees them."""
 
     routes: tuple[TableRoute, ...]
     default: TableRoute
+    forwarder_silent: TableRoute
+    #: account id -> its name (`accounts`): the label `account_alias`.
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, config: BridgeConfig) -> RouteTable:
         default = config.default
         routes = tuple(
-            _resolve(route, default, route.name or f"routes[{index}]") for index, route in enumerate(config.routes)
+            _resolve(route, default, route.name or f"routes[{index}]")
+            for index, route in enumerate(config.routes)
+            if route.name != FORWARDER_SILENT_ROUTE
         )
-        return cls(routes, _resolve(default, default, default.name or "default"))
+        silent = _resolve(config.forwarder_silent_route(), default, FORWARDER_SILENT_ROUTE)
+        return cls(routes, _resolve(default, default, default.name or "default"), silent, dict(config.accounts))
 
 
 def _inherited(mine: T | None, theirs: T | None, fallback: T) -> T:
@@ -269,6 +279,9 @@ def _resolve(own: Route, default: DefaultRoute, name: str) -> TableRoute:
 
 def route(signal: Signal, config: BridgeConfig | RouteTable) -> Routing:
     table = config if isinstance(config, RouteTable) else config.route_table
+    signal = with_account_alias(signal, table.aliases)
+    if signal.label("source") == FORWARDER_SOURCE:
+        return _route_silent_forwarder(signal, table.forwarder_silent)
     decisions: list[RouteDecision] = []
     trace: list[RouteTrace] = []
     for candidate in table.routes:
@@ -284,6 +297,30 @@ def route(signal: Signal, config: BridgeConfig | RouteTable) -> Routing:
     if not decisions:
         decisions.append(decide(signal, table.default, ("no route matched",)))
     return Routing(tuple(decisions), trace=tuple(trace))
+
+
+def _route_silent_forwarder(signal: Signal, chosen: TableRoute) -> Routing:
+    """Only `forwarder-silent` decides (sources refuse custom events that claim its source): its own `match`, when
+    given, or `drop` can keep a silence from paging; nothing falls back to the default route."""
+    matched, reasons = evaluate(chosen.matchers, signal.labels)
+    trace = (RouteTrace(chosen.name, matched, reasons),)
+    if not matched or chosen.drop:
+        return Routing((), dropped_by=chosen.name, trace=trace)
+    return Routing((decide(signal, chosen, reasons),), trace=trace)
+
+
+def with_account_alias(signal: Signal, aliases: Mapping[str, str]) -> Signal:
+    """The signal with the label `account_alias`: its account's name from `accounts`, or the id when it has none.
+    Routing adds it for its matchers and titles; `bridge.decide` adds it for the group key too."""
+    account = signal.label("account")
+    if account is None or signal.label("account_alias") is not None:
+        return signal
+    labels: dict[str, tuple[str, ...]] = {}
+    for name, found in signal.labels.items():
+        labels[name] = found
+        if name == "account":  # shown next to the id it names (`invoke --explain`)
+            labels["account_alias"] = (aliases.get(account) or account,)
+    return replace(signal, labels=labels)
 
 
 def decide(signal: Signal, chosen: TableRoute, reasons: tuple[str, ...]) -> RouteDecision:

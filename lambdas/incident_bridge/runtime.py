@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections import deque
@@ -17,10 +18,12 @@ from incident_bridge.bridge import Bridge, not_json
 from incident_bridge.config import load_config
 from incident_bridge.errors import ConfigError, NotStarted, TransientApiError
 from incident_bridge.outcome import BatchResult, Outcome, OutcomeKind
-from incident_bridge.ports import AlarmTags, GroupStore
+from incident_bridge.ports import AlarmTags, GroupStore, HeartbeatStore
 from incident_bridge.settings import IncidentManagerMode, Settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
     from incident_bridge.budget import RequestBudget
 
 logger = Logger(child=True)
@@ -118,8 +121,9 @@ class Runtime:
         if settings.incident_manager is IncidentManagerMode.DRY_RUN:
             from incident_bridge.adapters.dry_run import DryRunIncidentManager
             from incident_bridge.adapters.memory_groups import MemoryGroupStore
+            from incident_bridge.adapters.memory_heartbeats import MemoryHeartbeatStore
 
-            bridge = Bridge(config, DryRunIncidentManager(), MemoryGroupStore())
+            bridge = Bridge(config, DryRunIncidentManager(), MemoryGroupStore(), heartbeats=MemoryHeartbeatStore())
             return cls(bridge, MemoryDeadLetters(), emit_metrics=not settings.metrics_disabled)
         from incident_bridge.adapters.incident_manager import Boto3IncidentManager, create_client
 
@@ -128,7 +132,8 @@ class Runtime:
             config,
             Boto3IncidentManager(create_client(budget)),
             _group_store(settings),
-            _alarm_tags() if config.lookup_alarm_tags else None,
+            _alarm_tags(settings) if config.lookup_alarm_tags else None,
+            heartbeats=_heartbeat_store(settings),
         )
         return cls(
             bridge,
@@ -279,6 +284,7 @@ _METRIC_NAMES = {
     OutcomeKind.IGNORED: metric_names.EVENT_IGNORED,
     OutcomeKind.REJECTED: metric_names.EVENT_REJECTED,
     OutcomeKind.RETRY: metric_names.EVENT_RETRIED,
+    OutcomeKind.RECORDED: metric_names.FORWARDER_HOUSEKEEPING,
     OutcomeKind.REQUEUED: metric_names.EVENT_REQUEUED,
 }
 
@@ -307,19 +313,35 @@ def _group_store(settings: Settings) -> GroupStore:
         return MemoryGroupStore()
     if not settings.state_table_name:
         raise ConfigError("STATE_TABLE_NAME: required to call Incident Manager live (the stack sets it)")
-    import boto3
-
     from incident_bridge.adapters.group_table import DynamoGroupStore
 
-    return DynamoGroupStore(boto3.client("dynamodb"), settings.state_table_name)
+    return DynamoGroupStore(_dynamodb(), settings.state_table_name)
 
 
-def _alarm_tags() -> AlarmTags:
+def _heartbeat_store(settings: Settings) -> HeartbeatStore:
+    if settings.groups_in_memory or not settings.state_table_name:
+        from incident_bridge.adapters.memory_heartbeats import MemoryHeartbeatStore
+
+        return MemoryHeartbeatStore()
+    from incident_bridge.adapters.heartbeat_table import DynamoHeartbeatStore
+
+    return DynamoHeartbeatStore(_dynamodb(), settings.state_table_name)
+
+
+@functools.cache
+def _dynamodb() -> DynamoDBClient:
+    """One client for the group records and the heartbeats: a second client would cost the cold start again."""
+    import boto3
+
+    return boto3.client("dynamodb")
+
+
+def _alarm_tags(settings: Settings) -> AlarmTags:
     import boto3
 
     from incident_bridge.adapters.alarm_tags import CloudWatchAlarmTags
 
-    return CloudWatchAlarmTags(boto3.client("cloudwatch"))
+    return CloudWatchAlarmTags(boto3.client("cloudwatch"), settings.home)
 
 
 def _source_queue(settings: Settings) -> SourceQueue | None:

@@ -64,6 +64,14 @@ class Settings:
     metrics_disabled: bool = field(
         default=False, metadata=_variable("POWERTOOLS_METRICS_DISABLED", lambda text: _boolean(text))
     )
+    #: Where the bridge runs (the stack sets BRIDGE_ACCOUNT_ID; Lambda sets AWS_REGION): the only account and
+    #: region whose alarm tags it can look up. Unknown: no lookups.
+    home_account: str | None = field(default=None, metadata=_variable("BRIDGE_ACCOUNT_ID"))
+    home_region: str | None = field(default=None, metadata=_variable("AWS_REGION"))
+
+    @property
+    def home(self) -> tuple[str, str] | None:
+        return (self.home_account, self.home_region) if self.home_account and self.home_region else None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:

@@ -28,6 +28,8 @@ from incident_bridge.settings import Settings
 from tests.conftest import load_event
 
 REGION = "us-east-1"
+#: The account and region the bridge runs in: the documented alarm's own.
+HOME = ("123456789012", REGION)
 EC2_ALARM = "eventbridge-metric-alarm-ALARM-ec2-cpu-awsdocs.json"
 # The documented alarm's ARN; moto's default account is the documentation's 123456789012.
 ALARM_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh"
@@ -95,7 +97,7 @@ def started_plans(outcome: Outcome) -> list[tuple[str, int]]:
 
 def test_tags_of_the_alarm_are_returned(cloudwatch: CountingCloudWatch) -> None:
     # Given the tagged alarm in CloudWatch
-    tags = CloudWatchAlarmTags(cloudwatch.client)
+    tags = CloudWatchAlarmTags(cloudwatch.client, HOME)
 
     # When its tags are asked for by ARN
     found = tags.tags_for(ALARM_ARN)
@@ -107,7 +109,7 @@ def test_tags_of_the_alarm_are_returned(cloudwatch: CountingCloudWatch) -> None:
 
 def test_tags_are_cached_so_a_second_lookup_makes_no_call(cloudwatch: CountingCloudWatch) -> None:
     # Given an adapter that already looked the alarm up
-    tags = CloudWatchAlarmTags(cloudwatch.client)
+    tags = CloudWatchAlarmTags(cloudwatch.client, HOME)
     first = dict(tags.tags_for(ALARM_ARN))
 
     # When the tags are asked for again, after they changed in CloudWatch
@@ -122,7 +124,7 @@ def test_tags_are_cached_so_a_second_lookup_makes_no_call(cloudwatch: CountingCl
 def test_client_error_gives_no_tags_and_is_not_cached() -> None:
     # Given CloudWatch answering ResourceNotFoundException once (as it does for an unknown ARN), then the tags
     client = boto3.client("cloudwatch", region_name=REGION)
-    tags = CloudWatchAlarmTags(client)
+    tags = CloudWatchAlarmTags(client, HOME)
     with Stubber(client) as stubber:
         stubber.add_client_error(
             "list_tags_for_resource",
@@ -156,7 +158,7 @@ def test_network_error_gives_no_tags_and_is_not_cached(cloudwatch: CountingCloud
             raise failures.pop()
 
     cloudwatch.client.meta.events.register("before-call.cloudwatch.ListTagsForResource", unreachable)
-    tags = CloudWatchAlarmTags(cloudwatch.client)
+    tags = CloudWatchAlarmTags(cloudwatch.client, HOME)
 
     # When the tags are asked for twice
     first = dict(tags.tags_for(ALARM_ARN))
@@ -177,7 +179,7 @@ def test_bridge_routes_on_looked_up_tags_when_the_event_has_none(cloudwatch: Cou
         config(lookup_alarm_tags=True),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client),
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
     )
 
     # When the documented alarm (which carries no alarmTags) arrives
@@ -196,7 +198,7 @@ def test_bridge_looks_up_each_alarm_once_per_container(cloudwatch: CountingCloud
         config(lookup_alarm_tags=True),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client),
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
     )
     second_event = load_event(EC2_ALARM)
     second_event["id"] = "d3c1c1c9-6542-e61b-6ef0-8c4d36933a93"
@@ -215,7 +217,7 @@ def test_bridge_does_not_look_up_when_the_event_carries_alarm_tags(cloudwatch: C
         config(lookup_alarm_tags=True),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client),
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
     )
     raw = load_event(EC2_ALARM)
     raw["detail"]["alarmTags"] = {"team": "search"}
@@ -235,7 +237,7 @@ def test_bridge_does_not_look_up_when_the_configuration_does_not_ask(cloudwatch:
         config(lookup_alarm_tags=False),
         DryRunIncidentManager(),
         MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client),
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
     )
 
     # When the documented alarm (no alarmTags) arrives
@@ -251,7 +253,10 @@ def test_bridge_routes_without_tags_when_the_lookup_fails() -> None:
     # Given a bridge that looks tags up, and CloudWatch refusing the call (no permission)
     client = boto3.client("cloudwatch", region_name=REGION)
     bridge = Bridge(
-        config(lookup_alarm_tags=True), DryRunIncidentManager(), MemoryGroupStore(), tags=CloudWatchAlarmTags(client)
+        config(lookup_alarm_tags=True),
+        DryRunIncidentManager(),
+        MemoryGroupStore(),
+        tags=CloudWatchAlarmTags(client, HOME),
     )
     with Stubber(client) as stubber:
         stubber.add_client_error("list_tags_for_resource", service_error_code="AccessDenied", http_status_code=403)
@@ -286,6 +291,8 @@ def test_live_runtime_wires_the_tag_lookup_from_the_configuration(
         "INCIDENT_MANAGER_MODE": "live",
         "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/incident-bridge-dead-letters",
         "STATE_TABLE_NAME": "incident-bridge-groups",
+        "BRIDGE_ACCOUNT_ID": "123456789012",  # the stack's account; Lambda sets AWS_REGION
+        "AWS_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
     runtime = Runtime.from_settings(Settings.from_environment())
@@ -295,3 +302,70 @@ def test_live_runtime_wires_the_tag_lookup_from_the_configuration(
 
     # Then the runtime looked the tags up and the tag route dropped it
     assert (outcome.kind, outcome.reason) == (OutcomeKind.IGNORED, "ServerCpuTooHigh: dropped by route payments-muted")
+
+
+# ---- across accounts ----
+
+
+@pytest.mark.parametrize(
+    ("account", "region"), [("444455556666", "us-east-1"), ("123456789012", "eu-west-1")], ids=["account", "region"]
+)
+def test_an_alarm_of_another_account_or_region_is_never_looked_up(
+    cloudwatch: CountingCloudWatch, account: str, region: str
+) -> None:
+    # Given a bridge that looks tags up in its own account and region, and the documented alarm as a member
+    # account (or another region) forwards it, without alarmTags
+    bridge = Bridge(
+        config(lookup_alarm_tags=True),
+        DryRunIncidentManager(),
+        MemoryGroupStore(),
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
+    )
+    raw = load_event(EC2_ALARM)
+    raw["account"], raw["region"] = account, region
+    raw["resources"] = [f"arn:aws:cloudwatch:{region}:{account}:alarm:ServerCpuTooHigh"]
+
+    # When it arrives
+    outcome = bridge.handle(raw)
+
+    # Then CloudWatch is never asked (the call could only fail with an access error), and the alarm is routed
+    # without tags: the default route opens its incident
+    assert cloudwatch.list_tags_calls == []
+    assert outcome.kind is OutcomeKind.STARTED
+    assert started_plans(outcome) == [(PLATFORM_PLAN, 3)]
+
+
+def test_an_alarm_of_another_account_routes_on_the_tags_its_event_carries(cloudwatch: CountingCloudWatch) -> None:
+    # Given a bridge that looks tags up, and a member account's alarm whose tag propagation is on (alarmTags)
+    bridge = Bridge(
+        config(lookup_alarm_tags=True),
+        DryRunIncidentManager(),
+        MemoryGroupStore(),
+        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
+    )
+    raw = load_event(EC2_ALARM)
+    raw["account"] = "444455556666"
+    raw["resources"] = ["arn:aws:cloudwatch:us-east-1:444455556666:alarm:ServerCpuTooHigh"]
+    raw["detail"]["alarmTags"] = {"team": "payments", "incident-impact": "1"}
+
+    # When it arrives
+    outcome = bridge.handle(raw)
+
+    # Then the event's tags route it to payments at impact 1, with no lookup
+    assert cloudwatch.list_tags_calls == []
+    assert outcome.route_name == "payments"
+    assert started_plans(outcome) == [(PAYMENTS_PLAN, 1)]
+
+
+def test_without_a_known_home_the_bridge_never_looks_up(cloudwatch: CountingCloudWatch) -> None:
+    # Given a bridge that looks tags up but does not know its own account (BRIDGE_ACCOUNT_ID unset)
+    bridge = Bridge(
+        config(lookup_alarm_tags=True),
+        DryRunIncidentManager(),
+        MemoryGroupStore(),
+        tags=CloudWatchAlarmTags(cloudwatch.client, None),
+    )
+
+    # When the documented alarm arrives / Then nothing is looked up: it could be another account's
+    bridge.handle(load_event(EC2_ALARM))
+    assert cloudwatch.list_tags_calls == []

@@ -46,10 +46,11 @@ def test_explain_shows_the_whole_decision_for_an_alarm(run_cli: RunCli) -> None:
     assert section(lines, "payload") == ["EventBridge event (CloudWatch Alarm State Change), metric alarm, state ALARM"]
     # (the signal's labels, as routing, group_by and titles read them; the EventBridge detail's scalars last)
     labels = section(lines, "labels")
-    assert labels[:14] == [
+    assert labels[:15] == [
         "alarm_name=ServerCpuTooHigh",
         f"alarm_arn={ALARM_ARN}",
         "account=123456789012",
+        "account_alias=123456789012",
         "region=us-east-1",
         "state=ALARM",
         "kind=metric",
@@ -63,7 +64,7 @@ def test_explain_shows_the_whole_decision_for_an_alarm(run_cli: RunCli) -> None:
         "detail_type=CloudWatch Alarm State Change",
         "detail:alarmName=ServerCpuTooHigh",
     ]
-    assert all(line.startswith("detail:") for line in labels[14:])
+    assert all(line.startswith("detail:") for line in labels[15:])
     routes = section(lines, "routes")
     assert len(routes) == 6
     assert routes[0] == "no     test-alarms: alarm name 'ServerCpuTooHigh' matches none of ['test-*', '*-canary']"

@@ -197,6 +197,7 @@ def _deployed_resource(action: str, stack: ResolvedStack) -> str | None:
         "sqs:ChangeMessageVisibility": stack.event_queue_arn,
         "dynamodb:GetItem": stack.table_arn,
         "dynamodb:PutItem": stack.table_arn,
+        "dynamodb:UpdateItem": stack.table_arn,
     }.get(action)
 
 

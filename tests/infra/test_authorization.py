@@ -15,7 +15,7 @@ from aws_cdk.assertions import Template
 
 from incident_bridge.config import parse_config
 from infra import iam_requirements
-from infra.settings import DeploySettings
+from infra.settings import DeploySettings, IntakeSettings
 from infra.stack import IncidentBridgeStack
 from tests.aws_calls import RECORDED_CALLS, RecordedCall
 from tests.infra.authorization import (
@@ -70,13 +70,18 @@ def response_plans(calls: list[RecordedCall]) -> list[str]:
 
 
 def synthesize_for(plans: list[str], outdir: Path) -> ResolvedStack:
-    """The stack for a configuration that routes to every plan the calls used, with alarm tag lookup on."""
+    """The stack for a configuration that routes to every plan the calls used, with alarm tag lookup on and the
+    organization intake (whose heartbeats the function keeps in the table)."""
     routes = [
         {"name": f"plan-{index}", "match": {"alarm_name": f"plan-{index}-*"}, "response_plan_arn": plan}
         for index, plan in enumerate(plans[1:], start=1)
     ]
     document = {"default": {"response_plan_arn": plans[0]}, "routes": routes, "lookup_alarm_tags": True}
-    settings = DeploySettings(config=parse_config(document, origin="authorization test"), powertools_layer_arn=None)
+    settings = DeploySettings(
+        config=parse_config(document, origin="authorization test"),
+        powertools_layer_arn=None,
+        intake=IntakeSettings(organization_id="o-a1b2c3d4e5"),
+    )
     app = cdk.App(outdir=str(outdir))
     stack = IncidentBridgeStack(app, "IncidentBridge", settings=settings)
     return ResolvedStack(dict(Template.from_stack(stack).to_json()))

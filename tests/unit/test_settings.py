@@ -29,7 +29,9 @@ def test_every_variable_is_read_into_its_field() -> None:
         "STATE_TABLE_NAME": "incident-groups",
         "GROUPS_IN_MEMORY": "true",
         "POWERTOOLS_METRICS_DISABLED": "1",
-        "AWS_REGION": "us-east-1",  # anything else in the environment is not the bridge's
+        "BRIDGE_ACCOUNT_ID": "123456789012",
+        "AWS_REGION": "us-east-1",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",  # anything else in the environment is not the bridge's
     }
 
     # When the settings are read
@@ -43,6 +45,8 @@ def test_every_variable_is_read_into_its_field() -> None:
         state_table_name="incident-groups",
         groups_in_memory=True,
         metrics_disabled=True,
+        home_account="123456789012",
+        home_region="us-east-1",
     )
 
 

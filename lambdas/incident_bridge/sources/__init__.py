@@ -11,9 +11,11 @@ from typing import Any
 
 from incident_bridge.alarm import NormalizedAlarm
 from incident_bridge.errors import InvalidEvent
+from incident_bridge.heartbeats import FORWARDER_SOURCE, Heartbeat
 from incident_bridge.reader import FieldError
 from incident_bridge.signal import NotActionable, Signal
-from incident_bridge.sources import cloudwatch
+from incident_bridge.sources import cloudwatch, forwarder
+from incident_bridge.sources.forwarder import ForwarderCheck
 from incident_bridge.sources.payloads import (
     AlarmActionEvent,
     AlarmStateChangeEvent,
@@ -31,7 +33,7 @@ ALARM_CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
 #: and EventBridge"): always understood with alarms, as every alarm shape is.
 CONTRIBUTOR_STATE_CHANGE = "CloudWatch Alarm Contributor State Change"
 
-__all__ = ["NotActionable", "Signal", "parse_event", "parse_payload"]
+__all__ = ["NotActionable", "Signal", "housekeeping", "parse_event", "parse_payload"]
 
 ParsedEvent = NormalizedAlarm | Signal | NotActionable
 
@@ -45,6 +47,23 @@ def parse_event(raw: object, aws_events: frozenset[str] = frozenset()) -> Signal
     if isinstance(parsed, NormalizedAlarm):
         return cloudwatch.alarm_signal(parsed)
     return parsed
+
+
+def housekeeping(raw: object) -> Heartbeat | ForwarderCheck | None:
+    """The organization intake's own traffic, which the bridge keeps its books with instead of routing it: a
+    forwarder's heartbeat, or the scheduled silence check. None for every other payload. Raises InvalidEvent for
+    a malformed one (a heartbeat whose rule is not its account's, an unknown task)."""
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        if forwarder.is_scheduled_event(raw):
+            heartbeat = forwarder.heartbeat_of(raw)
+            return None if isinstance(heartbeat, str) else heartbeat
+        if "detail-type" not in raw and forwarder.is_task(raw):
+            return forwarder.task_of(raw)
+    except FieldError as error:
+        raise InvalidEvent(f"{_kind(raw)} payload is malformed: {error}") from None
+    return None
 
 
 def parse_payload(raw: object, aws_events: frozenset[str] = frozenset()) -> ParsedEvent:
@@ -62,6 +81,9 @@ def _dispatch(raw: Mapping[str, Any], aws_events: frozenset[str]) -> ParsedEvent
         return _dispatch_eventbridge(raw, aws_events)
     if "alarmData" in raw:
         return cloudwatch.from_alarm_action(AlarmActionEvent.read(raw), raw)
+    if forwarder.is_task(raw):
+        forwarder.task_of(raw)  # refuses an unknown task
+        return NotActionable("the silent-forwarder check: routed nowhere itself", payload="incident-bridge task")
     if is_sns_notification(raw) or is_classic_alarm(raw) or "Records" in raw:
         return _dispatch_classic(raw, aws_events)
     raise _unrecognized(raw)
@@ -75,6 +97,9 @@ def _dispatch_eventbridge(raw: Mapping[str, Any], aws_events: frozenset[str]) ->
         return cloudwatch.contributor_signal(ContributorStateChangeEvent.read(raw), raw)
     if detail_type == ALARM_CONFIGURATION_CHANGE:
         return NotActionable("alarm configuration change: only state changes open incidents")
+    if forwarder.is_scheduled_event(raw):
+        # A forwarder's heartbeat is never routed; the bridge records it (see `housekeeping`).
+        return NotActionable(forwarder.describe_scheduled(raw), payload="EventBridge scheduled event")
     if is_application_event(raw):
         return _dispatch_application(raw)
     # Imported on first use: alarms, the events every bridge gets, need no service profile.
@@ -93,6 +118,10 @@ def _dispatch_eventbridge(raw: Mapping[str, Any], aws_events: frozenset[str]) ->
 
 def _dispatch_application(raw: Mapping[str, Any]) -> Signal:
     envelope = EventBridgeEnvelope.read(raw)
+    if envelope.source == FORWARDER_SOURCE:
+        # The bridge's own silent-forwarder signals carry this source; an application (a member account's,
+        # through the intake bus) must not raise one in its name.
+        raise InvalidEvent(f"custom event source {FORWARDER_SOURCE!r} is reserved for the bridge's own incidents")
     # Imported on first use: the custom detail's schema is a pydantic model, which alarms need not load.
     from incident_bridge.sources import application
 
