@@ -228,10 +228,11 @@ class Lifecycle:
         # (The start request itself is built only once the claim is won, in _open.)
         own = unique_capped([*url_items(first.decision.related_urls), *related_items(first.signal.related)])
         riders = _riding_items(own, first, fresh[1:])
-        # The token names the claim (its version), not only the event: the same ALARM starting the group again after
-        # its incident was resolved must start a new incident, not get the resolved one back from the token.
+        # A later claim's token names the claim (its version), not only the event: the same ALARM starting the group
+        # again after its incident was resolved must start a new incident, not get the resolved one back from the
+        # token. A group's first claim keeps the token earlier releases used (a redelivery across a deploy).
         version = previous.version + 1 if previous else 1
-        start_token = token("start", key, first.event_id, str(version))
+        start_token = token("start", key, first.event_id, *([str(version)] if version > 1 else []))
         claim = groups.claimed(previous, key, start_token, self._clock(), riders, claim_event=first.event_id)
         written = self._write(claim, previous.version if previous else None)
         if not written:
