@@ -77,8 +77,9 @@ synth: $(STAMP) $(NODE_STAMP) lambda-python
 test: lint typecheck unit
 
 # The member forwarder's template for a service-managed StackSet (no assets, no bootstrap; IntakeBusArn parameter).
+# AWS_EVENTS=guardduty,health also forwards those service-event profiles (as the central aws_events enables them).
 forwarder-template: $(STAMP)
-	$(PY) -m infra.forwarder_template dist/incident-bridge-forwarder.template.json
+	$(PY) -m infra.forwarder_template dist/incident-bridge-forwarder.template.json $(AWS_EVENTS)
 
 # Alarm storm: 1,000 ALARMs in 50 groups against a throttling Incident Manager stand-in, on a virtual clock.
 # Prints figures; asserts nothing (tests/unit/test_storm.py runs it with assertions).

@@ -26,7 +26,13 @@ from cdk_nag import AwsSolutionsChecks
 
 from incident_bridge.errors import ConfigError
 from infra.forwarder import IncidentBridgeForwarderStack
-from infra.settings import check_context_keys, deploy_settings, intake_bus_arn, wants_central_stack
+from infra.settings import (
+    check_context_keys,
+    deploy_settings,
+    forwarded_aws_events,
+    intake_bus_arn,
+    wants_central_stack,
+)
 from infra.stack import IncidentBridgeStack
 
 FORWARDER_STACK_NAME = "IncidentBridgeForwarder"
@@ -38,6 +44,7 @@ def main() -> None:
         # Every context key, so that an unknown one (a typo) fails instead of being ignored.
         context = dict(app.node.get_all_context())
         bus_arn = intake_bus_arn(context)
+        forwarded = forwarded_aws_events(context)
         if wants_central_stack(context):
             IncidentBridgeStack(app, "IncidentBridge", settings=deploy_settings(context))
         else:  # a forwarder alone: no response plan needed, but a mistyped key still fails
@@ -45,7 +52,7 @@ def main() -> None:
     except ConfigError as error:
         sys.exit(f"incident-bridge: invalid configuration: {error}")
     if bus_arn is not None:
-        IncidentBridgeForwarderStack(app, FORWARDER_STACK_NAME, intake_bus_arn=bus_arn)
+        IncidentBridgeForwarderStack(app, FORWARDER_STACK_NAME, intake_bus_arn=bus_arn, aws_events=forwarded)
     cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     app.synth()
 

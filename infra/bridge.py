@@ -65,6 +65,7 @@ class IncidentBridge(Construct):
                 dead_letter_queue=self.ingest.dead_letter_queue,
                 organization_id=intake.organization_id,
                 account_ids=intake.account_ids,
+                aws_events=config.enabled_aws_events,
             )
         )
         self.state = GroupStateTable(self, "State")

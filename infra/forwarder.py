@@ -20,6 +20,7 @@ AWS behaviours this relies on:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from aws_cdk import Aws, BootstraplessSynthesizer, CfnParameter, Duration, Stack
@@ -30,6 +31,7 @@ from constructs import Construct
 
 from incident_bridge.aws import EVENT_BUS_ARN_PATTERN
 from incident_bridge.heartbeats import HEARTBEAT_RULE_NAME
+from incident_bridge.sources.profiles import PROFILES
 from infra.ingest import ALARM_DETAIL_TYPES, ALARM_SOURCE
 
 #: How often a forwarder says it is alive; the bridge pages after heartbeats.SILENCE_THRESHOLD without one.
@@ -41,7 +43,9 @@ INTAKE_BUS_PARAMETER = "IntakeBusArn"
 class EventForwarder(Construct):
     """Two rules on this account's default bus, both targeting the intake bus through one role."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, intake_bus_arn: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, intake_bus_arn: str, aws_events: Collection[str] = ()
+    ) -> None:
         super().__init__(scope, construct_id)
         intake_bus = events.EventBus.from_event_bus_arn(self, "IntakeBus", intake_bus_arn)
         self.role = iam.Role(
@@ -73,6 +77,21 @@ class EventForwarder(Construct):
             schedule=events.Schedule.rate(HEARTBEAT_INTERVAL),
         )
         self.heartbeat_rule.add_target(target)
+        # The AWS service events of the profiles the central bridge enables (`forwardAwsEvents`), this account's own.
+        self.service_rules: dict[str, events.Rule] = {}
+        for profile in PROFILES:
+            if profile.name not in aws_events:
+                continue
+            rule = events.Rule(
+                self,
+                f"ServiceEvents{profile.name.capitalize()}Rule",
+                description=f"{profile.service} events (profile {profile.name}) of this account to incident-bridge",
+                event_pattern=events.EventPattern(
+                    source=[profile.source], detail_type=list(profile.detail_types), account=[Aws.ACCOUNT_ID]
+                ),
+            )
+            rule.add_target(target)
+            self.service_rules[profile.name] = rule
 
 
 class IncidentBridgeForwarderStack(Stack):
@@ -80,7 +99,13 @@ class IncidentBridgeForwarderStack(Stack):
     without bootstrap), the intake bus ARN as a parameter, so a service-managed StackSet can deploy it."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, intake_bus_arn: str | None = None, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        intake_bus_arn: str | None = None,
+        aws_events: Collection[str] = (),
+        **kwargs: Any,
     ) -> None:
         super().__init__(
             scope,
@@ -100,4 +125,6 @@ class IncidentBridgeForwarderStack(Stack):
             constraint_description="an event bus ARN: arn:aws:events:REGION:ACCOUNT:event-bus/NAME",
             default=intake_bus_arn,  # None leaves the parameter without a default (StackSets set it)
         )
-        self.forwarder = EventForwarder(self, "Forwarder", intake_bus_arn=parameter.value_as_string)
+        self.forwarder = EventForwarder(
+            self, "Forwarder", intake_bus_arn=parameter.value_as_string, aws_events=aws_events
+        )

@@ -16,7 +16,7 @@ AWS behaviours this relies on (EventBridge User Guide, "Sending and receiving ev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from aws_cdk import Duration, Stack
@@ -29,6 +29,7 @@ from constructs import Construct
 # its heartbeats are recognized by their `resources` entry, `arn:<partition>:events:<region>:<account>:rule/<name>`.
 from incident_bridge.heartbeats import HEARTBEAT_RULE_NAME
 from incident_bridge.sources.forwarder import CHECK_FORWARDERS, TASK_KEY
+from incident_bridge.sources.profiles import PROFILES
 from infra.ingest import ALARM_DETAIL_TYPES, ALARM_SOURCE
 
 #: A silent forwarder pages within a minute of SILENCE_THRESHOLD (15 minutes) after its last heartbeat.
@@ -49,6 +50,7 @@ class OrganizationIntake(Construct):
         dead_letter_queue: sqs.IQueue,
         organization_id: str | None = None,
         account_ids: Sequence[str] = (),
+        aws_events: Collection[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         if not organization_id and not account_ids:
@@ -95,7 +97,17 @@ class OrganizationIntake(Construct):
             "Custom incident events put by member accounts to incident-bridge",
             events.EventPattern(source=events.Match.anything_but_prefix("aws."), account=accounts),
         )
-        for rule in (self.alarm_rule, self.heartbeat_rule, self.application_rule):
+        # The AWS service events of exactly the profiles the configuration enables, as on the default bus.
+        self.service_rules = {
+            profile.name: self._rule(
+                f"ServiceEvents{profile.name.capitalize()}Rule",
+                f"{profile.service} events (profile {profile.name}) forwarded by member accounts to incident-bridge",
+                events.EventPattern(source=[profile.source], detail_type=list(profile.detail_types), account=accounts),
+            )
+            for profile in PROFILES
+            if profile.name in aws_events
+        }
+        for rule in (self.alarm_rule, self.heartbeat_rule, self.application_rule, *self.service_rules.values()):
             rule.add_target(targets.SqsQueue(queue, dead_letter_queue=dead_letter_queue))
         # The silence check: a tick every minute through the same queue and function. Its target input is the
         # bridge's own (allowed here: the queue is in this account), carrying the tick's id and time.

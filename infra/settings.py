@@ -31,8 +31,10 @@ TRACING_KEY = "tracing"
 #: Organization intake (central stack): the organization whose accounts may forward events, and/or listed accounts.
 ORGANIZATION_ID_KEY = "organizationId"
 INTAKE_ACCOUNTS_KEY = "intakeAccounts"
-#: The member forwarder stack: the central stack's intake bus (its `IntakeBusArn` output).
+#: The member forwarder stack: the central stack's intake bus (its `IntakeBusArn` output), and the AWS
+#: service-event profiles to forward besides alarms (those the central configuration's `aws_events` enables).
 INTAKE_BUS_ARN_KEY = "intakeBusArn"
+FORWARD_AWS_EVENTS_KEY = "forwardAwsEvents"
 CONTEXT_KEYS = (
     RESPONSE_PLAN_ARN_KEY,
     CONFIG_FILE_KEY,
@@ -41,6 +43,7 @@ CONTEXT_KEYS = (
     ORGANIZATION_ID_KEY,
     INTAKE_ACCOUNTS_KEY,
     INTAKE_BUS_ARN_KEY,
+    FORWARD_AWS_EVENTS_KEY,
 )
 #: Context the CDK itself sets: its feature flags (`@aws-cdk/...`), the CLI's `aws:cdk:...` switches and cached
 #: lookups (keys with a `:`), and the few plain keys below (cdk.json, cdk.context.json, the CLI).
@@ -108,6 +111,22 @@ def intake_bus_arn(context: dict[str, Any]) -> str | None:
             "the central stack's IntakeBusArn output)"
         )
     return value
+
+
+def forwarded_aws_events(context: dict[str, Any]) -> frozenset[str]:
+    """The profiles a forwarder sends besides alarms, from `-c forwardAwsEvents=guardduty,health` (or `all`, as
+    the configuration's `aws_events` spells it); none when not given."""
+    from incident_bridge.sources.profiles import ALL, PROFILE_NAMES, enabled_profiles
+
+    value = context.get(FORWARD_AWS_EVENTS_KEY)
+    if value is None:
+        return frozenset()
+    names = [str(item).strip() for item in (value.split(",") if isinstance(value, str) else value) if str(item).strip()]
+    unknown = [name for name in names if name not in (ALL, *PROFILE_NAMES)]
+    if unknown:
+        known = ", ".join((ALL, *PROFILE_NAMES))
+        raise ConfigError(f"{FORWARD_AWS_EVENTS_KEY}: unknown profile {', '.join(map(repr, unknown))} (known: {known})")
+    return enabled_profiles(names)
 
 
 def _intake_settings(context: dict[str, Any]) -> IntakeSettings | None:

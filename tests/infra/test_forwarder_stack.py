@@ -14,8 +14,10 @@ import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
 
+from incident_bridge.errors import ConfigError
 from infra.forwarder import IncidentBridgeForwarderStack
 from infra.forwarder_template import forwarder_template
+from infra.settings import FORWARD_AWS_EVENTS_KEY, forwarded_aws_events
 from tests.infra.conftest import MAIN_DIR, as_list, get_att_arn, only
 
 INTAKE_BUS = "arn:aws:events:eu-west-1:123456789012:event-bus/IncidentBridgeIntake"
@@ -211,3 +213,29 @@ def test_the_stackset_template_passes_cfn_lint(tmp_path: Path, stackset_template
     # Then it has no finding at all
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert json.loads(lint.stdout or "[]") == []
+
+
+def test_forwarded_service_event_profiles_get_a_rule_each_to_the_intake_bus() -> None:
+    # Given the StackSet template made with `make forwarder-template AWS_EVENTS=guardduty`
+    template = forwarder_template(forwarded_aws_events({FORWARD_AWS_EVENTS_KEY: "guardduty"}))
+
+    # When we read its rules besides the alarm and heartbeat rules
+    rules = resources(template, "AWS::Events::Rule")
+    service = [rule["Properties"] for key, rule in rules.items() if "ServiceEvents" in key]
+
+    # Then the profile's events of this account go to the intake bus through the same role
+    [properties] = service
+    assert properties["EventPattern"] == {
+        "source": ["aws.guardduty"],
+        "detail-type": ["GuardDuty Finding"],
+        "account": [{"Ref": "AWS::AccountId"}],
+    }
+    [target] = properties["Targets"]
+    assert target["Arn"] == {"Ref": "IntakeBusArn"}
+    assert target["RoleArn"] == get_att_arn(role_id(template))
+
+
+def test_an_unknown_forwarded_profile_fails_naming_the_known_ones() -> None:
+    # Given -c forwardAwsEvents with a typo / When it is read / Then synth fails naming the key and the profiles
+    with pytest.raises(ConfigError, match=r"forwardAwsEvents: unknown profile 'gaurdduty' \(known: all, "):
+        forwarded_aws_events({FORWARD_AWS_EVENTS_KEY: "gaurdduty"})

@@ -14,6 +14,7 @@ from aws_cdk.assertions import Annotations, Match
 
 from incident_bridge.errors import ConfigError
 from infra.settings import (
+    CONFIG_FILE_KEY,
     INTAKE_ACCOUNTS_KEY,
     INTAKE_BUS_ARN_KEY,
     ORGANIZATION_ID_KEY,
@@ -290,3 +291,25 @@ def test_the_intake_stack_template_passes_cfn_lint(organization_stack: Synthesiz
     intake = [finding for finding in findings if "OrganizationIntake" in json.dumps(finding.get("Location", {}))]
     assert intake == [], intake
     assert {finding["Rule"]["Id"] for finding in findings} <= {"W3005"}, findings
+
+
+def test_enabled_service_event_profiles_are_taken_from_members_too(tmp_path: Path) -> None:
+    # Given a configuration enabling the guardduty profile, and listed member accounts
+    config_file = tmp_path / "bridge.yaml"
+    config_file.write_text(f"default:\n  response_plan_arn: {PLAN_ARN}\naws_events: [guardduty]\n", encoding="utf-8")
+    context = {CONFIG_FILE_KEY: str(config_file), INTAKE_ACCOUNTS_KEY: ",".join(MEMBER_ACCOUNTS)}
+    synthesized = synthesize(context, tmp_path / "cdk.out", nag=False)
+
+    # When we read the intake bus's rules
+    rules = intake_rules(synthesized)
+    service = [rule["Properties"] for key, rule in rules.items() if "ServiceEvents" in key]
+
+    # Then one more rule takes the profile's events from exactly the listed accounts, into the queue
+    [properties] = service
+    assert properties["EventPattern"] == {
+        "source": ["aws.guardduty"],
+        "detail-type": ["GuardDuty Finding"],
+        "account": list(MEMBER_ACCOUNTS),
+    }
+    [target] = properties["Targets"]
+    assert "EventQueue" in target["Arn"]["Fn::GetAtt"][0]

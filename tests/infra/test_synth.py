@@ -180,7 +180,8 @@ def test_synth_without_a_response_plan_fails_naming_the_context_key(tmp_path: Pa
         pytest.param(
             "tracng=off",
             "unknown context key 'tracng' ('tracng': did you mean 'tracing'?); the bridge's context keys are: "
-            "bridgeConfig, intakeAccounts, intakeBusArn, organizationId, powertoolsLayerArn, responsePlanArn, tracing",
+            "bridgeConfig, forwardAwsEvents, intakeAccounts, intakeBusArn, organizationId, powertoolsLayerArn, "
+            "responsePlanArn, tracing",
             id="unknown-key",
         ),
         pytest.param(
