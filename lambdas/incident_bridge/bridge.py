@@ -8,8 +8,9 @@ fails as a whole is retried one event at a time), so the rest of the batch goes 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from incident_bridge import heartbeats
 from incident_bridge.config import BridgeConfig
@@ -19,9 +20,12 @@ from incident_bridge.lifecycle import Firing, Lifecycle, Step, group_key
 from incident_bridge.outcome import ApiCall, BatchResult, IgnoreReason, Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore, HeartbeatStore, IncidentManager
 from incident_bridge.recording import RecordingIncidentManager
-from incident_bridge.routing import Routing, route, with_account_alias
+from incident_bridge.routing import Routing, route, route_table, with_account_alias
 from incident_bridge.signal import NotActionable, Signal, SignalStatus
 from incident_bridge.sources import housekeeping, parse_event
+
+if TYPE_CHECKING:
+    from incident_bridge.budget import RequestBudget
 
 # When one event opens several incidents (routes with `continue`), the outcome reports the weightiest step.
 _WEIGHT = {
@@ -35,6 +39,12 @@ TimeLeft = Callable[[], float]
 #: progress, more than its slowest operation needs (botocore retrying each throttled call up to 5 times), so a
 #: batch never runs into the function's timeout.
 STOP_STARTING_SHARE = 0.3
+#: The request budget is short when a batch's joins would take longer than this at its rate (about two calls a
+#: group): they are then deferred and coalesced (Lifecycle.fire_many) instead of made one group at a time.
+SHORT_BUDGET_SECONDS = 5.0
+#: A group whose deferred calls are not all sent keeps one of its events in the queue, back after this long to send
+#: them: long enough for more of the group's alarms to join the same note, short beside a storm.
+CARRIER_SECONDS = 120
 
 
 def _utc_now() -> datetime:
@@ -50,8 +60,12 @@ class Bridge:
         tags: AlarmTags | None = None,
         clock: Callable[[], datetime] = _utc_now,
         heartbeats: HeartbeatStore | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self._config = config
+        route_table(config)  # resolved here, once per container (at init), not on the first event
+        #: The container's request budget (budget.py), to tell when joins should wait (None: they never do).
+        self._budget = budget
         self._tags = tags if config.lookup_alarm_tags else None
         self._heartbeats = heartbeats
         self._clock = clock
@@ -189,7 +203,7 @@ class Bridge:
                 alias = self._config.account_alias(verdict.forwarder.account)
                 signal = heartbeats.silent_signal(verdict, alias, now)
                 done = True
-                for decision in route(signal, self._config.route_table).decisions:
+                for decision in route(signal, self._config).decisions:
                     if signal.status is SignalStatus.RECOVERING:
                         step = self._lifecycle.recover(signal, decision)
                     else:
@@ -233,9 +247,48 @@ class Bridge:
         for entries in pending.values():
             if not self._fire_entries(entries, results, time_left, joins=False):
                 joining.append(entries)
+        # When the budget is short, joins are committed without calls, then sent group by group while time allows.
+        defer = self._budget_short(len(joining))
         for entries in joining:
-            self._fire_entries(entries, results, time_left, joins=True)
+            self._fire_entries(entries, results, time_left, joins=True, defer=defer)
+        if defer:
+            self._flush_deferred(joining, results, time_left)
         pending.clear()
+
+    def _budget_short(self, joining_groups: int) -> bool:
+        if self._budget is None or joining_groups == 0:
+            return False
+        return self._budget.backlog_seconds() + 2 * joining_groups / self._budget.rate > SHORT_BUDGET_SECONDS
+
+    def _flush_deferred(
+        self, joining: list[list[tuple[str, Signal, Firing]]], results: dict[str, Outcome], time_left: TimeLeft | None
+    ) -> None:
+        """Sends each joined group's committed items (a related item is what puts an alarm in its incident), and
+        its notes once ten alarms wait for one. A group with something left keeps its newest event in the queue as
+        its carrier: back after CARRIER_SECONDS, it makes the group send everything (notes included)."""
+        # Carriers come back in the order their groups' calls can be made at this container's rate, not all at once.
+        queued_calls = 0
+        for entries in joining:
+            key, _, firing = entries[-1]
+            outcome = results.get(key)
+            if outcome is None or outcome.kind not in (OutcomeKind.UPDATED, OutcomeKind.IGNORED):
+                continue
+            group = group_key(firing.signal, firing.decision)
+            # A carrier back from the queue (a redelivery) seals the group's waiting lines into notes and sends them.
+            carried = any(results[entry].ignore_reason is IgnoreReason.REDELIVERY for entry, _, _ in entries)
+            done = not _out_of_time(time_left) and self._lifecycle.flush(group, seal=carried)
+            calls = self._calls.take()
+            results[key] = replace(outcome, calls=(*outcome.calls, *calls))
+            if not done or self._lifecycle.has_unsealed(group):
+                queued_calls += self._lifecycle.calls_left(group)
+                rate = self._budget.rate if self._budget is not None else 1.0
+                results[key] = replace(
+                    results[key],
+                    kind=OutcomeKind.RETRY,
+                    reason=f"{outcome.reason}; kept in the queue to send its group's committed calls",
+                    error_class=TransientApiError.__name__,
+                    retry_after_seconds=max(CARRIER_SECONDS, int(queued_calls / rate)),
+                )
 
     def _fire_entries(
         self,
@@ -244,12 +297,13 @@ class Bridge:
         time_left: TimeLeft | None,
         *,
         joins: bool,
+        defer: bool = False,
     ) -> bool:
         """One group's firings; False when `joins` is off and the group's incident is open (nothing was done)."""
         if _out_of_time(time_left) or self._throttled:
             results.update({key: _not_started() for key, _, _ in entries})
             return True
-        steps = self._fire_group([firing for _, _, firing in entries], joins=joins)
+        steps = self._fire_group([firing for _, _, firing in entries], joins=joins, defer=defer)
         if not steps:
             return False
         # Throttled even after botocore's retries: the rest of the batch would only be throttled too, and spend the
@@ -277,9 +331,11 @@ class Bridge:
             results[key] = _outcome(signal, [(firing.decision.route_name, step)], mine)
         return True
 
-    def _fire_group(self, firings: Sequence[Firing], *, joins: bool = True) -> dict[str, Step | None]:
+    def _fire_group(
+        self, firings: Sequence[Firing], *, joins: bool = True, defer: bool = False
+    ) -> dict[str, Step | None]:
         try:
-            return dict(self._lifecycle.fire_many(firings, joins=joins))
+            return dict(self._lifecycle.fire_many(firings, joins=joins, defer=defer))
         except Exception as error:
             step = _unexpected_step(error)
             return {firing.event_id: step for firing in firings}
@@ -382,7 +438,7 @@ def decide(raw: object, config: BridgeConfig, tags: AlarmTags | None = None) -> 
     signal = with_account_alias(parsed, config.accounts)
     if tags is not None and signal.tags_of is not None and not signal.has_tags():
         signal = signal.with_tags(tags.tags_for(signal.tags_of))
-    return Routed(signal, route(signal, config.route_table))
+    return Routed(signal, route(signal, config))
 
 
 def _coalescible(signal: Signal, routing: Routing) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from incident_bridge.aws import (
     RESPONSE_PLAN_ARN_PATTERN,
@@ -42,9 +42,6 @@ from incident_bridge.reader import (
     read_fields,
     shown,
 )
-
-if TYPE_CHECKING:
-    from incident_bridge.routing import RouteTable
 
 _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
 _SNS_TOPIC_ARN = SNS_TOPIC_ARN
@@ -266,14 +263,6 @@ class BridgeConfig:
 
         return enabled_profiles(self.aws_events)
 
-    @cached_property
-    def route_table(self) -> RouteTable:
-        """The routes resolved for routing (inheritance filled in, matchers compiled); built when the configuration
-        is read (`parse_config`), then shared by every event."""
-        from incident_bridge.routing import RouteTable  # routing reads this module's types
-
-        return RouteTable.of(self)
-
     def response_plan_arns(self) -> tuple[str, ...]:
         """Every plan the bridge may start incidents in; IAM grants exactly these."""
         plans = [self.default.response_plan_arn, self.forwarder_silent_route().response_plan_arn]
@@ -315,7 +304,6 @@ def parse_config(document: Any, *, origin: str) -> BridgeConfig:
     config = BridgeConfig(**given) if "default" in given else None
     if config is None or problems.found:
         raise ConfigError(f"{origin}: {problems}")
-    config.route_table  # noqa: B018 - resolved once, here, not on the first event
     return config
 
 

@@ -51,7 +51,13 @@ MAX_ATTACHED = 1_000
 #: Committed calls not yet confirmed. Items: a batch of 200 alarms brings at most a few hundred. Notes: one per ten
 #: alarms of a batch, at most 12,000 characters each.
 MAX_PENDING_ITEMS = 300
-MAX_PENDING_NOTES = 20
+MAX_PENDING_NOTES = 40
+#: Alarms named in one timeline note (CreateTimelineEvent takes at most 10 event references).
+NOTE_ALARMS_MAX = 10
+#: The token of a deferred join's note that is not sealed yet: one alarm's line, merged with the group's other
+#: deferred alarms into notes of NOTE_ALARMS_MAX when sealed (sealing gives each note its token, and is written
+#: before any is sent). An unsealed line is never sent.
+UNSEALED = ""
 
 
 class GroupStatus(StrEnum):
@@ -107,6 +113,8 @@ class GroupRecord:
     incident_arn: str | None = None
     client_token: str | None = None
     claimed_at: datetime | None = None
+    #: The event whose ALARM made the claim: its redelivery finishes the claim with the claim's token.
+    claim_event: str | None = None
     #: alarm ARN -> its last applied transition, for "every alarm of the group is back to OK" and ordering
     alarm_states: Mapping[str, AlarmMark] = field(default_factory=dict)
     #: identities (hashes) of the related items already attached, oldest first, so none is added twice
@@ -124,6 +132,15 @@ class GroupRecord:
     @property
     def has_pending_calls(self) -> bool:
         return bool(self.pending_items or self.pending_notes or self.pending_status)
+
+    @property
+    def unsealed(self) -> tuple[PendingNote, ...]:
+        return tuple(note for note in self.pending_notes if note.token == UNSEALED)
+
+    @property
+    def has_sendable_calls(self) -> bool:
+        """Calls that can go now: items, sealed notes, a status change (unsealed lines wait to be sealed)."""
+        return bool(self.pending_items or self.pending_status or len(self.unsealed) < len(self.pending_notes))
 
 
 @dataclass(frozen=True)
@@ -186,8 +203,9 @@ def storable_key(key: str) -> str:
 
 
 def claimed(
-    previous: GroupRecord | None, key: str, client_token: str, now: datetime, start_items: Sequence[RelatedItem] = ()
-) -> GroupRecord:
+    previous: GroupRecord | None, key: str, client_token: str, now: datetime, start_items: Sequence[RelatedItem] = (),
+    claim_event: str | None = None,
+) -> GroupRecord:  # fmt: skip
     """A PENDING claim: the next write after it says which incident the group has. Keeps the previous record's
     memory of events and of OK marks (so a late, older ALARM stays out of the new incident); alarms still marked
     ALARM belonged to the previous incident, and are not waited for by the new one.
@@ -201,6 +219,7 @@ def claimed(
         version=previous.version + 1 if previous else 1,
         client_token=client_token,
         claimed_at=now,
+        claim_event=claim_event,
         alarm_states=_ok_marks(previous),
         processed_events=previous.processed_events if previous else (),
         pending_items=tuple(_start_item(client_token, item) for item in start_items),
@@ -261,6 +280,45 @@ def joined(
         ),
         now,
     )
+
+
+def deferred_join(
+    record: GroupRecord, marks: Mapping[str, AlarmMark], items: Sequence[RelatedItem], identities: Iterable[str],
+    lines: Sequence[tuple[datetime, str, tuple[str, ...]]], event_ids: Sequence[str], now: datetime,
+) -> GroupRecord:  # fmt: skip
+    """Commits a join whose calls wait for the group's next flush: the items with their tokens, and one unsealed
+    line per alarm (its name, its references), sealed into notes of NOTE_ALARMS_MAX as soon as that many wait."""
+    committed = joined(record, marks, items, identities, [], event_ids, now)
+    unsealed = tuple(PendingNote(UNSEALED, when, name, arns) for when, name, arns in lines)
+    committed = replace(committed, pending_notes=(*committed.pending_notes, *unsealed))
+    if len(committed.unsealed) >= NOTE_ALARMS_MAX:
+        committed = _sealed(committed, committed.version, whole_notes_only=True)
+    return committed
+
+
+def sealed(record: GroupRecord, now: datetime) -> GroupRecord:
+    """Every unsealed line merged into notes of NOTE_ALARMS_MAX alarms, each with its token: the commit point of
+    the deferred joins' notes (written before any is sent)."""
+    return _sealed(stamped(record, now), record.version + 1, whole_notes_only=False)
+
+
+def _sealed(record: GroupRecord, version: int, *, whole_notes_only: bool) -> GroupRecord:
+    assert record.incident_arn is not None
+    lines = record.unsealed
+    keep = len(lines) % NOTE_ALARMS_MAX if whole_notes_only else 0
+    to_seal, left = lines[: len(lines) - keep], lines[len(lines) - keep :]
+    notes = []
+    for index, start in enumerate(range(0, len(to_seal), NOTE_ALARMS_MAX)):
+        chunk = to_seal[start : start + NOTE_ALARMS_MAX]
+        names = ", ".join(line.text for line in chunk)
+        text = f"{names} fired." if len(chunk) == 1 else f"{len(chunk)} alarms fired: {names}."
+        arns = tuple(arn for line in chunk for arn in line.resource_arns)
+        when = max(line.event_time for line in chunk)
+        # "sealed" keeps these tokens apart from the notes `joined` commits at the same version.
+        notes.append(PendingNote(_note_token(record.incident_arn, record.group_key, version, index, "sealed"), when,
+                                 text, arns))  # fmt: skip
+    sent_or_sealed = tuple(note for note in record.pending_notes if note.token != UNSEALED)
+    return replace(record, pending_notes=(*sent_or_sealed, *notes, *left))
 
 
 def recovered(
@@ -425,9 +483,9 @@ def item_token(incident_arn: str, item: RelatedItem) -> str:
     return token("item", incident_arn, item_identity(item))
 
 
-def _note_token(incident_arn: str, key: str, version: int, index: int) -> str:
+def _note_token(incident_arn: str, key: str, version: int, index: int, *kind: str) -> str:
     # The version the note is committed with: a retry re-sends it with this token, whatever batch it is in.
-    return token("timeline", incident_arn, key, str(version), str(index))
+    return token("timeline", incident_arn, key, str(version), str(index), *kind)
 
 
 def _appended(existing: Sequence[str], new: Iterable[str]) -> tuple[str, ...]:

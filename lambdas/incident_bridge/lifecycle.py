@@ -57,6 +57,9 @@ _KEY_MAX = 512  # DynamoDB allows 2,048 bytes; long keys are hashed to stay well
 _WRITE_ATTEMPTS = 5
 #: Group records this container remembers, to write first without reading (a stale one costs a refused write).
 _KNOWN_GROUPS = 1_000
+#: A deferred join (the request budget is short, see fire_many) trusts an incident's OPEN status this long at least,
+#: whatever `incident_check_seconds` says: in a storm the check would otherwise cost a call per group per batch.
+DEFERRED_CHECK = timedelta(seconds=300)
 
 
 # ---- pure helpers ----
@@ -154,27 +157,38 @@ class Lifecycle:
         self._seen_open: dict[str, datetime] = {}
         # group key -> the record this container last wrote or saw (write-first; a stale one costs a refused write)
         self._known: dict[str, GroupRecord | None] = {}
+        # group key -> tokens of the calls this container's deferred joins committed, until its flush sends them
+        self._committed_here: dict[str, set[str]] = {}
+        # incidents this container has just started, which the batch's other alarms of the group join right after
+        self._just_opened: set[str] = set()
 
     # ---- firing ----
 
     def fire(self, firing: Firing) -> Step:
         return self.fire_many([firing])[firing.event_id]
 
-    def fire_many(self, firings: Sequence[Firing], *, joins: bool = True) -> dict[str, Step]:
+    def fire_many(self, firings: Sequence[Firing], *, joins: bool = True, defer: bool = False) -> dict[str, Step]:
         """ALARMs of one group (from one batch): start, join or reopen the group's incident, in as few calls as
         the API allows. Returns one step per event id; never raises for an API, store or record failure.
 
         With `joins=False` only what opens an incident is done: a group whose incident is open returns no steps at
         all (nothing was written or called), so the caller can join it after every other group of the batch was
-        opened (opening before joining: a page matters more than a related item)."""
+        opened (opening before joining: a page matters more than a related item).
+
+        With `defer` (the request budget is short), joining an open incident commits the alarms and what they add
+        to the group record and makes no call: `flush` sends them later, coalesced (one note per ten alarms, one
+        status check per DEFERRED_CHECK). A firing already processed (the group's carrier back from the queue)
+        makes the group flush everything first."""
         key = group_key(firings[0].signal, firings[0].decision)
-        return self._fire_guarded(key, firings, self._known.get(key, _UNKNOWN), verified=False, joins=joins)
+        return self._fire_guarded(key, firings, self._known.get(key, _UNKNOWN), verified=False, joins=joins,
+                                  defer=defer)  # fmt: skip
 
     def _fire_guarded(
-        self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool, joins: bool = True
-    ) -> dict[str, Step]:
+        self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool, joins: bool = True,
+        defer: bool = False,
+    ) -> dict[str, Step]:  # fmt: skip
         try:
-            return self._fire(key, firings, hint, verified=verified, joins=joins)
+            return self._fire(key, firings, hint, verified=verified, joins=joins, defer=defer)
         except TransientApiError as error:
             return {firing.event_id: _retry(error) for firing in firings}
         except (PermanentApiError, GroupRecordRejected, CorruptGroupRecord) as error:
@@ -182,8 +196,9 @@ class Lifecycle:
             return {firing.event_id: _rejected(error, f"group {key}") for firing in firings}
 
     def _fire(
-        self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool, joins: bool = True
-    ) -> dict[str, Step]:
+        self, key: str, firings: Sequence[Firing], hint: object, *, verified: bool, joins: bool = True,
+        defer: bool = False,
+    ) -> dict[str, Step]:  # fmt: skip
         """`hint`: the record as last known (_UNKNOWN: assume none and write first). A decision that writes nothing
         (a redelivery, waiting for a claim) is taken only on a `verified` record, never on this container's memory."""
         for _ in range(_WRITE_ATTEMPTS):
@@ -191,8 +206,8 @@ class Lifecycle:
             assert record is None or isinstance(record, GroupRecord)
             if not joins and _joins_open_incident(record):
                 return {}  # joined later, after the batch's openings (see fire_many)
-            if record is not None and record.has_pending_calls:
-                record = self._flush(record)
+            if record is not None and record.has_pending_calls and not defer:
+                record = self._flush_all(record)  # (deferring: the batch flushes its groups after its joins)
             steps, fresh = _classified(record, firings)
             waits = record is not None and record.status is GroupStatus.PENDING
             if not verified and hint is not _UNKNOWN and (not fresh or waits):
@@ -200,14 +215,16 @@ class Lifecycle:
                 continue
             if not fresh:
                 return steps
-            acted = self._act(key, record, fresh)
+            acted = self._act(key, record, fresh, defer=defer)
             if isinstance(acted, _Changed):
                 hint, verified = acted.current, True
                 continue
             return {**steps, **acted}
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
-    def _act(self, key: str, record: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | _Changed:
+    def _act(
+        self, key: str, record: GroupRecord | None, fresh: list[Firing], *, defer: bool = False
+    ) -> dict[str, Step] | _Changed:
         if record is not None and record.status is GroupStatus.PENDING:
             return self._finish_pending(record, fresh)
         if record is None or record.incident_arn is None:
@@ -216,9 +233,12 @@ class Lifecycle:
             if self._flapping(record):
                 return self._reopen(record, fresh)
             return self._start(key, record, fresh)
-        if not self._still_open(record.incident_arn):
+        interval = max(self._check_interval, DEFERRED_CHECK) if defer else self._check_interval
+        if not self._still_open(record.incident_arn, interval):
             # Resolved by a human, or deleted: the next alarm deserves a fresh incident, not a closed one.
             return self._start(key, record, fresh)
+        if defer and record.pending_status is None:
+            return self._join_deferred(record, fresh)
         return self._join(record, record.version, fresh, "fired")
 
     def _start(self, key: str, previous: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | _Changed:
@@ -228,14 +248,19 @@ class Lifecycle:
         # (The start request itself is built only once the claim is won, in _open.)
         own = unique_capped([*url_items(first.decision.related_urls), *related_items(first.signal.related)])
         riders = _riding_items(own, first, fresh[1:])
-        claim = groups.claimed(previous, key, token("start", key, first.event_id), self._clock(), riders)
+        # A later claim's token names the claim (its version), not only the event: the same ALARM starting the group
+        # again after its incident was resolved must start a new incident, not get the resolved one back from the
+        # token. A group's first claim keeps the token earlier releases used (a redelivery across a deploy).
+        version = previous.version + 1 if previous else 1
+        start_token = token("start", key, first.event_id, *([str(version)] if version > 1 else []))
+        claim = groups.claimed(previous, key, start_token, self._clock(), riders, claim_event=first.event_id)
         written = self._write(claim, previous.version if previous else None)
         if not written:
             return _Changed(written.current)
         return self._open(claim, fresh)
 
     def _finish_pending(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | _Changed:
-        own = next((f for f in fresh if record.client_token == token("start", record.group_key, f.event_id)), None)
+        own = next((f for f in fresh if f.event_id == record.claim_event or _first_layout_claim(record, f)), None)
         stale = record.claimed_at is None or self._clock() - record.claimed_at > groups.CLAIM_LEASE
         if own is None and not stale:
             error = TransientApiError(f"an incident for group {record.group_key} is being opened; will join it on "
@@ -293,8 +318,11 @@ class Lifecycle:
             reason += "; resolved: its alarms recovered while it was opening"
         steps = {first.event_id: Step(OutcomeKind.STARTED, reason, incident_arn)}
         if rest:
-            # Per event: a refusal while joining the rest does not undo the start.
+            # Per event: a refusal while joining the rest does not undo the start. They join it at once: no need to
+            # ask whether it is open.
+            self._just_opened.add(incident_arn)
             steps.update(self._fire_guarded(claim.group_key, rest, opened, verified=True))
+            self._just_opened.discard(incident_arn)
         return steps
 
     def _write_opened(
@@ -359,7 +387,9 @@ class Lifecycle:
             arns = tuple(arn for firing in chunk for arn in firing.signal.references)
             when = max(firing.signal.state_time for firing in chunk)
             notes.append((when, text, arns))
-        marks = dict(firing.mark for firing in fresh)
+        marks: dict[str, AlarmMark] = {}
+        for firing in fresh:
+            marks = groups.merged(marks, dict([firing.mark]))  # the same alarm twice in a batch: the later one wins
         identities = [*(item_identity(item) for item in new_items), *sorted(families)]
         committed = groups.joined(
             record, marks, new_items, identities, notes, [firing.event_id for firing in fresh], self._clock()
@@ -400,7 +430,7 @@ class Lifecycle:
             record = None if hint is _UNKNOWN else hint
             assert record is None or isinstance(record, GroupRecord)
             if record is not None and record.has_pending_calls:
-                record = self._flush(record)
+                record = self._flush_all(record)
             arrival = groups.transition(record, member, AlarmState.OK, signal.state_time)
             writes_nothing = groups.processed(record, event_id) or arrival is not Transition.NEW
             if writes_nothing and not verified and hint is not _UNKNOWN:
@@ -460,6 +490,72 @@ class Lifecycle:
             return Step(kind, f"{signal.name}: {reason}", record.incident_arn)
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
+    # ---- deferred joins ----
+
+    def _join_deferred(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | _Changed:
+        """Commits what the alarms bring, and a line naming each for the group's next note, without a call."""
+        assert record.incident_arn is not None
+        attached = set(record.attached)
+        items, families = _coalesced_items(fresh, attached)
+        new_items = [item for item in items if item_identity(item) not in attached]
+        lines = [(firing.signal.state_time, firing.name, tuple(firing.signal.references)) for firing in fresh]
+        identities = [*(item_identity(item) for item in new_items), *sorted(families)]
+        committed = groups.deferred_join(record, dict(firing.mark for firing in fresh), new_items, identities, lines,
+                                         [firing.event_id for firing in fresh], self._clock())  # fmt: skip
+        written = self._write(committed, record.version)
+        if not written:
+            return _Changed(written.current)
+        # What this container committed, so its flush sends these and leaves calls another worker committed (and is
+        # sending) alone: two workers flushing one group would otherwise send the same items twice.
+        if len(self._committed_here) >= _KNOWN_GROUPS:
+            self._committed_here.clear()  # bounded: what is forgotten is sent by the groups' carriers
+        mine = self._committed_here.setdefault(record.group_key, set())
+        mine.update(pending.token for pending in committed.pending_items if pending not in record.pending_items)
+        mine.update(note.token for note in committed.pending_notes if note.token != groups.UNSEALED)
+        reason = "joined the open incident (fired); committed, sent with the group's next flush"
+        return {firing.event_id: Step(OutcomeKind.UPDATED, reason, record.incident_arn) for firing in fresh}
+
+    def flush(self, key: str, *, seal: bool) -> bool:
+        """Sends the group's committed calls (after a batch's deferred joins); with `seal`, its unsealed lines too,
+        as notes. Returns True when the group has nothing left to send; False when something waits (unsealed
+        lines, or a call to retry): the caller keeps one of the group's events in the queue to come back for it.
+        Never raises."""
+        record = self._known.get(key)
+        mine = self._committed_here.pop(key, set())
+        if not isinstance(record, GroupRecord):
+            return True
+        try:
+            flushed = self._flush_all(record) if seal else self._flush(record, only=mine)
+        except (TransientApiError, PermanentApiError, GroupRecordRejected, CorruptGroupRecord):
+            return False
+        if seal:
+            return not flushed.has_pending_calls
+        left = {pending.token for pending in flushed.pending_items} | {note.token for note in flushed.pending_notes}
+        return not (left & mine)
+
+    def has_unsealed(self, key: str) -> bool:
+        record = self._known.get(key)
+        return isinstance(record, GroupRecord) and bool(record.unsealed)
+
+    def calls_left(self, key: str) -> int:
+        """The calls the group's record still commits (unsealed lines as the notes they will make)."""
+        record = self._known.get(key)
+        if not isinstance(record, GroupRecord):
+            return 0
+        sealed = len(record.pending_notes) - len(record.unsealed)
+        return len(record.pending_items) + sealed + -(-len(record.unsealed) // groups.NOTE_ALARMS_MAX)
+
+    def _flush_all(self, record: GroupRecord) -> GroupRecord:
+        """Seals the unsealed lines into notes (written first: their commit point), then sends every call."""
+        if record.incident_arn is not None and record.unsealed:
+            sealed = groups.sealed(record, self._clock())
+            written = self._write(sealed, record.version)
+            if not written:
+                current = self._require(written.current, record.group_key)
+                return self._flush_all(current) if current.unsealed else self._flush(current)
+            record = sealed
+        return self._flush(record)
+
     # ---- committed calls ----
 
     def _commit(self, record: GroupRecord, expected_version: int) -> GroupRecord | _Changed:
@@ -469,21 +565,23 @@ class Lifecycle:
         written = self._write(record, expected_version)
         if not written:
             return _Changed(written.current)
-        return self._flush(record)
+        return self._flush_all(record)
 
-    def _flush(self, record: GroupRecord) -> GroupRecord:
+    def _flush(self, record: GroupRecord, only: set[str] | None = None) -> GroupRecord:
         """Makes the calls committed to the record, with their tokens, then confirms them. Returns the record as
         stored after (the group's incident forgotten if it no longer exists). Raises TransientApiError when a call
         must be retried; what was done before is confirmed first."""
+        # Tokens of the calls made here: when the confirming write finds the group changed (another worker committed
+        # more), they are confirmed on the stored record, not sent again.
+        items: list[str] = []
+        notes: list[str] = []
         for _ in range(_WRITE_ATTEMPTS):
-            if not record.has_pending_calls or record.incident_arn is None:
+            if not record.has_sendable_calls or record.incident_arn is None:
                 return record
-            items: list[str] = []
-            notes: list[str] = []
             status_done = False
             failure: TransientApiError | None = None
             try:
-                status_done = self._send_pending(record, items, notes)
+                status_done = self._send_pending(record, items, notes, only)
             except IncidentNotFound:
                 gone = groups.forgotten_incident(record, self._clock())
                 self._seen_open.pop(record.incident_arn, None)
@@ -504,7 +602,9 @@ class Lifecycle:
             record = self._require(written.current, record.group_key)
         raise TransientApiError(f"group {record.group_key} kept changing while confirming its calls; will retry")
 
-    def _send_pending(self, record: GroupRecord, items: list[str], notes: list[str]) -> bool:
+    def _send_pending(
+        self, record: GroupRecord, items: list[str], notes: list[str], only: set[str] | None = None
+    ) -> bool:
         """Sends the committed calls in order (a reopen first, then items, then notes, a resolve last), appending
         the tokens of those done. A call refused for good is dropped (logged), not retried forever."""
         assert record.incident_arn is not None
@@ -513,10 +613,14 @@ class Lifecycle:
         if pending_status is not None and pending_status.status == "OPEN":
             self._send_status(arn, pending_status)
         for pending in record.pending_items:
+            if pending.token in items or (only is not None and pending.token not in only):
+                continue  # made earlier in this flush, or another worker's to make
             request = UpdateRelatedItemsRequest(incident_arn=arn, item=pending.item, client_token=pending.token)
             self._refusable(lambda request=request: self._incidents.update_related_items(request))  # type: ignore[misc]
             items.append(pending.token)
         for note in record.pending_notes:
+            if note.token == groups.UNSEALED or note.token in notes or (only is not None and note.token not in only):
+                continue  # a deferred join's line (sent once sealed into a note, _flush_all), or made earlier
             event = TimelineEventRequest(incident_arn=arn, event_time=note.event_time, text=note.text,
                                          client_token=note.token, resource_arns=note.resource_arns)  # fmt: skip
             self._refusable(lambda event=event: self._incidents.create_timeline_event(event))  # type: ignore[misc]
@@ -553,10 +657,13 @@ class Lifecycle:
             raise TransientApiError(f"group {key} disappeared while confirming its calls; will retry")
         return record
 
-    def _still_open(self, incident_arn: str) -> bool:
+    def _still_open(self, incident_arn: str, interval: timedelta | None = None) -> bool:
         now = self._clock()
+        if incident_arn in self._just_opened:
+            self._just_opened.discard(incident_arn)
+            return True
         seen = self._seen_open.get(incident_arn)
-        if seen is not None and now - seen < self._check_interval:
+        if seen is not None and now - seen < (self._check_interval if interval is None else interval):
             return True
         if self._incidents.incident_status(incident_arn) != "OPEN":
             self._seen_open.pop(incident_arn, None)
@@ -571,6 +678,11 @@ class Lifecycle:
             and record.resolved_at is not None
             and self._clock() - record.resolved_at <= self._flap_window
         )
+
+
+def _first_layout_claim(record: GroupRecord, firing: Firing) -> bool:
+    """A claim written before claims named their event: its token was derived from the event alone."""
+    return record.claim_event is None and record.client_token == token("start", record.group_key, firing.event_id)
 
 
 def _classified(record: GroupRecord | None, firings: Sequence[Firing]) -> tuple[dict[str, Step], list[Firing]]:
@@ -593,16 +705,28 @@ def _classified(record: GroupRecord | None, firings: Sequence[Firing]) -> tuple[
                                           "(recorded, not applied)", None, IgnoreReason.OUT_OF_ORDER)  # fmt: skip
         else:
             fresh[firing.event_id] = firing
+    # The same alarm twice in one batch with different state times: the older one is out of order too.
+    latest: dict[str, Firing] = {}
+    for firing in fresh.values():
+        known = latest.get(firing.signal.member)
+        if known is None or firing.signal.state_time > known.signal.state_time:
+            latest[firing.signal.member] = firing
+    for event_id, firing in list(fresh.items()):
+        if latest[firing.signal.member] is not firing:
+            del fresh[event_id]
+            steps[event_id] = Step(OutcomeKind.IGNORED, f"{firing.name}: ALARM older than another of the batch "
+                                   "(recorded, not applied)", None, IgnoreReason.OUT_OF_ORDER)  # fmt: skip
     return steps, list(fresh.values())
 
 
 def _joins_open_incident(record: GroupRecord | None) -> bool:
-    """The group's incident is open and nothing about it is in flight: what its alarms do is join it."""
+    """The group's incident is open and not being reopened: what its alarms do is join it (its committed items and
+    notes are sent by the join)."""
     return (
         record is not None
         and record.status is GroupStatus.OPEN
         and record.incident_arn is not None
-        and not record.has_pending_calls
+        and record.pending_status is None
     )
 
 

@@ -62,6 +62,8 @@ class Outcome:
     #: For rejections (and retries): the error class the handler and the dead-letter message carry.
     error_class: str | None = None
     ignore_reason: IgnoreReason | None = None
+    #: For retries: at least this many seconds before it is worth receiving again (None: the runtime's backoff).
+    retry_after_seconds: int | None = None
 
 
 @dataclass(frozen=True)

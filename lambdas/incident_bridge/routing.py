@@ -277,8 +277,21 @@ def _resolve(own: Route, default: DefaultRoute, name: str) -> TableRoute:
 # ---- deciding ----
 
 
+_TABLE = "_route_table"
+
+
+def route_table(config: BridgeConfig) -> RouteTable:
+    """The configuration's route table, resolved on first use and kept on the (frozen) configuration itself, so
+    every event of a container reads the same one (the runtime resolves it at init, when the bridge is built)."""
+    table: RouteTable | None = config.__dict__.get(_TABLE)
+    if table is None:
+        table = RouteTable.of(config)
+        object.__setattr__(config, _TABLE, table)  # a cache, not a field: equality and to_document ignore it
+    return table
+
+
 def route(signal: Signal, config: BridgeConfig | RouteTable) -> Routing:
-    table = config if isinstance(config, RouteTable) else config.route_table
+    table = config if isinstance(config, RouteTable) else route_table(config)
     signal = with_account_alias(signal, table.aliases)
     if signal.label("source") == FORWARDER_SOURCE:
         return _route_silent_forwarder(signal, table.forwarder_silent)

@@ -64,6 +64,10 @@ class MemoryDeadLetters:
 #: do not come back together. Without it a record would wait out the queue's visibility timeout (30 minutes).
 BACKOFF_FIRST_SECONDS = 5
 BACKOFF_MAX_SECONDS = 300
+#: ChangeMessageVisibility's limit: 12 hours (SQS API Reference, ChangeMessageVisibility).
+VISIBILITY_MAX_SECONDS = 12 * 60 * 60
+#: SendMessage's DelaySeconds limit: 15 minutes (SQS API Reference, SendMessage).
+SEND_DELAY_MAX_SECONDS = 900
 
 
 def retry_delay(receive_count: int, jitter: float = 1.0) -> int:
@@ -134,6 +138,7 @@ class Runtime:
             _group_store(settings),
             _alarm_tags(settings) if config.lookup_alarm_tags else None,
             heartbeats=_heartbeat_store(settings),
+            budget=budget,
         )
         return cls(
             bridge,
@@ -179,7 +184,11 @@ class Runtime:
         final: dict[str, Outcome] = {}
         for record in records:
             outcome = results[record.message_id]
-            if outcome.kind is OutcomeKind.RETRY and outcome.error_class == NotStarted.__name__:
+            if outcome.kind is OutcomeKind.RETRY and (
+                outcome.error_class == NotStarted.__name__ or outcome.retry_after_seconds is not None
+            ):
+                # Not started, or a group's carrier (its event is in its incident; it comes back to send the group's
+                # deferred calls): waiting its turn must not count towards the redrive policy.
                 outcome = self._requeued(record, outcome)
             if outcome.kind is OutcomeKind.RETRY:
                 outcome = self._retry_or_give_up(record, outcome)
@@ -195,7 +204,10 @@ class Runtime:
         if self.source_queue is None:
             return outcome
         try:
-            self.source_queue.requeue(record.body, retry_delay(1, self.jitter()))
+            delay = retry_delay(1, self.jitter())
+            if outcome.retry_after_seconds is not None:
+                delay = max(delay, min(outcome.retry_after_seconds, SEND_DELAY_MAX_SECONDS))
+            self.source_queue.requeue(record.body, delay)
         except Exception as error:  # the record is then retried as it is
             logger.warning("could not requeue a record not started", extra={"error": str(error)})
             return outcome
@@ -218,6 +230,8 @@ class Runtime:
             self.failures.clear()  # kept for the CLI; bounded like `outcomes`
         self.failures[record.message_id] = outcome.reason
         delay = retry_delay(record.receive_count, self.jitter())
+        if outcome.retry_after_seconds is not None:
+            delay = max(delay, min(outcome.retry_after_seconds, VISIBILITY_MAX_SECONDS))
         logger.warning(
             "event will be retried",
             extra={"message_id": record.message_id, "error": outcome.reason, "retry_in_seconds": delay},

@@ -38,7 +38,8 @@ What is modelled, all on one virtual clock (no real sleeping, no network; determ
   (botocore's own `RetryQuota`, 500 units, 5 per throttled retry, 14 per other retry, refunded on success).
   Adaptive mode: botocore's own `ClientRateLimiter`, `CubicCalculator`, `RateClocker` and `TokenBucket`, driven by
   the virtual clock; once throttled, the client waits for a token before each attempt.
-- The request budget (incident_bridge/budget.py), as deployed: each container's `RequestBudget` at its fixed
+- The request budget (incident_bridge/budget.py), as deployed (the bridge also asks it whether joins should be
+  deferred and coalesced, see bridge.SHORT_BUDGET_SECONDS): each container's `RequestBudget` at its fixed
   share, `infra.bridge_function.request_budget_share(rate)` = rate / the event source's maximum concurrency, the
   value the stack gives the function as REQUEST_BUDGET_PER_SECOND. Every attempt, botocore's retries included,
   takes a token first (the product registers it on botocore's `before-send`, after the adaptive limiter).
@@ -49,7 +50,8 @@ What is modelled, all on one virtual clock (no real sleeping, no network; determ
   `Runtime.process_batch` with Lambda-shaped SQS records and the context's remaining time (the runtime stops
   starting groups when it runs low and returns those records). Messages not named in `batchItemFailures` are
   deleted. The named ones get the runtime's per-record backoff (`StormVisibility`: ChangeMessageVisibility on
-  their receipt handle, 5 s doubling per receive, jittered) and otherwise become visible again after the
+  their receipt handle, 5 s doubling per receive, jittered, or longer when the outcome asks for it: a group's
+  carrier of deferred joins, back when its container can get to it) and otherwise become visible again after the
   visibility timeout (6 x the function timeout). On its maxReceiveCount-th receive a record that fails again is
   dead-lettered by the runtime with its reason; one received more often moves to the DLQ by the redrive policy.
   An invocation running past the timeout is killed at its next call: the whole batch returns after the
@@ -903,7 +905,7 @@ def run_storm(
         budget = RequestBudget(share, clock=lambda: scheduler.now, sleep=scheduler.sleep)
         budgets.append(budget)
         client = SdkRetries(service, scheduler, random.Random(rng.getrandbits(64)), client_counts, budget)
-        bridge = Bridge(config, client, store, clock=scheduler.datetime)
+        bridge = Bridge(config, client, store, clock=scheduler.datetime, budget=budget)
         return Runtime(
             bridge, dead_letters, emit_metrics=False, source_queue=visibility, max_receive_count=MAX_RECEIVE_COUNT,
             jitter=lambda: jitter.uniform(0.5, 1.0),

@@ -19,7 +19,7 @@ from incident_bridge.config import BridgeConfig, parse_config
 from incident_bridge.incident import StartIncidentRequest, build_start_incident
 from incident_bridge.lifecycle import group_key
 from incident_bridge.outcome import OutcomeKind
-from incident_bridge.routing import RouteDecision, RouteTable, label_for, route
+from incident_bridge.routing import RouteDecision, RouteTable, label_for, route, route_table
 from incident_bridge.signal import InvolvedResource, Link, LinkRole, MetricQuery, Signal, SignalStatus
 from incident_bridge.sources import NotActionable, parse_event
 from tests.conftest import PLAN_ARN, load_event
@@ -164,10 +164,10 @@ def test_routes_are_resolved_once_when_the_configuration_loads() -> None:
     )
 
     # When its route table is read twice
-    table = config.route_table
+    table = route_table(config)
 
     # Then it is one table, built at load, whose route has what it inherits filled in and its regex compiled
-    assert config.route_table is table
+    assert route_table(config) is table
     assert isinstance(table, RouteTable)
     (db,) = table.routes
     assert (db.response_plan_arn, db.impact, db.group_by, db.auto_resolve) == (OTHER_PLAN, 2, ("alarm_name",), True)
