@@ -276,7 +276,8 @@ class Bridge:
                     else:
                         step = self._lifecycle.fire(Firing(signal, decision))
                     steps.append((decision.route_name, step))
-                    done = done and step.kind not in (OutcomeKind.RETRY, OutcomeKind.REJECTED)
+                    # Only a step that acted, or found nothing to do, settles the verdict; any other is tried again.
+                    done = done and (step.kind in _ACTED or step.kind is OutcomeKind.IGNORED)
                 if done:
                     silent_since = verdict.silent_since if verdict.kind is VerdictKind.SILENT else None
                     self._heartbeats.mark_silent(verdict.forwarder, silent_since)

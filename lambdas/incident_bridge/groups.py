@@ -113,6 +113,8 @@ class GroupRecord:
     incident_arn: str | None = None
     client_token: str | None = None
     claimed_at: datetime | None = None
+    #: The event whose ALARM made the claim: its redelivery finishes the claim with the claim's token.
+    claim_event: str | None = None
     #: alarm ARN -> its last applied transition, for "every alarm of the group is back to OK" and ordering
     alarm_states: Mapping[str, AlarmMark] = field(default_factory=dict)
     #: identities (hashes) of the related items already attached, oldest first, so none is added twice
@@ -201,8 +203,9 @@ def storable_key(key: str) -> str:
 
 
 def claimed(
-    previous: GroupRecord | None, key: str, client_token: str, now: datetime, start_items: Sequence[RelatedItem] = ()
-) -> GroupRecord:
+    previous: GroupRecord | None, key: str, client_token: str, now: datetime, start_items: Sequence[RelatedItem] = (),
+    claim_event: str | None = None,
+) -> GroupRecord:  # fmt: skip
     """A PENDING claim: the next write after it says which incident the group has. Keeps the previous record's
     memory of events and of OK marks (so a late, older ALARM stays out of the new incident); alarms still marked
     ALARM belonged to the previous incident, and are not waited for by the new one.
@@ -216,6 +219,7 @@ def claimed(
         version=previous.version + 1 if previous else 1,
         client_token=client_token,
         claimed_at=now,
+        claim_event=claim_event,
         alarm_states=_ok_marks(previous),
         processed_events=previous.processed_events if previous else (),
         pending_items=tuple(_start_item(client_token, item) for item in start_items),

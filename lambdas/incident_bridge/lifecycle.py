@@ -248,14 +248,19 @@ class Lifecycle:
         # (The start request itself is built only once the claim is won, in _open.)
         own = unique_capped([*url_items(first.decision.related_urls), *related_items(first.signal.related)])
         riders = _riding_items(own, first, fresh[1:])
-        claim = groups.claimed(previous, key, token("start", key, first.event_id), self._clock(), riders)
+        # A later claim's token names the claim (its version), not only the event: the same ALARM starting the group
+        # again after its incident was resolved must start a new incident, not get the resolved one back from the
+        # token. A group's first claim keeps the token earlier releases used (a redelivery across a deploy).
+        version = previous.version + 1 if previous else 1
+        start_token = token("start", key, first.event_id, *([str(version)] if version > 1 else []))
+        claim = groups.claimed(previous, key, start_token, self._clock(), riders, claim_event=first.event_id)
         written = self._write(claim, previous.version if previous else None)
         if not written:
             return _Changed(written.current)
         return self._open(claim, fresh)
 
     def _finish_pending(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | _Changed:
-        own = next((f for f in fresh if record.client_token == token("start", record.group_key, f.event_id)), None)
+        own = next((f for f in fresh if f.event_id == record.claim_event or _first_layout_claim(record, f)), None)
         stale = record.claimed_at is None or self._clock() - record.claimed_at > groups.CLAIM_LEASE
         if own is None and not stale:
             error = TransientApiError(f"an incident for group {record.group_key} is being opened; will join it on "
@@ -382,7 +387,9 @@ class Lifecycle:
             arns = tuple(arn for firing in chunk for arn in firing.signal.references)
             when = max(firing.signal.state_time for firing in chunk)
             notes.append((when, text, arns))
-        marks = dict(firing.mark for firing in fresh)
+        marks: dict[str, AlarmMark] = {}
+        for firing in fresh:
+            marks = groups.merged(marks, dict([firing.mark]))  # the same alarm twice in a batch: the later one wins
         identities = [*(item_identity(item) for item in new_items), *sorted(families)]
         committed = groups.joined(
             record, marks, new_items, identities, notes, [firing.event_id for firing in fresh], self._clock()
@@ -673,6 +680,11 @@ class Lifecycle:
         )
 
 
+def _first_layout_claim(record: GroupRecord, firing: Firing) -> bool:
+    """A claim written before claims named their event: its token was derived from the event alone."""
+    return record.claim_event is None and record.client_token == token("start", record.group_key, firing.event_id)
+
+
 def _classified(record: GroupRecord | None, firings: Sequence[Firing]) -> tuple[dict[str, Step], list[Firing]]:
     """Splits a batch's firings into steps already decided (redeliveries, out-of-order ALARMs) and fresh ones."""
     steps: dict[str, Step] = {}
@@ -693,6 +705,17 @@ def _classified(record: GroupRecord | None, firings: Sequence[Firing]) -> tuple[
                                           "(recorded, not applied)", None, IgnoreReason.OUT_OF_ORDER)  # fmt: skip
         else:
             fresh[firing.event_id] = firing
+    # The same alarm twice in one batch with different state times: the older one is out of order too.
+    latest: dict[str, Firing] = {}
+    for firing in fresh.values():
+        known = latest.get(firing.signal.member)
+        if known is None or firing.signal.state_time > known.signal.state_time:
+            latest[firing.signal.member] = firing
+    for event_id, firing in list(fresh.items()):
+        if latest[firing.signal.member] is not firing:
+            del fresh[event_id]
+            steps[event_id] = Step(OutcomeKind.IGNORED, f"{firing.name}: ALARM older than another of the batch "
+                                   "(recorded, not applied)", None, IgnoreReason.OUT_OF_ORDER)  # fmt: skip
     return steps, list(fresh.values())
 
 

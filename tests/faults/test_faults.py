@@ -75,7 +75,7 @@ def test_every_boundary_and_failure_kind_keeps_the_invariants() -> None:
     assert {(boundary, kind) for boundary in reached for kind in Fault} <= fired
 
 
-@pytest.mark.parametrize("seed", [2])
+@pytest.mark.parametrize("seed", [12])  # the seed that found the two bugs fixed with it
 def test_duplicated_and_reordered_deliveries_keep_the_invariants(seed: int) -> None:
     # Given every message sent twice and the sends shuffled (seeded), with each fault on the first call
     scenario = Scenario(seed=seed, duplicated=True, shuffled=True)

@@ -344,3 +344,21 @@ def test_an_ok_arriving_while_the_incident_is_being_opened_is_kept_and_resolves_
     [incident] = incidents.incidents.values()
     assert incident.status == "RESOLVED"
     assert harness.groups.records[key].status is GroupStatus.RESOLVED
+
+
+def test_the_same_alarm_twice_in_one_batch_applies_its_later_transition() -> None:
+    # Given an alarm's ALARM of 17:30 and, redelivered late, its ALARM of 17:04, in one batch, then its OK of 17:24
+    harness = Harness(config(auto_resolve=True))
+    first = alarm_event()
+    again = alarm_event(event_id="again-1", state_time=LATER)
+
+    # When the batch is handled, then the OK
+    batch = harness.bridge.handle_batch([("m-again", again), ("m-first", first)])
+    ok = harness.handle(ok_event(first, "ok-1"))
+
+    # Then only the later transition was applied (the older is out of order), so the OK of 17:24 is older than the
+    # alarm's state and resolves nothing
+    assert batch["m-again"].kind is OutcomeKind.STARTED
+    assert batch["m-first"].ignore_reason is IgnoreReason.OUT_OF_ORDER
+    assert ok.ignore_reason is IgnoreReason.OUT_OF_ORDER
+    assert harness.incident(batch["m-again"].incident_arn).status == "OPEN"

@@ -20,7 +20,7 @@ from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.adapters.memory_heartbeats import MemoryHeartbeatStore
 from incident_bridge.bridge import Bridge
 from incident_bridge.config import BridgeConfig, parse_config
-from incident_bridge.errors import InvalidEvent
+from incident_bridge.errors import InvalidEvent, PermanentApiError
 from incident_bridge.heartbeats import (
     SILENCE_THRESHOLD,
     ForwarderId,
@@ -402,3 +402,33 @@ def test_without_a_heartbeat_store_the_bridge_ignores_them(
     assert outcome.kind is OutcomeKind.IGNORED
     assert "not kept by this bridge" in outcome.reason
     assert outcome.calls == ()
+
+
+class RefusingOnce(DryRunIncidentManager):
+    """Incident Manager refusing the first StartIncident (a permission fixed between two checks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusals = 1
+
+    def start_incident(self, request: Any) -> str:
+        if self.refusals:
+            self.refusals -= 1
+            raise PermanentApiError("AccessDeniedException: not authorized to perform ssm-incidents:StartIncident")
+        return super().start_incident(request)
+
+
+def test_a_silence_whose_incident_could_not_start_is_tried_again_on_the_next_check() -> None:
+    # Given a forwarder silent since T0, and Incident Manager refusing the first start
+    central = Central(bridge_config(), incidents=RefusingOnce())
+    central.heartbeat(PAYMENTS)
+
+    # When the check runs at 15 minutes (refused) and again a minute later
+    refused = central.at(15).check()
+    retried = central.at(16).check()
+
+    # Then the refusal is reported (to the dead-letter queue), the silence stays unsettled, and the next check opens
+    # the incident
+    assert refused.kind is OutcomeKind.REJECTED
+    assert retried.kind is OutcomeKind.STARTED
+    assert len(central.incidents.incidents) == 1

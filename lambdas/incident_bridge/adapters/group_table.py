@@ -105,6 +105,7 @@ def to_item(record: GroupRecord) -> dict[str, Any]:
         "incident_arn": record.incident_arn,
         "client_token": record.client_token,
         "claimed_at": record.claimed_at.isoformat() if record.claimed_at else None,
+        "claim_event": record.claim_event,
         "resolved_at": record.resolved_at.isoformat() if record.resolved_at else None,
     }
     item.update({name: {"S": value} for name, value in optional.items() if value is not None})
@@ -157,6 +158,7 @@ def _read(item: dict[str, Any]) -> GroupRecord:
         incident_arn=text("incident_arn"),
         client_token=text("client_token"),
         claimed_at=moment("claimed_at"),
+        claim_event=text("claim_event"),
         alarm_states=alarm_states,
         attached=attached,
         processed_events=tuple(str(value["S"]) for value in item.get("processed_events", {}).get("L", [])),
