@@ -375,12 +375,10 @@ def _quieting(config: BridgeConfig, settings: Settings) -> Quieting:
     """Live silences, inhibition sources and the quiet ledger share the group table (in memory when groups are)."""
     if settings.groups_in_memory or not settings.state_table_name:
         return _memory_quieting(config)
-    import boto3
-
     from incident_bridge.adapters.quiet_table import DynamoInhibitionSources, DynamoQuietLedger
     from incident_bridge.adapters.silence_table import DynamoSilenceStore
 
-    client = boto3.client("dynamodb")
+    client = _dynamodb()  # the group store's client: a second one would cost the cold start again
     table = settings.state_table_name
     return Quieting(config, silences=DynamoSilenceStore(client, table), sources=DynamoInhibitionSources(client, table),
                     ledger=DynamoQuietLedger(client, table))  # fmt: skip
