@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incident_bridge.aws import (
     RESPONSE_PLAN_ARN_PATTERN,
@@ -30,9 +30,6 @@ from incident_bridge.aws import (
 )
 from incident_bridge.errors import ConfigError, ConfigSyntaxError
 from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
-from incident_bridge.quiet.inhibition import INHIBIT_RULE_KEYS, InhibitRule
-from incident_bridge.quiet.intervals import NamedTimeInterval, read_named_intervals
-from incident_bridge.quiet.silences import SILENCE_KEYS, Silence, check_silence, parse_moment
 from incident_bridge.reader import (
     MAX_PROBLEMS,
     FieldError,
@@ -45,6 +42,13 @@ from incident_bridge.reader import (
     read_fields,
     shown,
 )
+
+if TYPE_CHECKING:
+    # Imported where a configuration uses them (time intervals, silences, inhibition): an alarms-only bridge's cold
+    # start does not load the parsers it never runs (`make bench`; tests/handler/test_lazy_imports.py).
+    from incident_bridge.quiet.inhibition import InhibitRule
+    from incident_bridge.quiet.intervals import NamedTimeInterval
+    from incident_bridge.quiet.silences import Silence
 
 _RESPONSE_PLAN_ARN = re.compile(RESPONSE_PLAN_ARN_PATTERN)
 _SNS_TOPIC_ARN = SNS_TOPIC_ARN
@@ -255,7 +259,7 @@ class BridgeConfig:
     )
     #: Named time intervals in Alertmanager's format, for routes' mute_time_intervals / active_time_intervals.
     time_intervals: tuple[NamedTimeInterval, ...] = field(
-        default=(), metadata=declared(_plain(lambda owner, key: read_named_intervals(owner, key)))
+        default=(), metadata=declared(_plain(lambda owner, key: _time_intervals(owner, key)))
     )
     #: Silences kept in git (live ones are in the state table, from `incident-bridge silence add`).
     silences: tuple[Silence, ...] = field(default=(), metadata=declared(lambda o, k, p: _silences(o, k, p)))
@@ -440,6 +444,9 @@ def _aws_events(config: Reader, key: str) -> tuple[str, ...] | None:
     value = config.raw(key)
     if value is None:
         return None
+    if value == []:
+        # The stack writes every key, `aws_events: []` too: alarms only, so the profile catalogue is not imported.
+        return ()
     from incident_bridge.sources.profiles import ALL, PROFILE_NAMES  # only a configuration that names profiles
 
     names = (value,) if isinstance(value, str) else config.strings(key)
@@ -519,6 +526,14 @@ def _check_interval_names(config: Reader, known: set[str], problems: Problems) -
                     problems.found.append(FieldError(path, f"unknown time interval {name!r} (known: {listed})"))
 
 
+def _time_intervals(config: Reader, key: str) -> tuple[NamedTimeInterval, ...]:
+    if config.raw(key) in (None, []):
+        return ()  # none (the stack writes `[]`): the interval parser and its calendar are not imported
+    from incident_bridge.quiet.intervals import read_named_intervals
+
+    return read_named_intervals(config, key)
+
+
 def _silences(config: Reader, key: str, problems: Problems) -> tuple[Silence, ...] | None:
     if not config.has(key):
         return None
@@ -535,6 +550,8 @@ def _silences(config: Reader, key: str, problems: Problems) -> tuple[Silence, ..
 
 
 def _read_silence(item: Reader, problems: Problems) -> Silence | None:
+    from incident_bridge.quiet.silences import SILENCE_KEYS, Silence, check_silence, parse_moment
+
     item.only(SILENCE_KEYS)
     match = _match(item, "match", problems)
     if match is None or match == Match():
@@ -557,6 +574,10 @@ def _read_silence(item: Reader, problems: Problems) -> Silence | None:
 def _inhibit_rules(config: Reader, key: str, problems: Problems) -> tuple[InhibitRule, ...] | None:
     if not config.has(key):
         return None
+    if config.raw(key) == []:
+        return ()  # none (the stack writes `[]`): inhibition is not imported
+    from incident_bridge.quiet.inhibition import INHIBIT_RULE_KEYS, InhibitRule
+
     rules = []
     for item in config.objects(key):
         problems.read(None, item.only, INHIBIT_RULE_KEYS)

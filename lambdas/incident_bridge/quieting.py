@@ -15,7 +15,6 @@ from datetime import datetime
 
 from incident_bridge.config import BridgeConfig, Match
 from incident_bridge.quiet import Quiet, QuietRules
-from incident_bridge.quiet.inhibition import FiringSource, source_keys
 from incident_bridge.quiet.ports import InhibitionSources, QuietEntry, QuietLedger, SilenceSource
 from incident_bridge.quiet.silences import Silence
 from incident_bridge.routing import Matcher, Routing, compile_match, evaluate
@@ -81,6 +80,9 @@ class Quieting:
         """Remembers the signal as an inhibition source (firing or recovered) under every rule it is a source of."""
         if self._sources is None or not self._rules.inhibit_rules:
             return
+        # Imported here, not at init: only a configuration with inhibit_rules gets this far (`make bench`).
+        from incident_bridge.quiet.inhibition import FiringSource, source_keys
+
         firing = signal.status is SignalStatus.FIRING
         for key, also_target in source_keys(self._rules.inhibit_rules, signal.labels, self._matches(signal)):
             source = FiringSource(member=signal.member, name=signal.name, since=signal.state_time,

@@ -4,10 +4,13 @@ across the files of one run) and tests."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from incident_bridge.quiet.inhibition import FiringSource
 from incident_bridge.quiet.ports import QuietEntry
 from incident_bridge.quiet.silences import Silence
+
+if TYPE_CHECKING:
+    from incident_bridge.quiet.inhibition import FiringSource  # imported where inhibit_rules are configured
 
 #: As the table's ledger: beyond this many quieted alarms, a new one is not remembered (and says so).
 MAX_LEDGER_ENTRIES = 1000

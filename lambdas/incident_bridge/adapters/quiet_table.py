@@ -21,11 +21,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from incident_bridge.errors import TransientApiError
 from incident_bridge.quiet import QuietReason
-from incident_bridge.quiet.inhibition import FiringSource
 from incident_bridge.quiet.ports import QuietEntry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from incident_bridge.quiet.inhibition import FiringSource  # imported where inhibit_rules are configured
 
 LEDGER_KEY = "quiet-ledger"
 EVENT_PREFIX = "quiet#"
@@ -165,6 +166,8 @@ class DynamoQuietLedger:
 
 
 def _sources(item: dict[str, Any]) -> dict[str, tuple[FiringSource, bool]]:
+    from incident_bridge.quiet.inhibition import FiringSource  # only inhibit_rules read sources
+
     found = {}
     for member, value in item.get("sources", {}).get("M", {}).items():
         fields = value["M"]

@@ -20,13 +20,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from incident_bridge.quiet.inhibition import FiringSource, InhibitRule, Labels, inhibiting
-from incident_bridge.quiet.intervals import NamedTimeInterval
-from incident_bridge.quiet.mute import MuteWindow
 from incident_bridge.quiet.silences import Silence, silencing
 
 if TYPE_CHECKING:
+    # Time intervals and inhibition are imported where a configuration uses them: an alarms-only bridge's cold
+    # start does not load them (`make bench`; tests/handler/test_lazy_imports.py). Silences are asked on every
+    # firing alarm (live ones may be added at any time), so they are imported here.
     from incident_bridge.config import Match
+    from incident_bridge.quiet.inhibition import FiringSource, InhibitRule, Labels
+    from incident_bridge.quiet.intervals import NamedTimeInterval
+    from incident_bridge.quiet.mute import MuteWindow
 
 
 class QuietReason(StrEnum):
@@ -91,6 +94,8 @@ def inhibited(
     matches: Callable[[Match], bool],
     firing: Callable[[str], Iterable[FiringSource]],
 ) -> Quiet | None:
+    from incident_bridge.quiet.inhibition import inhibiting  # only a configuration with inhibit_rules gets here
+
     source = inhibiting(rules, labels, member, matches, firing)
     if source is None:
         return None

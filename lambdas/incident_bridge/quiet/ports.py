@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from incident_bridge.quiet import QuietReason
-from incident_bridge.quiet.inhibition import FiringSource
 from incident_bridge.quiet.silences import Silence
+
+if TYPE_CHECKING:
+    from incident_bridge.quiet.inhibition import FiringSource  # imported where inhibit_rules are configured
 
 
 class SilenceSource(Protocol):
