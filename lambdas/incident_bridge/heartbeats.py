@@ -77,6 +77,8 @@ class VerdictKind(StrEnum):
 
 @dataclass(frozen=True)
 class Verdict:
+    """What one check decided about one forwarder."""
+
     kind: VerdictKind
     forwarder: ForwarderId
     #: When the silence began (WATCH: the moment the clock starts).

@@ -77,6 +77,8 @@ class LinkRole(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Link:
+    """A titled URL related to the signal (a runbook, a dashboard, the console page)."""
+
     title: str
     url: str
     role: LinkRole = LinkRole.RELATED

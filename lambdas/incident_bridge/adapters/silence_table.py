@@ -38,6 +38,8 @@ class SilenceError(Exception):
 
 @dataclass(frozen=True)
 class _Index:
+    """The live silences item as read, with the version a conditional write checks."""
+
     silences: dict[str, Silence]
     version: int | None
 

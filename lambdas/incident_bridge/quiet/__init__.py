@@ -44,6 +44,8 @@ class QuietReason(StrEnum):
 
 @dataclass(frozen=True)
 class Quiet:
+    """Why a firing event pages nobody on a route, and until when if that is known."""
+
     reason: QuietReason
     #: What applied: the mute rule's ARN, the silence's id, the interval's name(s), the source alarm's name.
     applied: str

@@ -35,6 +35,8 @@ SOURCE_KEY_PREFIX = "inhibit#"
 
 @dataclass(frozen=True, kw_only=True)
 class InhibitRule:
+    """One `inhibit_rules` entry: while a source fires, matching targets with equal labels stay quiet."""
+
     source_matchers: Match
     target_matchers: Match
     #: Label names (`region`, `tag:service`, `dimension:ClusterName`) whose values source and target must share.

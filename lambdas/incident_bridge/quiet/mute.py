@@ -15,6 +15,8 @@ from datetime import datetime
 
 @dataclass(frozen=True, kw_only=True)
 class MuteWindow:
+    """The window a CloudWatch alarm mute rule mutes the alarm's actions in (`detail.muteDetail`)."""
+
     muted_by_arn: str
     starts_at: datetime
     ends_at: datetime
