@@ -30,7 +30,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from incident_bridge.aws import EVENT_BUS_ARN_PATTERN
-from incident_bridge.heartbeats import HEARTBEAT_RULE_NAME
+from incident_bridge.intake import HEARTBEAT_RULE_NAME
 from incident_bridge.sources.profiles import PROFILES
 from infra.ingest import ALARM_DETAIL_TYPES, ALARM_SOURCE
 

@@ -27,7 +27,7 @@ from constructs import Construct
 
 # The forwarder's scheduled rule has this fixed name in every member account and region (one forwarder each), so
 # its heartbeats are recognized by their `resources` entry, `arn:<partition>:events:<region>:<account>:rule/<name>`.
-from incident_bridge.heartbeats import HEARTBEAT_RULE_NAME
+from incident_bridge.intake import HEARTBEAT_RULE_NAME
 from incident_bridge.sources.forwarder import CHECK_FORWARDERS, TASK_KEY
 from incident_bridge.sources.profiles import PROFILES
 from infra.ingest import ALARM_DETAIL_TYPES, ALARM_SOURCE

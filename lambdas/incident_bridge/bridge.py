@@ -13,10 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from incident_bridge import heartbeats
 from incident_bridge.config import BridgeConfig
 from incident_bridge.errors import InvalidEvent, NotStarted, TransientApiError
-from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, Heartbeat, VerdictKind
+from incident_bridge.intake import FORWARDER_SILENT_ROUTE
 from incident_bridge.lifecycle import Firing, Lifecycle, Step, group_key
 from incident_bridge.outcome import ApiCall, BatchResult, IgnoreReason, Outcome, OutcomeKind
 from incident_bridge.ports import AlarmTags, GroupStore, HeartbeatStore, IncidentManager
@@ -27,9 +26,11 @@ from incident_bridge.recording import RecordingIncidentManager
 from incident_bridge.routing import Routing, route, route_table, with_account_alias
 from incident_bridge.signal import NotActionable, Signal, SignalStatus
 from incident_bridge.sources import housekeeping, parse_event
+from incident_bridge.sources.forwarder import ForwarderCheck
 
 if TYPE_CHECKING:
     from incident_bridge.budget import RequestBudget
+    from incident_bridge.heartbeats import Heartbeat
 
 # When one event opens several incidents (routes with `continue`), the outcome reports the weightiest step.
 _WEIGHT = {
@@ -126,11 +127,11 @@ class Bridge:
             except InvalidEvent as error:
                 results[key] = Outcome(OutcomeKind.REJECTED, str(error), error_class=type(error).__name__)
                 continue
-            if isinstance(kept, Heartbeat):
-                heard.append((key, kept))
-                continue
-            if kept is not None:
+            if isinstance(kept, ForwarderCheck):
                 checks.append(key)
+                continue
+            if kept is not None:  # a forwarder's heartbeat
+                heard.append((key, kept))
                 continue
             if _out_of_time(time_left):
                 results[key] = _not_started()
@@ -243,6 +244,8 @@ class Bridge:
         if self._heartbeats is None:
             reason = "heartbeats are not kept by this bridge (no heartbeat store)"
             return {key: Outcome(OutcomeKind.IGNORED, reason) for key, _ in heard}
+        from incident_bridge import heartbeats  # loaded with the first heartbeat (sources/forwarder.py)
+
         try:
             self._heartbeats.record(heartbeats.latest(heartbeat for _, heartbeat in heard))
         except TransientApiError as error:
@@ -258,6 +261,10 @@ class Bridge:
         and every step is idempotent, so a redelivered or repeated check changes nothing more."""
         if self._heartbeats is None:
             return Outcome(OutcomeKind.IGNORED, "forwarder check: heartbeats are not kept by this bridge")
+        # Imported on the first check: only a bridge with organization intake schedules one (infra/intake.py).
+        from incident_bridge import heartbeats
+        from incident_bridge.heartbeats import VerdictKind
+
         now = self._clock()
         expected = [heartbeats.parse_forwarder(entry) for entry in self._config.expected_forwarders]
         steps: list[tuple[str, Step]] = []

@@ -29,7 +29,7 @@ from incident_bridge.aws import (
     is_response_plan_arn,
 )
 from incident_bridge.errors import ConfigError, ConfigSyntaxError
-from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
+from incident_bridge.intake import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
 from incident_bridge.reader import (
     MAX_PROBLEMS,
     FieldError,

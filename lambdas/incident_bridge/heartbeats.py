@@ -16,17 +16,11 @@ from enum import StrEnum
 from typing import Any
 
 from incident_bridge.aws import partition_of_region
+from incident_bridge.intake import FORWARDER_SOURCE, HEARTBEAT_RULE_NAME, SILENT_DETAIL_TYPE
 from incident_bridge.signal import InvolvedResource, Signal, SignalStatus, Trigger
 
 #: Three missed heartbeats (every 5 minutes) before paging: one late or lost delivery never pages.
 SILENCE_THRESHOLD = timedelta(minutes=15)
-#: The route that decides silent-forwarder incidents (config.py builds it in; a route of this name overrides it).
-FORWARDER_SILENT_ROUTE = "forwarder-silent"
-#: The source and detail-type a silent forwarder's incident carries, as a custom incident would.
-FORWARDER_SOURCE = "incident-bridge.forwarder"
-SILENT_DETAIL_TYPE = "Forwarder Silent"
-#: The forwarder's scheduled rule, by the same name in every member account and region (infra/forwarder.py).
-HEARTBEAT_RULE_NAME = "incident-bridge-heartbeat"
 
 
 @dataclass(frozen=True, order=True)

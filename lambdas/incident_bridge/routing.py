@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from incident_bridge.config import BridgeConfig, DefaultRoute, Match, RelatedUrl, Route
-from incident_bridge.heartbeats import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
+from incident_bridge.intake import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
 from incident_bridge.signal import DETAIL_PREFIX, DIMENSION_PREFIX, TAG_PREFIX, Signal
 
 T = TypeVar("T")

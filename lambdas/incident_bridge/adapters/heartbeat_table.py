@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from incident_bridge.errors import TransientApiError
-from incident_bridge.heartbeats import ForwarderId, ForwarderRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from incident_bridge.heartbeats import ForwarderId, ForwarderRecord
 
 #: The item's key. Group keys always hold a `|` (lifecycle.group_key), so this one can never be a group's.
 HEARTBEATS_KEY = "forwarder-heartbeats"
@@ -95,6 +96,9 @@ def attribute(kind: str, forwarder: ForwarderId) -> str:
 
 
 def records_of(item: Mapping[str, Any]) -> dict[ForwarderId, ForwarderRecord]:
+    # Imported when the records are read (a forwarder check): alarms-only bridges never load heartbeats.py.
+    from incident_bridge.heartbeats import ForwarderId, ForwarderRecord
+
     times: dict[ForwarderId, dict[str, datetime]] = {}
     for name, value in item.items():
         kind, _, rest = name.partition(":")

@@ -7,11 +7,11 @@ is what the rest of the bridge calls, and all it ever gets back is a Signal or N
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incident_bridge.alarm import NormalizedAlarm
 from incident_bridge.errors import InvalidEvent
-from incident_bridge.heartbeats import FORWARDER_SOURCE, Heartbeat
+from incident_bridge.intake import FORWARDER_SOURCE
 from incident_bridge.reader import FieldError
 from incident_bridge.signal import NotActionable, Signal
 from incident_bridge.sources import cloudwatch, forwarder
@@ -26,6 +26,9 @@ from incident_bridge.sources.payloads import (
     is_classic_alarm,
     is_sns_notification,
 )
+
+if TYPE_CHECKING:
+    from incident_bridge.heartbeats import Heartbeat
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 ALARM_CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"

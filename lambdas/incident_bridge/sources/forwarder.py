@@ -13,13 +13,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incident_bridge.aws import is_account, is_region
 from incident_bridge.errors import InvalidEvent
-from incident_bridge.heartbeats import HEARTBEAT_RULE_NAME, ForwarderId, Heartbeat
+from incident_bridge.intake import HEARTBEAT_RULE_NAME
 from incident_bridge.reader import Reader
 from incident_bridge.sources.payloads import EventBridgeEnvelope, parse_aws_timestamp
+
+if TYPE_CHECKING:
+    from incident_bridge.heartbeats import Heartbeat
 
 SCHEDULED_EVENT = "Scheduled Event"
 TASK_KEY = "incidentBridgeTask"
@@ -66,6 +69,9 @@ def heartbeat_of(raw: Mapping[str, Any]) -> Heartbeat | str:
             f"heartbeat rule ARN does not belong to account {envelope.account} in {envelope.region}: "
             f"{', '.join(envelope.resources)[:200]}"
         )
+    # Imported on the first heartbeat: a bridge without organization intake never loads the heartbeat domain.
+    from incident_bridge.heartbeats import ForwarderId, Heartbeat
+
     return Heartbeat(ForwarderId(envelope.account, envelope.region), envelope.time, envelope.id)
 
 
