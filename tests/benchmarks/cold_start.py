@@ -94,7 +94,9 @@ if CHECK:
         "pydantic_imported": "pydantic" in sys.modules,
         "xray_patched": sorted(m.rsplit(".", 1)[0].rsplit(".", 1)[-1] for m in sys.modules
                                if m.startswith("aws_xray_sdk.ext.") and m.endswith(".patch")),
-        "live_incident_manager": isinstance(_rt.bridge._lifecycle._incidents, Boto3IncidentManager),
+        # The bridge records its calls around the adapter (recording.py): the adapter is its `inner`.
+        "live_incident_manager": isinstance(getattr(_rt.bridge._lifecycle._incidents, "inner", None),
+                                            Boto3IncidentManager),
         "sqs_dead_letters": isinstance(_rt.dead_letters, SqsDeadLetters),
         "metrics_enabled": _rt.emit_metrics,
         "modules_loaded": len(sys.modules),

@@ -95,3 +95,70 @@ def test_alarms_are_handled_without_importing_pydantic(cold_start: dict[str, Any
 
     # Then no pydantic module was ever imported: not by the handler's import, nor by handling either alarm
     assert loaded["pydantic"] == []
+
+
+#: What only a configuration that uses them, or the traffic that needs them, imports (issues 13, 15, 16): service
+#: profiles, time intervals, inhibition, and the forwarder heartbeat domain. An alarms-only bridge's cold start
+#: leaves them out (they were a quarter of its init time over the floor, `make bench`).
+ALARMS_ONLY_LAZY_MODULES = [
+    "incident_bridge.heartbeats",
+    "incident_bridge.quiet.inhibition",
+    "incident_bridge.quiet.intervals",
+    "incident_bridge.sources.profiles",
+]
+
+# The handler imported with the configuration the stack deploys by default, then the alarms.
+ALARMS_ONLY_SCRIPT = """
+import json, sys
+LAZY_MODULES = {lazy_modules!r}
+
+def loaded():
+    return sorted(name for name in LAZY_MODULES if name in sys.modules)
+
+from incident_bridge import handler
+from incident_bridge.cli import LambdaContextStandIn
+
+at_init = loaded()
+outcomes = []
+for event in json.loads({alarms!r}):
+    handler.lambda_handler(event, LambdaContextStandIn())
+    outcomes.append(handler.RUNTIME.outcomes[-1].kind.value)
+print(json.dumps({{"at_init": at_init, "outcomes": outcomes, "after_alarms": loaded()}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def alarms_only_cold_start(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A fresh interpreter with the stack's default configuration (written as the asset's bridge_config.json,
+    every key present, empty lists included) that handled an EventBridge alarm and an alarm action."""
+    from infra.asset import CONFIG_FILE_NAME
+    from infra.settings import EXAMPLE_PLAN, RESPONSE_PLAN_ARN_KEY, deploy_settings
+
+    config_file = tmp_path_factory.mktemp("asset") / CONFIG_FILE_NAME
+    document = deploy_settings({RESPONSE_PLAN_ARN_KEY: EXAMPLE_PLAN}).config.to_document()
+    config_file.write_text(json.dumps(document), encoding="utf-8")
+    alarms = json.dumps([load_event(EVENTBRIDGE_ALARM), load_event(ALARM_ACTION)])
+    script = ALARMS_ONLY_SCRIPT.format(lazy_modules=ALARMS_ONLY_LAZY_MODULES, alarms=alarms)
+    facts: dict[str, Any] = run_fresh_interpreter(
+        script, BRIDGE_CONFIG_FILE=str(config_file), POWERTOOLS_METRICS_NAMESPACE="IncidentBridge"
+    )
+    return facts
+
+
+def test_an_alarms_only_configuration_does_not_import_the_quiet_and_heartbeat_modules_at_init(
+    alarms_only_cold_start: dict[str, Any],
+) -> None:
+    # Given the configuration the stack deploys by default (no time intervals, inhibition, profiles or forwarders)
+    # When a fresh interpreter imported the handler
+    # Then none of the modules those features need was imported
+    assert alarms_only_cold_start["at_init"] == []
+
+
+def test_an_alarms_only_configuration_handles_alarms_without_importing_them(
+    alarms_only_cold_start: dict[str, Any],
+) -> None:
+    # Given the same interpreter
+    # When it handled an EventBridge alarm and an alarm action
+    # Then both opened an incident, and still none of those modules was imported
+    assert alarms_only_cold_start["outcomes"] == ["started", "started"]
+    assert alarms_only_cold_start["after_alarms"] == []
