@@ -99,7 +99,7 @@ def test_alarms_are_handled_without_importing_pydantic(cold_start: dict[str, Any
 
 #: What only a configuration that uses them, or the traffic that needs them, imports (issues 13, 15, 16): service
 #: profiles, time intervals, inhibition, and the forwarder heartbeat domain. An alarms-only bridge's cold start
-#: leaves them out (they were a quarter of its init time over the floor, `make bench`).
+#: leaves them out (`make bench`: each module on the init path costs its dataclasses' creation).
 ALARMS_ONLY_LAZY_MODULES = [
     "incident_bridge.heartbeats",
     "incident_bridge.quiet.inhibition",
