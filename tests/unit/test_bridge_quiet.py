@@ -99,6 +99,38 @@ def test_an_event_sent_after_its_mute_window_pages() -> None:
     assert bridge.handle(event).kind is OutcomeKind.STARTED
 
 
+#: AWS's documented contributor event carries `muteDetail` exactly as CloudWatch writes it (`+0000` offsets, with
+#: milliseconds, and a 10-digit account in `mutedByArn`, as published); its own `time` lies before the window.
+DOCUMENTED_MUTED = "eventbridge-cloudwatch-alarm-contributor-state-change-ALARM-metrics-insights-awsdocs.json"
+
+
+def test_the_documented_mute_detail_mutes_an_event_sent_inside_its_window() -> None:
+    # Given AWS's published event, sent (one change: `time`) inside its mute window 10:00-12:00 UTC on 2026-01-01
+    bridge = bridge_for({}, Clock(datetime(2026, 1, 1, 11, tzinfo=UTC)))
+    event = load_event(DOCUMENTED_MUTED)
+    event["time"] = "2026-01-01T11:00:00Z"
+
+    # When the bridge handles it
+    outcome = bridge.handle(event)
+
+    # Then it is muted, naming the documented rule and the window's end as CloudWatch wrote them
+    assert outcome.kind is OutcomeKind.IGNORED
+    assert "muted by arn:aws:cloudwatch:us-east-1:1234567890:alarm-mute-rule:testMute until 2026-01-01T12:00:00Z" in (
+        outcome.reason
+    )
+
+
+def test_the_documented_event_as_published_pages_because_it_was_sent_before_its_window() -> None:
+    # Given AWS's published event unchanged: sent 2025-12-01, a month before its mute window
+    bridge = bridge_for({}, Clock(datetime(2025, 12, 1, 13, 43, tzinfo=UTC)))
+
+    # When the bridge handles it
+    outcome = bridge.handle(load_event(DOCUMENTED_MUTED))
+
+    # Then the mark does not quiet it: only an event sent inside the window is muted
+    assert outcome.kind is OutcomeKind.STARTED
+
+
 def test_an_ok_is_never_muted() -> None:
     # Given an open incident for the alarm, and auto-resolve
     clock = Clock(EVENT_TIME)
