@@ -34,6 +34,7 @@ from incident_bridge.outcome import OutcomeKind
 from incident_bridge.runtime import Runtime
 from tests.conftest import PLAN_ARN, load_event
 from tests.faults.emulator import Crash, Fault, Faults, IncidentManagerEmulator, inject_into
+from tests.state_table import create_state_table
 
 REGION = "us-east-1"
 TABLE = "incident-bridge-groups"
@@ -236,12 +237,7 @@ class World:
         shared.faults, shared.emulator = faults, self.emulator
         self._incident_clients = shared.incidents
         self.dynamodb = shared.dynamodb
-        self.dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "group_key", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "group_key", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(self.dynamodb, TABLE)
         self.sqs = shared.sqs
         self.dead_letter_url = self.sqs.create_queue(QueueName="incident-bridge-dead-letters")["QueueUrl"]
         self.config = parse_config(

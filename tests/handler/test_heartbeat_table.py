@@ -19,6 +19,7 @@ from incident_bridge.config import parse_config
 from incident_bridge.heartbeats import ForwarderId, ForwarderRecord
 from incident_bridge.outcome import OutcomeKind
 from tests.conftest import PLAN_ARN
+from tests.state_table import create_state_table
 from tests.unit.test_heartbeats import Clock, check_task, heartbeat_event
 
 REGION = "us-east-1"
@@ -30,15 +31,10 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def dynamodb() -> Iterator[DynamoDBClient]:
-    """A moto table like infra/state_table.py: partition key group_key (S), on demand."""
+    """The state table as deployed (tests/state_table.py), in moto."""
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "group_key", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "group_key", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(client, TABLE)
         yield client
 
 

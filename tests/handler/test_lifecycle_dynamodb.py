@@ -36,6 +36,7 @@ from incident_bridge.outcome import IgnoreReason, Outcome, OutcomeKind
 from incident_bridge.runtime import MemoryDeadLetters, Runtime
 from tests.conftest import load_event
 from tests.handler.conftest import ACCOUNT, REGION, TEST_PLAN_ARN, lambda_context, sqs_batch, sqs_record
+from tests.state_table import create_state_table
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -99,18 +100,10 @@ def checkout_config(**default: Any) -> BridgeConfig:
 
 @pytest.fixture
 def dynamodb() -> Iterator[DynamoDBClient]:
-    """A moto table like infra/state_table.py: partition key group_key (S), on demand, TTL on expires_at."""
+    """The state table as deployed (tests/state_table.py), in moto."""
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "group_key", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "group_key", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        client.update_time_to_live(
-            TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-        )
+        create_state_table(client, TABLE)
         yield client
 
 

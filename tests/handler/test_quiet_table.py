@@ -16,6 +16,7 @@ from incident_bridge.adapters.quiet_table import LEDGER_KEY, DynamoInhibitionSou
 from incident_bridge.quiet import QuietReason
 from incident_bridge.quiet.inhibition import FiringSource
 from incident_bridge.quiet.ports import InhibitionSources, QuietEntry, QuietLedger
+from tests.state_table import create_state_table
 
 TABLE = "incident-bridge-state"
 REGION = "us-east-1"
@@ -29,12 +30,7 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBClient]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "group_key", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "group_key", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(client, TABLE)
         yield client
 
 

@@ -17,6 +17,7 @@ from incident_bridge.adapters.silence_admin import DynamoSilenceAdmin
 from incident_bridge.adapters.silence_table import INDEX_KEY, SilenceError
 from incident_bridge.config import Match
 from incident_bridge.quiet.silences import Silence, SilenceState
+from tests.state_table import create_state_table
 
 TABLE = "incident-bridge-state"
 REGION = "us-east-1"
@@ -24,22 +25,14 @@ REGION = "us-east-1"
 
 @pytest.fixture
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBClient]:
-    """A moto table like infra/state_table.py: partition key group_key (S), on demand, TTL on expires_at."""
+    """The state table as deployed (tests/state_table.py), in moto."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("INCIDENT_BRIDGE_STATE_TABLE", raising=False)
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "group_key", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "group_key", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        client.update_time_to_live(
-            TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-        )
+        create_state_table(client, TABLE)
         yield client
 
 
