@@ -84,6 +84,18 @@ def config(*, lookup_alarm_tags: bool) -> BridgeConfig:
     )
 
 
+def tagging_bridge(
+    client: CloudWatchClient, *, lookup_alarm_tags: bool = True, home: tuple[str, str] | None = HOME
+) -> Bridge:
+    """A dry-run bridge wired to the CloudWatch tag adapter of `home` (the bridge's own account and region)."""
+    return Bridge(
+        config(lookup_alarm_tags=lookup_alarm_tags),
+        DryRunIncidentManager(),
+        MemoryGroupStore(),
+        tags=CloudWatchAlarmTags(client, home),
+    )
+
+
 def started_plans(outcome: Outcome) -> list[tuple[str, int]]:
     """(plan, impact) of each StartIncident the outcome made; each request passes the full service model."""
     started = [call.params for call in outcome.calls if call.operation == "StartIncident"]
@@ -175,12 +187,7 @@ def test_network_error_gives_no_tags_and_is_not_cached(cloudwatch: CountingCloud
 
 def test_bridge_routes_on_looked_up_tags_when_the_event_has_none(cloudwatch: CountingCloudWatch) -> None:
     # Given a bridge that looks tags up, a route on team=payments, and the default's incident-impact tag
-    bridge = Bridge(
-        config(lookup_alarm_tags=True),
-        DryRunIncidentManager(),
-        MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
-    )
+    bridge = tagging_bridge(cloudwatch.client)
 
     # When the documented alarm (which carries no alarmTags) arrives
     outcome = bridge.handle(load_event(EC2_ALARM))
@@ -194,12 +201,7 @@ def test_bridge_routes_on_looked_up_tags_when_the_event_has_none(cloudwatch: Cou
 
 def test_bridge_looks_up_each_alarm_once_per_container(cloudwatch: CountingCloudWatch) -> None:
     # Given a bridge that looks tags up
-    bridge = Bridge(
-        config(lookup_alarm_tags=True),
-        DryRunIncidentManager(),
-        MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
-    )
+    bridge = tagging_bridge(cloudwatch.client)
     second_event = load_event(EC2_ALARM)
     second_event["id"] = "d3c1c1c9-6542-e61b-6ef0-8c4d36933a93"
 
@@ -213,12 +215,7 @@ def test_bridge_looks_up_each_alarm_once_per_container(cloudwatch: CountingCloud
 
 def test_bridge_does_not_look_up_when_the_event_carries_alarm_tags(cloudwatch: CountingCloudWatch) -> None:
     # Given a bridge that looks tags up, and the documented alarm carrying its own alarmTags (team=search)
-    bridge = Bridge(
-        config(lookup_alarm_tags=True),
-        DryRunIncidentManager(),
-        MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
-    )
+    bridge = tagging_bridge(cloudwatch.client)
     raw = load_event(EC2_ALARM)
     raw["detail"]["alarmTags"] = {"team": "search"}
 
@@ -233,12 +230,7 @@ def test_bridge_does_not_look_up_when_the_event_carries_alarm_tags(cloudwatch: C
 
 def test_bridge_does_not_look_up_when_the_configuration_does_not_ask(cloudwatch: CountingCloudWatch) -> None:
     # Given a configuration with lookup_alarm_tags off, even though a tag adapter is wired
-    bridge = Bridge(
-        config(lookup_alarm_tags=False),
-        DryRunIncidentManager(),
-        MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
-    )
+    bridge = tagging_bridge(cloudwatch.client, lookup_alarm_tags=False)
 
     # When the documented alarm (no alarmTags) arrives
     outcome = bridge.handle(load_event(EC2_ALARM))
@@ -252,12 +244,7 @@ def test_bridge_does_not_look_up_when_the_configuration_does_not_ask(cloudwatch:
 def test_bridge_routes_without_tags_when_the_lookup_fails() -> None:
     # Given a bridge that looks tags up, and CloudWatch refusing the call (no permission)
     client = boto3.client("cloudwatch", region_name=REGION)
-    bridge = Bridge(
-        config(lookup_alarm_tags=True),
-        DryRunIncidentManager(),
-        MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(client, HOME),
-    )
+    bridge = tagging_bridge(client)
     with Stubber(client) as stubber:
         stubber.add_client_error("list_tags_for_resource", service_error_code="AccessDenied", http_status_code=403)
 
@@ -315,12 +302,7 @@ def test_an_alarm_of_another_account_or_region_is_never_looked_up(
 ) -> None:
     # Given a bridge that looks tags up in its own account and region, and the documented alarm as a member
     # account (or another region) forwards it, without alarmTags
-    bridge = Bridge(
-        config(lookup_alarm_tags=True),
-        DryRunIncidentManager(),
-        MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
-    )
+    bridge = tagging_bridge(cloudwatch.client)
     raw = load_event(EC2_ALARM)
     raw["account"], raw["region"] = account, region
     raw["resources"] = [f"arn:aws:cloudwatch:{region}:{account}:alarm:ServerCpuTooHigh"]
@@ -337,12 +319,7 @@ def test_an_alarm_of_another_account_or_region_is_never_looked_up(
 
 def test_an_alarm_of_another_account_routes_on_the_tags_its_event_carries(cloudwatch: CountingCloudWatch) -> None:
     # Given a bridge that looks tags up, and a member account's alarm whose tag propagation is on (alarmTags)
-    bridge = Bridge(
-        config(lookup_alarm_tags=True),
-        DryRunIncidentManager(),
-        MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client, HOME),
-    )
+    bridge = tagging_bridge(cloudwatch.client)
     raw = load_event(EC2_ALARM)
     raw["account"] = "444455556666"
     raw["resources"] = ["arn:aws:cloudwatch:us-east-1:444455556666:alarm:ServerCpuTooHigh"]
@@ -359,12 +336,7 @@ def test_an_alarm_of_another_account_routes_on_the_tags_its_event_carries(cloudw
 
 def test_without_a_known_home_the_bridge_never_looks_up(cloudwatch: CountingCloudWatch) -> None:
     # Given a bridge that looks tags up but does not know its own account (BRIDGE_ACCOUNT_ID unset)
-    bridge = Bridge(
-        config(lookup_alarm_tags=True),
-        DryRunIncidentManager(),
-        MemoryGroupStore(),
-        tags=CloudWatchAlarmTags(cloudwatch.client, None),
-    )
+    bridge = tagging_bridge(cloudwatch.client, home=None)
 
     # When the documented alarm arrives / Then nothing is looked up: it could be another account's
     bridge.handle(load_event(EC2_ALARM))
