@@ -114,7 +114,7 @@ def test_an_event_of_a_profile_that_is_not_enabled_is_ignored_not_rejected(event
 @pytest.mark.parametrize(
     "event",
     [HEALTH, GUARDDUTY, SECURITY_HUB, ECS_DEPLOYMENT, ECS_PLACEMENT, SFN_FAILED, SFN_TIMED_OUT, PIPELINE_FAILED,
-     RDS_FAILOVER, EC2_TERMINATED, CONTRIBUTOR],
+     EC2_TERMINATED, CONTRIBUTOR],
 )  # fmt: skip
 def test_each_firing_sample_starts_an_incident_whose_request_passes_the_service_model(event: str) -> None:
     # Given a bridge with every profile enabled (ec2 by name: it is opt-in)
@@ -269,6 +269,37 @@ def test_security_hub_resources_are_their_ids_when_those_are_arns() -> None:
     assert arns(signal_of(raw)) == ["arn:aws:ec2:us-east-1:111111111111:volume/vol-1"]
 
 
+def test_a_security_hub_event_with_more_than_one_finding_is_rejected_naming_the_field() -> None:
+    # Given the event with its finding twice (AWS documents one finding per event: "Each event sends a single
+    # finding"), so a second finding would otherwise be read past silently
+    raw = load_event(SECURITY_HUB)
+    raw["detail"]["findings"].append(copy.deepcopy(raw["detail"]["findings"][0]))
+
+    # Then it is rejected, naming the list and the count
+    with pytest.raises(InvalidEvent, match=r"carries 2 items in detail\.findings; AWS sends exactly one per event"):
+        parse_event(raw, EVERY_PROFILE)
+
+
+def test_security_hub_recovery_is_per_finding_id() -> None:
+    # Given a bridge that resolves, the finding's incident open, and another finding (another id) failing
+    under_test = bridge(auto_resolve=True)
+    first = load_event(SECURITY_HUB)
+    other = redelivered(first, "other-finding")
+    other["detail"]["findings"][0]["Id"] = first["detail"]["findings"][0]["Id"].replace("0003b335", "ffffb335")
+    opened, other_opened = under_test.handle(first), under_test.handle(other)
+
+    # When the first finding passes again
+    passed = redelivered(first, "passed")
+    passed["detail"]["findings"][0]["Compliance"] = {"Status": "PASSED"}
+    outcome = under_test.handle(passed)
+
+    # Then only its own incident is resolved: each finding id is its own group
+    assert (opened.kind, other_opened.kind) == (OutcomeKind.STARTED, OutcomeKind.STARTED)
+    assert other_opened.incident_arn != opened.incident_arn
+    assert outcome.kind is OutcomeKind.RESOLVED
+    assert outcome.incident_arn == opened.incident_arn
+
+
 def test_a_security_hub_event_without_findings_is_rejected_naming_the_field() -> None:
     # Given the event with its findings emptied
     raw = load_event(SECURITY_HUB)
@@ -286,6 +317,37 @@ def test_ecs_deployment_failure_fires_on_its_service() -> None:
     signal = signal_of(load_event(ECS_DEPLOYMENT))
     assert signal.status is SignalStatus.FIRING
     assert arns(signal) == ["arn:aws:ecs:us-west-2:111122223333:service/default/servicetest"]
+
+
+def test_ecs_service_events_apply_by_their_time_not_their_arrival() -> None:
+    # Given the documented deployment failure (2020-05-23) and placement failure (2019-11-19) of one service
+    deployment, placement = load_event(ECS_DEPLOYMENT), load_event(ECS_PLACEMENT)
+
+    # When the later event arrives first, and when they arrive in their own order
+    late_first = bridge()
+    opened, older = late_first.handle(deployment), late_first.handle(placement)
+    in_order = bridge()
+    placed, deployed = in_order.handle(placement), in_order.handle(deployment)
+
+    # Then the older event, arriving last, changes nothing (the service's incident is already open with a newer
+    # state); in their own order the placement failure opens the incident and the deployment failure joins it
+    assert opened.kind is OutcomeKind.STARTED
+    assert older.kind is OutcomeKind.IGNORED
+    assert "older than its last transition" in older.reason
+    assert placed.kind is OutcomeKind.STARTED
+    assert deployed.kind is OutcomeKind.UPDATED
+    assert deployed.incident_arn == placed.incident_arn
+
+
+def test_ecs_service_actions_that_fire() -> None:
+    # Given the documented placement failure as each impaired-service action ECS documents
+    for event_name in ("SERVICE_TASK_START_IMPAIRED", "SERVICE_TASK_CONFIGURATION_FAILURE",
+                       "SERVICE_DISCOVERY_INSTANCE_UNHEALTHY", "SERVICE_TASK_PLACEMENT_FAILURE"):  # fmt: skip
+        signal = signal_of(redelivered(load_event(ECS_PLACEMENT), event_name, eventName=event_name))
+
+        # Then each fires on the service named in `resources`
+        assert signal.status is SignalStatus.FIRING, event_name
+        assert arns(signal) == ["arn:aws:ecs:us-west-2:111122223333:service/default/servicetest"]
 
 
 def test_ecs_running_task_is_routine() -> None:
@@ -332,6 +394,40 @@ def test_step_functions_failures_of_one_state_machine_share_a_group_and_success_
     assert outcome.incident_arn == failed.incident_arn
 
 
+def test_failed_timed_out_and_aborted_executions_of_one_state_machine_join_one_incident() -> None:
+    # Given the documented FAILED execution's incident open
+    under_test = bridge()
+    failed = under_test.handle(load_event(SFN_FAILED))
+    # and the documented TIMED_OUT execution of the same state machine, under an id of its own (AWS's two samples
+    # print one id; EventBridge gives every event its own) a minute later, and an ABORTED one made from it after that
+    timed_out = redelivered(load_event(SFN_TIMED_OUT), "timed-out")
+    timed_out["time"] = "2019-02-26T19:43:21Z"
+    aborted = redelivered(load_event(SFN_TIMED_OUT), "aborted", status="ABORTED")
+    aborted["time"] = "2019-02-26T19:44:21Z"
+
+    # When they arrive
+    joined = [under_test.handle(timed_out), under_test.handle(aborted)]
+
+    # Then each joins the failure's incident (grouped by state machine) and none opens another
+    assert failed.kind is OutcomeKind.STARTED
+    assert [outcome.kind for outcome in joined] == [OutcomeKind.UPDATED, OutcomeKind.UPDATED]
+    assert {outcome.incident_arn for outcome in joined} == {failed.incident_arn}
+
+
+def test_the_two_documented_executions_share_one_event_id_so_the_second_is_a_redelivery() -> None:
+    # Given the Step Functions guide's FAILED and TIMED_OUT samples, which print the same event id
+    under_test = bridge()
+    assert load_event(SFN_FAILED)["id"] == load_event(SFN_TIMED_OUT)["id"]
+
+    # When both arrive as they are published
+    first, second = under_test.handle(load_event(SFN_FAILED)), under_test.handle(load_event(SFN_TIMED_OUT))
+
+    # Then the second is taken for a redelivery of the first (an EventBridge event id names one event), and ignored
+    assert first.kind is OutcomeKind.STARTED
+    assert second.kind is OutcomeKind.IGNORED
+    assert "already processed (redelivery)" in second.reason
+
+
 def test_step_functions_resources_are_the_state_machine_and_the_execution() -> None:
     signal = signal_of(load_event(SFN_TIMED_OUT))
     assert signal.status is SignalStatus.FIRING
@@ -373,14 +469,100 @@ def test_a_succeeded_pipeline_recovers_but_a_succeeded_stage_is_routine() -> Non
 # ---- rds ----
 
 
-def test_rds_failover_fires_on_its_instance_and_a_stop_is_routine() -> None:
-    # Given the documented Multi-AZ failover, and the documented "DB instance stopped" notification
-    failover = signal_of(load_event(RDS_FAILOVER))
+def rds_event(raw: dict[str, Any], event_id: str, number: str, category: str, message: str) -> dict[str, Any]:
+    """The documented RDS event as another entry of RDS's event catalogue: its id, category and message as the RDS
+    User Guide ("Amazon RDS event categories and event messages") lists them."""
+    return redelivered(raw, event_id, EventID=number, EventCategories=[category], Message=message)
 
-    # Then the failover fires at impact 3 on the instance's ARN; the notification is routine
-    assert failover.impact == 3
-    assert arns(failover) == ["arn:aws:rds:us-east-1:123456789012:db:my-db-instance"]
-    assert "EventCategories notification is routine" in ignored(load_event(RDS_STOPPED)).reason
+
+def test_the_start_of_a_failover_fires_on_its_instance_and_its_completion_recovers_it() -> None:
+    # Given a bridge that resolves; the documented Multi-AZ failover completion (RDS-EVENT-0049), and the same
+    # instance's failover start as the catalogue lists it (RDS-EVENT-0013, category failover)
+    under_test = bridge(auto_resolve=True)
+    completed = load_event(RDS_FAILOVER)
+    started = rds_event(
+        completed, "failover-started", "RDS-EVENT-0013", "failover",
+        "A Multi-AZ failover that resulted in the promotion of a standby instance has started.",
+    )  # fmt: skip
+    started["time"] = "2018-09-27T22:35:43Z"
+
+    # When the start, then the completion, arrive
+    opened, closed = under_test.handle(started), under_test.handle(completed)
+
+    # Then the start opens an incident at impact 3 on the instance's ARN, and the completion resolves it
+    signal = signal_of(started)
+    assert signal.status is SignalStatus.FIRING
+    assert signal.impact == 3
+    assert arns(signal) == ["arn:aws:rds:us-east-1:123456789012:db:my-db-instance"]
+    assert signal_of(completed).status is SignalStatus.RECOVERING
+    assert opened.kind is OutcomeKind.STARTED
+    assert closed.kind is OutcomeKind.RESOLVED
+    assert closed.incident_arn == opened.incident_arn
+
+
+@pytest.mark.parametrize(
+    ("number", "category", "message", "status"),
+    [
+        ("RDS-EVENT-0031", "failure", "The DB instance has failed due to an incompatible configuration or an "
+         "underlying storage issue.", SignalStatus.FIRING),
+        ("RDS-EVENT-0089", "low storage", "The DB instance has consumed more than 90% of its allocated storage.",
+         SignalStatus.FIRING),
+        ("RDS-EVENT-0020", "recovery", "Recovery of the DB instance has started.", SignalStatus.FIRING),
+        ("RDS-EVENT-0021", "recovery", "Recovery of the DB instance is complete.", SignalStatus.RECOVERING),
+        ("RDS-EVENT-0015", "failover", "A Multi-AZ failover that resulted in the promotion of a standby instance "
+         "is complete.", SignalStatus.RECOVERING),
+        ("RDS-EVENT-0065", "failover", "The instance has recovered from a partial failover.",
+         SignalStatus.RECOVERING),
+    ],
+)  # fmt: skip
+def test_rds_catalogue_events_fire_or_recover_as_their_id_and_category_say(
+    number: str, category: str, message: str, status: SignalStatus
+) -> None:
+    # Given the documented instance event as this catalogue entry / Then it fires or recovers as its id says
+    raw = rds_event(load_event(RDS_FAILOVER), number, number, category, message)
+    assert signal_of(raw).status is status
+
+
+def test_a_cluster_failover_begun_fires_and_finished_recovers_the_cluster() -> None:
+    # Given the documented event as a DB cluster's (Aurora, Multi-AZ DB cluster): its failover begun across
+    # Availability Zones (RDS-EVENT-0073), then finished (RDS-EVENT-0071)
+    cluster = load_event(RDS_FAILOVER)
+    cluster["detail-type"] = "RDS DB Cluster Event"
+    cluster["resources"] = ["arn:aws:rds:us-east-1:123456789012:cluster:my-db-cluster"]
+    cluster["detail"].update(SourceType="CLUSTER", SourceArn=cluster["resources"][0])
+    begun = rds_event(
+        cluster, "begun", "RDS-EVENT-0073", "failover",
+        "A failover for the DB cluster has begun across Availability Zones.",
+    )  # fmt: skip
+    finished = rds_event(
+        cluster, "finished", "RDS-EVENT-0071", "failover", "A failover for the DB cluster has finished."
+    )  # fmt: skip
+
+    # Then the first fires and the second recovers, in the cluster's group
+    assert signal_of(begun).status is SignalStatus.FIRING
+    assert signal_of(finished).status is SignalStatus.RECOVERING
+    cluster_group = "rds=arn:aws:rds:us-east-1:123456789012:cluster:my-db-cluster"
+    assert signal_of(begun).default_group == signal_of(finished).default_group == cluster_group
+
+
+def test_rds_routine_events_are_ignored_naming_their_id() -> None:
+    # Given the documented "DB instance stopped" notification, and a failover event that neither starts nor ends one
+    # (RDS-EVENT-0034: a requested failover not attempted because one happened recently)
+    not_attempted = rds_event(
+        load_event(RDS_FAILOVER), "not-attempted", "RDS-EVENT-0034", "failover",
+        "Amazon RDS is not attempting a requested failover because a failover recently occurred on the DB instance.",
+    )  # fmt: skip
+
+    # Then both are routine, and the reason names the event id
+    assert "with EventID RDS-EVENT-0087 is routine" in ignored(load_event(RDS_STOPPED)).reason
+    assert "with EventID RDS-EVENT-0034 is routine" in ignored(not_attempted).reason
+
+
+def test_an_rds_event_without_its_event_id_is_rejected_naming_the_field() -> None:
+    raw = load_event(RDS_FAILOVER)
+    del raw["detail"]["EventID"]
+    with pytest.raises(InvalidEvent, match=r"missing detail\.EventID"):
+        parse_event(raw, EVERY_PROFILE)
 
 
 # ---- ec2 (opt-in) ----
@@ -452,7 +634,7 @@ def test_an_sns_notification_carrying_an_eventbridge_event_is_read_as_that_event
 def test_every_start_request_of_a_service_event_passes_the_model() -> None:
     # Given each firing sample and the default route / Then each built request passes the full service model
     config: BridgeConfig = parse_config({"default": {"response_plan_arn": PLAN_ARN}}, origin="t")
-    for event in (HEALTH, GUARDDUTY, SECURITY_HUB, ECS_DEPLOYMENT, SFN_FAILED, PIPELINE_FAILED, RDS_FAILOVER):
+    for event in (HEALTH, GUARDDUTY, SECURITY_HUB, ECS_DEPLOYMENT, SFN_FAILED, PIPELINE_FAILED):
         signal = signal_of(load_event(event))
         params = build_start_incident(signal, route(signal, config).decisions[0]).to_params()
         ensure_valid("StartIncident", params)
