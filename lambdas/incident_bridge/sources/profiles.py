@@ -470,7 +470,7 @@ PROFILES: tuple[EventProfile, ...] = (
         ),
         routine_path="state",
         noun="CodePipeline execution",
-        title="CodePipeline {detail:pipeline} {detail:stage}{detail:action} {detail:state}",
+        title="CodePipeline {detail:pipeline} {detail:stage} {detail:action} {detail:state}",
         impact=fixed(4),
         impact_doc="4",
         group="{account}|{region}|{detail:pipeline}",
