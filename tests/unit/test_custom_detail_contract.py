@@ -106,15 +106,15 @@ def test_impact_is_accepted(given: object, impact: int | None) -> None:
     assert type(signal.impact) in {int, type(None)}
 
 
-@pytest.mark.parametrize(
-    ("given", "labelled"),
-    [
-        pytest.param("Error rate 7%", ("Error rate 7%",), id="text"),
-        pytest.param("s" * 8000, ("s" * 8000,), id="8000-characters"),
-        pytest.param("", None, id="empty"),
-        pytest.param(None, None, id="null"),
-    ],
-)
+ACCEPTED_SUMMARIES = [
+    pytest.param("Error rate 7%", ("Error rate 7%",), id="text"),
+    pytest.param("s" * 8000, ("s" * 8000,), id="8000-characters"),
+    pytest.param("", None, id="empty"),
+    pytest.param(None, None, id="null"),
+]
+
+
+@pytest.mark.parametrize(("given", "labelled"), ACCEPTED_SUMMARIES)
 def test_summary_is_accepted(given: object, labelled: tuple[str, ...] | None) -> None:
     # Given the sample with this summary
     # When it is parsed
@@ -125,17 +125,17 @@ def test_summary_is_accepted(given: object, labelled: tuple[str, ...] | None) ->
     assert signal.reason == (given or "")
 
 
-@pytest.mark.parametrize(
-    ("given", "references"),
-    [
-        pytest.param([], (), id="none"),
-        pytest.param(ABSENT, (), id="absent"),
-        pytest.param([ARN] * 100, (ARN,), id="100-items-one-resource"),
-        pytest.param([arn_of_length(1000)], (arn_of_length(1000),), id="arn-of-1000-characters"),
-        pytest.param(["arn:aws-cn:s3:::bucket"], ("arn:aws-cn:s3:::bucket",), id="china-partition"),
-        pytest.param(["arn:aws-us-gov:s3:::bucket"], ("arn:aws-us-gov:s3:::bucket",), id="govcloud-partition"),
-    ],
-)
+ACCEPTED_RESOURCE_ARNS = [
+    pytest.param([], (), id="none"),
+    pytest.param(ABSENT, (), id="absent"),
+    pytest.param([ARN] * 100, (ARN,), id="100-items-one-resource"),
+    pytest.param([arn_of_length(1000)], (arn_of_length(1000),), id="arn-of-1000-characters"),
+    pytest.param(["arn:aws-cn:s3:::bucket"], ("arn:aws-cn:s3:::bucket",), id="china-partition"),
+    pytest.param(["arn:aws-us-gov:s3:::bucket"], ("arn:aws-us-gov:s3:::bucket",), id="govcloud-partition"),
+]
+
+
+@pytest.mark.parametrize(("given", "references"), ACCEPTED_RESOURCE_ARNS)
 def test_resource_arns_are_accepted(given: object, references: tuple[str, ...]) -> None:
     # Given the sample with these resource ARNs
     # When it is parsed
@@ -146,21 +146,21 @@ def test_resource_arns_are_accepted(given: object, references: tuple[str, ...]) 
     assert tuple(item.arn for item in signal.related if isinstance(item, InvolvedResource)) == references
 
 
-@pytest.mark.parametrize(
-    ("given", "links"),
-    [
-        pytest.param([], (), id="none"),
-        pytest.param(ABSENT, (), id="absent"),
-        pytest.param([url()] * 20, (("Runbook", "https://wiki.example.com/checkout"),) * 20, id="20-items"),
-        pytest.param([url(link="http://x")], (("Runbook", "http://x"),), id="http"),
-        pytest.param(
-            [url("t" * 200, "https://" + "u" * 992)], (("t" * 200, "https://" + "u" * 992),), id="title-200-url-1000"
-        ),
-        # The pattern only asks for the scheme: anything may follow it, a line break included.
-        pytest.param([url(link="https://")], (("Runbook", "https://"),), id="scheme-only"),
-        pytest.param([url(link="https://x\n")], (("Runbook", "https://x\n"),), id="trailing-line-break"),
-    ],
-)
+ACCEPTED_RELATED_URLS = [
+    pytest.param([], (), id="none"),
+    pytest.param(ABSENT, (), id="absent"),
+    pytest.param([url()] * 20, (("Runbook", "https://wiki.example.com/checkout"),) * 20, id="20-items"),
+    pytest.param([url(link="http://x")], (("Runbook", "http://x"),), id="http"),
+    pytest.param(
+        [url("t" * 200, "https://" + "u" * 992)], (("t" * 200, "https://" + "u" * 992),), id="title-200-url-1000"
+    ),
+    # The pattern only asks for the scheme: anything may follow it, a line break included.
+    pytest.param([url(link="https://")], (("Runbook", "https://"),), id="scheme-only"),
+    pytest.param([url(link="https://x\n")], (("Runbook", "https://x\n"),), id="trailing-line-break"),
+]
+
+
+@pytest.mark.parametrize(("given", "links"), ACCEPTED_RELATED_URLS)
 def test_related_urls_are_accepted(given: object, links: tuple[tuple[str, str], ...]) -> None:
     # Given the sample with these related URLs
     # When it is parsed
@@ -170,16 +170,16 @@ def test_related_urls_are_accepted(given: object, links: tuple[tuple[str, str], 
     assert tuple((item.title, item.url) for item in signal.related if isinstance(item, Link)) == links
 
 
-@pytest.mark.parametrize(
-    ("given", "member"),
-    [
-        pytest.param("k", "custom|mycompany.service|k", id="one-character"),
-        pytest.param("k" * 100, "custom|mycompany.service|" + "k" * 100, id="100-characters"),
-        pytest.param(" ", "custom|mycompany.service| ", id="a-blank"),
-        pytest.param(None, "custom|mycompany.service|cdc73f9d-aea9-11e3-9d5a-835b769c0d9c", id="null-event-id"),
-        pytest.param(ABSENT, "custom|mycompany.service|cdc73f9d-aea9-11e3-9d5a-835b769c0d9c", id="absent-event-id"),
-    ],
-)
+ACCEPTED_DEDUPE_KEYS = [
+    pytest.param("k", "custom|mycompany.service|k", id="one-character"),
+    pytest.param("k" * 100, "custom|mycompany.service|" + "k" * 100, id="100-characters"),
+    pytest.param(" ", "custom|mycompany.service| ", id="a-blank"),
+    pytest.param(None, "custom|mycompany.service|cdc73f9d-aea9-11e3-9d5a-835b769c0d9c", id="null-event-id"),
+    pytest.param(ABSENT, "custom|mycompany.service|cdc73f9d-aea9-11e3-9d5a-835b769c0d9c", id="absent-event-id"),
+]
+
+
+@pytest.mark.parametrize(("given", "member"), ACCEPTED_DEDUPE_KEYS)
 def test_dedupe_key_is_accepted(given: object, member: str) -> None:
     # Given the sample with this dedupe key (or none)
     # When it is parsed
@@ -189,17 +189,17 @@ def test_dedupe_key_is_accepted(given: object, member: str) -> None:
     assert (signal.member, signal.default_group) == (member, member)
 
 
-@pytest.mark.parametrize(
-    ("given", "trigger_source"),
-    [
-        pytest.param("s" * 50, "s" * 50, id="50-characters"),
-        pytest.param("aws", "aws", id="aws-without-dot"),
-        # The reservation is case-sensitive, as the model's check was.
-        pytest.param("AWS.x", "AWS.x", id="upper-case-AWS-dot"),
-        pytest.param(None, "mycompany.service", id="null-envelope-source"),
-        pytest.param(ABSENT, "mycompany.service", id="absent-envelope-source"),
-    ],
-)
+ACCEPTED_SOURCES = [
+    pytest.param("s" * 50, "s" * 50, id="50-characters"),
+    pytest.param("aws", "aws", id="aws-without-dot"),
+    # The reservation is case-sensitive, as the model's check was.
+    pytest.param("AWS.x", "AWS.x", id="upper-case-AWS-dot"),
+    pytest.param(None, "mycompany.service", id="null-envelope-source"),
+    pytest.param(ABSENT, "mycompany.service", id="absent-envelope-source"),
+]
+
+
+@pytest.mark.parametrize(("given", "trigger_source"), ACCEPTED_SOURCES)
 def test_source_is_accepted(given: object, trigger_source: str) -> None:
     # Given the sample with this trigger source (or none)
     # When it is parsed
@@ -209,14 +209,14 @@ def test_source_is_accepted(given: object, trigger_source: str) -> None:
     assert signal.trigger.source == trigger_source
 
 
-@pytest.mark.parametrize(
-    ("given", "status"),
-    [
-        pytest.param("firing", SignalStatus.FIRING, id="firing"),
-        pytest.param("resolved", SignalStatus.RECOVERING, id="resolved"),
-        pytest.param(ABSENT, SignalStatus.FIRING, id="absent-firing"),
-    ],
-)
+ACCEPTED_STATUSES = [
+    pytest.param("firing", SignalStatus.FIRING, id="firing"),
+    pytest.param("resolved", SignalStatus.RECOVERING, id="resolved"),
+    pytest.param(ABSENT, SignalStatus.FIRING, id="absent-firing"),
+]
+
+
+@pytest.mark.parametrize(("given", "status"), ACCEPTED_STATUSES)
 def test_status_is_accepted(given: object, status: SignalStatus) -> None:
     # Given the sample with this status (or none)
     # When it is parsed
@@ -242,6 +242,18 @@ def test_fields_the_schema_does_not_name_are_accepted_and_kept() -> None:
     assert signal.raw_event["detail"]["resourceArns"] == "not read"
     assert signal.references == (ARN,)
 
+
+#: Every accepted variant, by the key it changes (the first value of each case is the one given).
+ACCEPTED = {
+    "title": ACCEPTED_TITLES,
+    "impact": ACCEPTED_IMPACTS,
+    "summary": ACCEPTED_SUMMARIES,
+    "resource_arns": ACCEPTED_RESOURCE_ARNS,
+    "related_urls": ACCEPTED_RELATED_URLS,
+    "dedupe_key": ACCEPTED_DEDUPE_KEYS,
+    "source": ACCEPTED_SOURCES,
+    "status": ACCEPTED_STATUSES,
+}
 
 # ---- refused: (key, value given, the path the error names) ----
 
