@@ -311,7 +311,8 @@ def _json_ready(value: object) -> object:
 #: when a schema is generated.
 _SCHEMA = "incident_bridge.reader.schema"
 #: pydantic's lax reading of a whole number written as text: blanks around, a sign, `_` between digits, `.0`.
-_LAX_WHOLE = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*(?:\.0+)?")
+#: Compiled on first use (re's cache), not at import: only custom events read numbers this way.
+_LAX_WHOLE = r"[+-]?[0-9]+(?:_[0-9]+)*(?:\.0+)?"
 
 
 def _constrained(
@@ -388,7 +389,7 @@ def _lax_whole(path: str, value: object) -> int:
         return int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and _LAX_WHOLE.fullmatch(value.strip()):
+    if isinstance(value, str) and re.fullmatch(_LAX_WHOLE, value.strip()):
         return int(value.strip().split(".")[0])
     if isinstance(value, int):
         return value
