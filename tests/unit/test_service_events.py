@@ -555,6 +555,22 @@ def test_step_functions_failures_of_one_state_machine_share_a_group_and_success_
     assert outcome.incident_arn == failed.incident_arn
 
 
+def test_a_success_older_than_the_failure_does_not_recover_it() -> None:
+    # Given a bridge that resolves, and the documented failure's incident open
+    under_test = bridge(auto_resolve=True)
+    failed = under_test.handle(load_event(SFN_FAILED))
+
+    # When a success of the same state machine arrives that happened before the failure (delivered late)
+    earlier = redelivered(load_event(SFN_FAILED), "earlier-success", status="SUCCEEDED")
+    earlier["time"] = "2019-02-26T19:41:21Z"
+    outcome = under_test.handle(earlier)
+
+    # Then the incident stays open: only a later success recovers the state machine
+    assert failed.kind is OutcomeKind.STARTED
+    assert outcome.kind is OutcomeKind.IGNORED
+    assert "older than its last transition" in outcome.reason
+
+
 def test_failed_timed_out_and_aborted_executions_of_one_state_machine_join_one_incident() -> None:
     # Given the documented FAILED execution's incident open
     under_test = bridge()
