@@ -58,7 +58,9 @@ _WRITE_ATTEMPTS = 5
 #: Group records this container remembers, to write first without reading (a stale one costs a refused write).
 _KNOWN_GROUPS = 1_000
 #: A deferred join (the request budget is short, see fire_many) trusts an incident's OPEN status this long at least,
-#: whatever `incident_check_seconds` says: in a storm the check would otherwise cost a call per group per batch.
+#: whatever `incident_check_seconds` says, counting from the bridge's own opening too: in a storm the check would
+#: otherwise cost a call per group per batch. Past it, checks still take only their share of the budget
+#: (budget.CHECK_SHARE, asked through `may_check`).
 DEFERRED_CHECK = timedelta(seconds=300)
 
 
@@ -181,8 +183,9 @@ class Lifecycle:
 
         With `defer` (the request budget is short), joining an open incident commits the alarms and what they add
         to the group record and makes no call: `flush` sends them later, coalesced (one note per ten alarms, one
-        status check per DEFERRED_CHECK). A firing already processed (the group's carrier back from the queue)
-        makes the group flush everything first."""
+        status check per DEFERRED_CHECK at most, within the checks' share of the budget). A new group's other
+        alarms ride in its start request and their note is deferred the same way, so the batch's next start does
+        not wait behind it."""
         key = group_key(firings[0].signal, firings[0].decision)
         return self._fire_guarded(key, firings, self._known.get(key, _UNKNOWN), verified=False, joins=joins,
                                   defer=defer)  # fmt: skip
