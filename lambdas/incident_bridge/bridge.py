@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -203,7 +203,7 @@ class Bridge:
         if stopped is None or stopped.quiet is None:
             return stopped
         if not self.quieting.remember(decided.signal, stopped.quiet) and self.quieting.ledger is not None:
-            return replace(stopped, reason=f"{stopped.reason}; NOT kept for re-evaluation: the quiet ledger is full")
+            return stopped._replace(reason=f"{stopped.reason}; NOT kept for re-evaluation: the quiet ledger is full")
         return stopped
 
     # ---- when the quiet ends ----
@@ -352,12 +352,11 @@ class Bridge:
             carried = any(results[entry].ignore_reason is IgnoreReason.REDELIVERY for entry, _, _ in entries)
             done = not _out_of_time(time_left) and self._lifecycle.flush(group, seal=carried)
             calls = self._calls.take()
-            results[key] = replace(outcome, calls=(*outcome.calls, *calls))
+            results[key] = outcome._replace(calls=(*outcome.calls, *calls))
             if not done or self._lifecycle.has_unsealed(group):
                 queued_calls += self._lifecycle.calls_left(group)
                 rate = self._budget.rate if self._budget is not None else 1.0
-                results[key] = replace(
-                    results[key],
+                results[key] = results[key]._replace(
                     kind=OutcomeKind.RETRY,
                     reason=f"{outcome.reason}; kept in the queue to send its group's committed calls",
                     error_class=TransientApiError.__name__,
@@ -510,7 +509,7 @@ class Routed:
             return self.routing
         quiet_routes = {found.route_name for found in self.quiet}
         decisions = tuple(d for d in self.routing.decisions if d.route_name not in quiet_routes)
-        return replace(self.routing, decisions=decisions)
+        return self.routing._replace(decisions=decisions)
 
     @property
     def recovering(self) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from incident_bridge import groups
@@ -275,8 +275,7 @@ class Lifecycle:
         first, rest = fresh[0], fresh[1:]
         request = build_start_incident(first.signal, first.decision)
         # Every claim carries its token; a record that somehow lacks one still starts with the firing's own.
-        start = replace(
-            request,
+        start = request._replace(
             client_token=claim.client_token or request.client_token,
             related_items=unique_capped([*request.related_items, *(pending.item for pending in claim.pending_items)]),
         )
@@ -363,11 +362,11 @@ class Lifecycle:
             return self._start(record.group_key, record, fresh)  # deleted meanwhile: a fresh incident
         self._seen_open[record.incident_arn] = self._clock()
         if status == "OPEN":
-            reopened = replace(record, status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False,
-                               expires_at=None)  # fmt: skip
+            reopened = record._replace(status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False,
+                                       expires_at=None)  # fmt: skip
         else:
             # Committed with the join below, in one write: the reopen and the notes are sent after it.
-            reopened = replace(groups.reopening(record, self._clock()), version=record.version)
+            reopened = groups.reopening(record, self._clock())._replace(version=record.version)
         return self._join(reopened, record.version, fresh, "fired again within the flap window")
 
     def _join(

@@ -7,7 +7,7 @@ import json
 import random
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
@@ -217,7 +217,7 @@ class Runtime:
             logger.warning("could not requeue a record not started", extra={"error": str(error)})
             return outcome
         logger.info("event requeued", extra={"message_id": record.message_id, "reason": outcome.reason})
-        requeued = replace(outcome, kind=OutcomeKind.REQUEUED, reason=f"{outcome.reason}: sent back to the queue")
+        requeued = outcome._replace(kind=OutcomeKind.REQUEUED, reason=f"{outcome.reason}: sent back to the queue")
         if self.emit_metrics:
             _count(requeued)
         return requeued
@@ -225,8 +225,7 @@ class Runtime:
     def _retry_or_give_up(self, record: QueueRecord, outcome: Outcome) -> Outcome:
         if self.max_receive_count is not None and record.receive_count >= self.max_receive_count:
             # The redrive policy would move it on its next receive, without a reason: dead-letter it now, with one.
-            return replace(
-                outcome,
+            return outcome._replace(
                 kind=OutcomeKind.REJECTED,
                 reason=f"gave up after {record.receive_count} receives: {outcome.reason}",
                 error_class=outcome.error_class or TransientApiError.__name__,
