@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from incident_bridge.config import BridgeConfig
 from incident_bridge.errors import InvalidEvent, NotStarted, TransientApiError
@@ -112,7 +111,7 @@ class Bridge:
         events not started come back as RETRY with error class NotStarted.
         """
         if time_left is not None:
-            time_left = _Deadline(time_left, time_left() * STOP_STARTING_SHARE)
+            time_left = _deadline(time_left, time_left() * STOP_STARTING_SHARE)
         self._throttled = False
         self._stop_when_throttled = stop_when_throttled
         results: dict[str, Outcome] = {}
@@ -435,15 +434,9 @@ class Bridge:
 _ACTED = frozenset({OutcomeKind.STARTED, OutcomeKind.UPDATED, OutcomeKind.RESOLVED})
 
 
-@dataclass(frozen=True)
-class _Deadline:
-    """Seconds left, and the reserve below which nothing new is started."""
-
-    left: TimeLeft
-    reserve: float
-
-    def __call__(self) -> float:
-        return self.left() - self.reserve
+def _deadline(left: TimeLeft, reserve: float) -> TimeLeft:
+    """Seconds left before the reserve below which nothing new is started."""
+    return lambda: left() - reserve
 
 
 def _out_of_time(time_left: TimeLeft | None) -> bool:
@@ -472,8 +465,7 @@ def _unexpected(error: Exception, what: str) -> Outcome:
     )
 
 
-@dataclass(frozen=True)
-class Routed:
+class Routed(NamedTuple):
     """An event the lifecycle acts on: the signal, where routing sends it, and on which routes it is quiet."""
 
     signal: Signal

@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from incident_bridge import groups
 from incident_bridge.alarm import AlarmState
@@ -82,8 +82,9 @@ def group_key(signal: Signal, decision: RouteDecision) -> str:
 # ---- the flow ----
 
 
-@dataclass(frozen=True)
-class Step:
+# Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
+# imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+class Step(NamedTuple):
     """What one event did in one route: its outcome kind and why. The calls are recorded at the port."""
 
     kind: OutcomeKind
@@ -95,8 +96,7 @@ class Step:
     throttled: bool = False
 
 
-@dataclass(frozen=True)
-class Firing:
+class Firing(NamedTuple):
     """One firing signal for one route's group. Its start request is built only if it starts the incident."""
 
     signal: Signal
@@ -116,8 +116,7 @@ class Firing:
         return self.signal.member, AlarmMark(AlarmState.ALARM, self.signal.state_time)
 
 
-@dataclass(frozen=True)
-class _Changed:
+class _Changed(NamedTuple):
     """A write found the group changed: here is the record that is stored now (None: none)."""
 
     current: GroupRecord | None

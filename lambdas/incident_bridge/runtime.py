@@ -8,7 +8,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -78,8 +78,7 @@ def retry_delay(receive_count: int, jitter: float = 1.0) -> int:
     return max(1, int(min(BACKOFF_FIRST_SECONDS * 2**exponent, BACKOFF_MAX_SECONDS) * jitter))
 
 
-@dataclass(frozen=True)
-class QueueRecord:
+class QueueRecord(NamedTuple):
     """What the runtime reads of one SQS record."""
 
     message_id: str
