@@ -1,8 +1,8 @@
 """Builds the Lambda code asset without Docker: the package plus its configuration, as JSON.
 
 The configuration is validated at synth (by the same model the Lambda uses) and shipped as JSON so the
-function needs no YAML parser. Its dependencies (Powertools, pydantic, aws-xray-sdk) come from the public
-Powertools layer and boto3 from the runtime, so nothing is pip-installed here.
+function needs no YAML parser. Its dependencies (Powertools, aws-xray-sdk) come from the public Powertools layer
+and boto3 from the runtime, so nothing is pip-installed here.
 
 Lambda cannot write bytecode into /var/task, so it compiles a package shipped as source on every cold start.
 When the runtime's Python is at hand (`make` builds .venv-lambda with Python 3.13 where the machine has it), the

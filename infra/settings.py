@@ -71,9 +71,6 @@ def static_environment(tracing: TracingMode) -> dict[str, str]:
         "POWERTOOLS_LOG_LEVEL": "INFO",
         # Powertools' switch for its X-Ray SDK Tracer: on only for tracing=sdk (see incident_bridge/tracing.py).
         "POWERTOOLS_TRACE_DISABLED": "false" if tracing is TracingMode.SDK else "true",
-        # The bridge uses no pydantic plugins; without this, pydantic scans every installed distribution's entry
-        # points for them at cold start.
-        "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
 
 

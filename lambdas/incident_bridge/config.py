@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incident_bridge.aws import (
+    ITEM_TITLE_MAX,
     RESPONSE_PLAN_ARN_PATTERN,
     RESPONSE_PLAN_ARN_SHAPE,
     SNS_TOPIC_ARN,
+    URL_MAX,
     is_account,
     is_region,
     is_response_plan_arn,
@@ -39,8 +41,10 @@ from incident_bridge.reader import (
     declared,
     document_of,
     kind_of,
+    models,
     read_fields,
     shown,
+    text,
 )
 
 if TYPE_CHECKING:
@@ -135,31 +139,15 @@ class Match:
 
 @dataclass(frozen=True, kw_only=True)
 class RelatedUrl:
-    """A link on the incident (runbook, dashboard)."""
+    """A link on the incident (runbook, dashboard), in a route or a custom event (custom.py)."""
 
-    title: str = field(metadata=_text(min_length=1, max_length=200))
-    url: str = field(
-        metadata=declared(_plain(lambda owner, key: owner.optional_string(key, max_length=1000, pattern=_HTTP_URL)))
-    )
+    title: str = field(metadata=text(min_length=1, max_length=ITEM_TITLE_MAX))
+    url: str = field(metadata=text(max_length=URL_MAX, pattern=_HTTP_URL))
 
 
 def _match(owner: Reader, key: str, problems: Problems) -> Match | None:
     found = owner.optional_obj(key)
     return None if found is None else Match(**read_fields(Match, found, problems))
-
-
-def _related_urls(owner: Reader, key: str, problems: Problems) -> tuple[RelatedUrl, ...] | None:
-    if not owner.has(key):
-        return None
-    urls = []
-    for item in owner.objects(key):
-        given = read_fields(RelatedUrl, item, problems)
-        for name in ("title", "url"):
-            if name not in given and not item.has(name):
-                problems.found.append(FieldError(item.at(name), "required"))
-        if len(given) == 2:
-            urls.append(RelatedUrl(**given))
-    return tuple(urls)
 
 
 _PLAN_ARN = declared(_plain(lambda owner, key: _response_plan_arn(owner, required=False, key=key)))
@@ -184,7 +172,7 @@ class Route:
     #: alarm tag whose value (1-5) overrides `impact`, e.g. incident-impact
     impact_tag: str | None = field(default=None, metadata=_text())
     title: str | None = field(default=None, metadata=_TITLE)
-    related_urls: tuple[RelatedUrl, ...] | None = field(default=None, metadata=declared(_related_urls))
+    related_urls: tuple[RelatedUrl, ...] | None = field(default=None, metadata=models(RelatedUrl))
     #: alarm tags whose values are URLs to attach (runbook, dashboard)
     related_url_tags: tuple[str, ...] | None = field(default=None, metadata=_URL_TAGS)
     #: fields forming the group key (used by the incident lifecycle): alarm_name, namespace, tag:<key>, ...

@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from incident_bridge.custom_schema import schema_document
+from incident_bridge.custom import schema_document
 from incident_bridge.resources import catalogue_markdown
 from incident_bridge.sources.profiles import profiles_markdown
 

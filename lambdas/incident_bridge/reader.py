@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import Field, dataclass, fields, is_dataclass
+from dataclasses import MISSING, Field, dataclass, fields, is_dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
@@ -263,9 +263,10 @@ def known_keys(model: type[Any]) -> frozenset[str]:
 
 
 def read_fields(model: type[Any], owner: Reader, problems: Problems, *, strict: bool = True) -> dict[str, Any]:
-    """Every field `model` declares, read from `owner` in declaration order; unknown keys (when `strict`), and
-    fields that are wrong, are noted in `problems` and left out (so the model's defaults apply, or its construction
-    is skipped). An environment is read with `strict=False`: it holds far more than the model."""
+    """Every field `model` declares, read from `owner` in declaration order; unknown keys (when `strict`), fields
+    that are wrong and missing fields without a default are noted in `problems`, and left out (so the model's
+    defaults apply, or its construction is skipped). An environment is read with `strict=False`: it holds far more
+    than the model."""
     if strict:
         problems.read(None, owner.only, known_keys(model))
     given: dict[str, Any] = {}
@@ -273,9 +274,12 @@ def read_fields(model: type[Any], owner: Reader, problems: Problems, *, strict: 
         key = document_key(spec)
         if not owner.has(key) and owner.has(spec.name):
             key = spec.name  # the attribute's own spelling, always accepted too
+        before = len(problems.found)
         value = problems.read(None, spec.metadata[_SPEC].read, owner, key, problems)
         if value is not None:
             given[spec.name] = value
+        elif len(problems.found) == before and spec.default is MISSING and spec.default_factory is MISSING:
+            problems.found.append(FieldError(owner.at(key), "required"))  # a field without a default
     return given
 
 
@@ -294,3 +298,246 @@ def _json_ready(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()  # silences' starts_at / ends_at
     return value
+
+
+# ---- constrained fields: one declaration gives a field's read and its JSON Schema ----
+#
+# `text`, `whole`, `one_of`, `texts` and `models` declare a field by its constraints; from them come both the read
+# (on Reader, the messages above) and the field's JSON Schema (`schema_of`, for documents published to producers).
+# A field without a default is required. Absent and JSON null read as missing, except where `nullable=False`
+# refuses an explicit null (a list or an enum with a default, as the custom event's schema always said).
+
+#: Field metadata key: a function giving the field's JSON Schema (told whether the field is required), called only
+#: when a schema is generated.
+_SCHEMA = "incident_bridge.reader.schema"
+#: pydantic's lax reading of a whole number written as text: blanks around, a sign, `_` between digits, `.0`.
+#: Compiled on first use (re's cache), not at import: only custom events read numbers this way.
+_LAX_WHOLE = r"[+-]?[0-9]+(?:_[0-9]+)*(?:\.0+)?"
+
+
+def _constrained(
+    read: Callable[[Reader, str, Problems], Any], schema: Callable[[], dict[str, Any]], *, nullable: bool,
+    description: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    def read_field(owner: Reader, key: str, problems: Problems) -> Any:
+        if owner.has(key):
+            return read(owner, key, problems)
+        if not nullable and key in set(owner.fields()):
+            raise FieldError(owner.at(key), "must not be null (leave the key out for the default)")
+        return None
+
+    def field_schema(required: bool) -> dict[str, Any]:
+        found = schema()
+        if nullable and not required:  # a required field's null reads as missing: refused
+            found = {"anyOf": [found, {"type": "null"}]}
+        return {**found, "description": description} if description else found
+
+    return {**declared(read_field), _SCHEMA: field_schema}
+
+
+def ecma_pattern(pattern: re.Pattern[str]) -> str:
+    """A Python pattern as JSON Schema writes it (ECMA-262): its end anchor `\\Z` is ECMA's `$` (the true end of
+    text; Python's `$` would also match before a final line break). The patterns declared here use nothing else
+    the two dialects read differently."""
+    return pattern.pattern.removesuffix(r"\Z") + "$" if pattern.pattern.endswith(r"\Z") else pattern.pattern
+
+
+def _text_schema(
+    min_length: int, max_length: int | None, pattern: re.Pattern[str] | None, reserved_prefix: str | None
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if min_length:
+        schema["minLength"] = min_length
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    if pattern is not None:
+        schema["pattern"] = ecma_pattern(pattern)
+    if reserved_prefix is not None:
+        schema["not"] = {"pattern": "^" + re.escape(reserved_prefix)}
+    return schema
+
+
+def _checked_text(
+    owner: Reader, key: str, min_length: int, max_length: int | None, pattern: re.Pattern[str] | None,
+    reserved_prefix: str | None,
+) -> str | None:  # fmt: skip
+    value = owner.optional_string(key, min_length=min_length, max_length=max_length)
+    if value is not None and pattern is not None and pattern.search(value) is None:
+        # Quoted as the JSON Schema publishes it, for whoever compares the two.
+        raise FieldError(owner.at(key), f"{shown(value)} does not match {ecma_pattern(pattern)!r}")
+    if value is not None and reserved_prefix is not None and value.startswith(reserved_prefix):
+        raise FieldError(owner.at(key), f"{shown(value)}: the prefix {reserved_prefix!r} is reserved for AWS")
+    return value
+
+
+def text(
+    *, min_length: int = 0, max_length: int | None = None, pattern: re.Pattern[str] | None = None,
+    reserved_prefix: str | None = None, nullable: bool = True, description: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A string: at least `min_length` and at most `max_length` characters (code points), matching `pattern`
+    (searched), not starting with `reserved_prefix`."""
+    return _constrained(
+        lambda owner, key, _: _checked_text(owner, key, min_length, max_length, pattern, reserved_prefix),
+        lambda: _text_schema(min_length, max_length, pattern, reserved_prefix),
+        nullable=nullable,
+        description=description,
+    )
+
+
+def _lax_whole(path: str, value: object) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(_LAX_WHOLE, value.strip()):
+        return int(value.strip().split(".")[0])
+    if isinstance(value, int):
+        return value
+    raise FieldError(path, f"expected a whole number, got {shown(value) if isinstance(value, str) else kind_of(value)}")
+
+
+def _read_whole(owner: Reader, key: str, ge: int | None, le: int | None, lax: bool) -> int | None:
+    if not lax:
+        return owner.optional_integer(key, ge=ge, le=le)
+    return Reader({key: _lax_whole(owner.at(key), owner.raw(key))}, owner.path).optional_integer(key, ge=ge, le=le)
+
+
+def whole(
+    *, ge: int | None = None, le: int | None = None, lax: bool = False, nullable: bool = True,
+    description: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A whole number from `ge` to `le`. `lax` also reads what pydantic's lax mode read as one (true, 2.0, "2",
+    " 2.0 "); the schema still says integer (JSON Schema counts 2.0 as one), which is what producers should send."""
+
+    def schema() -> dict[str, Any]:
+        bounds = {"minimum": ge, "maximum": le}
+        return {"type": "integer", **{name: bound for name, bound in bounds.items() if bound is not None}}
+
+    return _constrained(
+        lambda owner, key, _: _read_whole(owner, key, ge, le, lax), schema, nullable=nullable, description=description
+    )
+
+
+def _read_one_of(owner: Reader, key: str, values: tuple[str, ...]) -> str:
+    value = owner.raw(key)
+    if value not in values:
+        raise FieldError(owner.at(key), f"expected one of {', '.join(values)}, got {shown(value)}")
+    return str(value)
+
+
+def one_of(*values: str, nullable: bool = True, description: str | None = None) -> dict[str, Any]:
+    """One of these strings, exactly."""
+    return _constrained(
+        lambda owner, key, _: _read_one_of(owner, key, values),
+        lambda: {"type": "string", "enum": list(values)},
+        nullable=nullable,
+        description=description,
+    )
+
+
+def _counted(owner: Reader, key: str, max_items: int | None) -> list[tuple[str, Any]]:
+    items = owner.items(key)
+    if max_items is not None and len(items) > max_items:
+        raise FieldError(owner.at(key), f"must have at most {max_items} items, got {len(items)}")
+    return items
+
+
+def _read_texts(
+    owner: Reader, key: str, problems: Problems, max_items: int | None, constraints: dict[str, Any]
+) -> tuple[str, ...]:
+    found = []
+    for index, (path, value) in enumerate(_counted(owner, key, max_items)):
+        if value is None:
+            problems.found.append(FieldError(path, "expected a string, got null"))
+            continue
+        item = problems.read(None, _checked_text, Reader({str(index): value}, owner.at(key)), str(index), **constraints)
+        if item is not None:
+            found.append(item)
+    return tuple(found)
+
+
+def texts(
+    *, max_items: int | None = None, min_length: int = 0, max_length: int | None = None,
+    pattern: re.Pattern[str] | None = None, nullable: bool = True, description: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A list of strings (at most `max_items`), each constrained as `text` constrains one."""
+    constraints: dict[str, Any] = {
+        "min_length": min_length, "max_length": max_length, "pattern": pattern, "reserved_prefix": None
+    }  # fmt: skip
+
+    def schema() -> dict[str, Any]:
+        found: dict[str, Any] = {"type": "array", "items": _text_schema(**constraints)}
+        return found if max_items is None else {**found, "maxItems": max_items}
+
+    return _constrained(
+        lambda owner, key, problems: _read_texts(owner, key, problems, max_items, constraints),
+        schema,
+        nullable=nullable,
+        description=description,
+    )
+
+
+def _read_models(owner: Reader, key: str, problems: Problems, model: type[T], max_items: int | None) -> tuple[T, ...]:
+    found = []
+    for path, value in _counted(owner, key, max_items):
+        before = len(problems.found)
+        given = problems.read(None, lambda item_path=path, item=value: read_fields(model, Reader(item, item_path),
+                                                                                     problems))  # fmt: skip
+        if given is not None and len(problems.found) == before:
+            found.append(model(**given))
+    return tuple(found)
+
+
+def models(
+    model: type[Any], *, max_items: int | None = None, nullable: bool = True, description: str | None = None
+) -> dict[str, Any]:
+    """A list (at most `max_items`) of objects, each read as the declared `model`, unknown keys refused."""
+
+    def schema() -> dict[str, Any]:
+        found: dict[str, Any] = {"type": "array", "items": schema_of(model)}
+        return found if max_items is None else {**found, "maxItems": max_items}
+
+    return _constrained(
+        lambda owner, key, problems: _read_models(owner, key, problems, model, max_items),
+        schema,
+        nullable=nullable,
+        description=description,
+    )
+
+
+def schema_of(model: type[Any], *, extra_keys: bool = False, **annotations: Any) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a model declared with the constrained fields above: the fields in order,
+    the ones without a default required, unknown keys refused unless `extra_keys`; `annotations` (title,
+    description, ...) are added at its top."""
+    properties: dict[str, Any] = {}
+    required = []
+    for spec in fields(model):
+        is_required = spec.default is MISSING and spec.default_factory is MISSING
+        properties[document_key(spec)] = property_schema = spec.metadata[_SCHEMA](is_required)
+        if is_required:
+            required.append(document_key(spec))
+        else:
+            factory: Any = spec.default_factory  # a callable when `default` is MISSING
+            property_schema["default"] = _json_ready(spec.default if spec.default is not MISSING else factory())
+    schema: dict[str, Any] = {**annotations, "type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    schema["additionalProperties"] = extra_keys
+    return schema
+
+
+class ModelError(ValueError):
+    """Every problem of a document read as a declared model; `str()` lists them, `<path>: <problem>; ...`."""
+
+    def __init__(self, problems: Problems) -> None:
+        super().__init__(str(problems))
+        self.problems = problems.found
+
+
+def read_model(model: type[T], data: object, *, path: str = "", strict: bool = True) -> T:
+    """`data` read as the declared `model`, or ModelError naming every field that is wrong."""
+    problems = Problems()
+    given = problems.read(None, lambda: read_fields(model, Reader(data, path), problems, strict=strict))
+    if given is None or problems.found:
+        raise ModelError(problems)
+    return model(**given)

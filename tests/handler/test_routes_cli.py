@@ -205,7 +205,7 @@ def test_routes_test_reports_an_invalid_custom_event_naming_the_field(
     assert code == 1
     assert out == [
         "outcome: rejected: custom event 'app.payment'/'PaymentCreated' does not follow the custom incident "
-        "schema: detail.title: Field required"
+        "schema: detail.title: required"
     ]
 
 

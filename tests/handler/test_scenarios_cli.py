@@ -36,9 +36,10 @@ DEMO_STORY = {
     "14-ecs-deployment-failed.json": "started",
     "15-stepfunctions-execution-failed.json": "started",
     "16-codepipeline-failed.json": "started",
-    "17-rds-failover.json": "started",
-    "18-dynamodb-contributor-alarm.json": "started",
-    "19-codepipeline-started.json": "ignored",
+    "17-rds-failover-started.json": "started",
+    "18-rds-failover-completed.json": "updated",
+    "19-dynamodb-contributor-alarm.json": "started",
+    "20-codepipeline-started.json": "ignored",
 }
 
 

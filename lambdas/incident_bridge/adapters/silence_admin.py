@@ -1,7 +1,8 @@
 """The CLI's side of live silences: add, expire and list them in the state table (`incident-bridge silence ...`).
 
 Kept apart from adapters/silence_table.py, which the function ships with and only reads: these writes run with the
-operator's credentials (TransactWriteItems, PutItem, GetItem on the table), never with the function's role.
+operator's credentials (GetItem, and PutItem through TransactWriteItems, on the table: README gives the policy),
+never with the function's role.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def _dispatch_application(raw: Mapping[str, Any]) -> Signal:
         # The bridge's own silent-forwarder signals carry this source; an application (a member account's,
         # through the intake bus) must not raise one in its name.
         raise InvalidEvent(f"custom event source {FORWARDER_SOURCE!r} is reserved for the bridge's own incidents")
-    # Imported on first use: the custom detail's schema is a pydantic model, which alarms need not load.
+    # Imported on first use: alarms need neither the custom detail's declaration nor its reading.
     from incident_bridge.sources import application
 
     return application.from_application_event(envelope, raw)

@@ -1,6 +1,8 @@
 """Custom application events (any EventBridge event whose source is not an AWS service) -> Signal.
 
-Imported on first use (sources/__init__.py): the detail's schema is a pydantic model, which alarms need not load.
+The `detail` is read as custom.CustomRequest, the declaration its published JSON Schema is generated from; a detail
+off the schema is an InvalidEvent naming every wrong field (`detail.impact: must be at most 5, got 7`), which the
+handler dead-letters with that reason. Imported on first use (sources/__init__.py): alarms need none of it.
 """
 
 from __future__ import annotations
@@ -8,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from incident_bridge.aws import INCIDENT_MANAGER_ARN, is_account, is_incident_manager_arn, is_region, is_trigger_source
-from incident_bridge.custom_schema import CustomIncidentDetail
+from incident_bridge.custom import RESOLVED, read_request
 from incident_bridge.errors import InvalidEvent
+from incident_bridge.reader import ModelError
 from incident_bridge.signal import InvolvedResource, Link, RelatedThing, Signal, SignalStatus, Trigger, detail_labels
 from incident_bridge.sources.payloads import EventBridgeEnvelope
-from incident_bridge.validation import describe
 
 #: The trigger source when neither the event's `detail.source` nor its envelope `source` can be shown.
 CUSTOM_TRIGGER_SOURCE = "incident-bridge.custom"
@@ -23,11 +23,11 @@ CUSTOM_TRIGGER_SOURCE = "incident-bridge.custom"
 
 def from_application_event(envelope: EventBridgeEnvelope, raw: Mapping[str, Any]) -> Signal:
     try:
-        request = CustomIncidentDetail.model_validate(envelope.detail).to_request()
-    except ValidationError as error:
+        request = read_request(envelope.detail)
+    except ModelError as error:
         raise InvalidEvent(
             f"custom event {envelope.source!r}/{envelope.detail_type!r} does not follow the custom incident "
-            f"schema: {describe(error, prefix='detail')}"
+            f"schema: {error}"
         ) from None
     if not is_account(envelope.account) or not is_region(envelope.region):
         raise InvalidEvent(f"custom event with account={envelope.account[:20]!r} region={envelope.region[:30]!r}")
@@ -54,7 +54,7 @@ def from_application_event(envelope: EventBridgeEnvelope, raw: Mapping[str, Any]
         name=request.title,
         noun="custom event",
         event_id=envelope.id,
-        status=SignalStatus.RECOVERING if request.status == "resolved" else SignalStatus.FIRING,
+        status=SignalStatus.RECOVERING if request.status == RESOLVED else SignalStatus.FIRING,
         state=request.status,
         state_time=envelope.time,
         labels=labels,

@@ -89,6 +89,9 @@ class EventProfile:
     detail_types: tuple[str, ...]
     #: Detail paths every event of the profile must carry; a missing one rejects the event naming its path.
     required: tuple[str, ...]
+    #: Detail lists AWS documents as holding exactly one item; an event with more is rejected naming the path, so
+    #: no item is ever read past silently.
+    singular: tuple[str, ...] = ()
     rules: tuple[Rule, ...]
     #: The path the routine reason names ("status RUNNING is routine").
     routine_path: str
@@ -136,6 +139,13 @@ def service_signal(
     for path in profile.required:
         if not detail_values(detail, path):
             raise InvalidEvent(f"{profile.name} event {envelope.detail_type!r} is missing detail.{path}")
+    for path in profile.singular:
+        items = detail.get(path)
+        if isinstance(items, list) and len(items) != 1:
+            raise InvalidEvent(
+                f"{profile.name} event {envelope.detail_type!r} carries {len(items)} items in detail.{path}; "
+                "AWS sends exactly one per event"
+            )
     labels: dict[str, Values] = {
         **detail_labels(detail),
         "account": (envelope.account,),
@@ -290,7 +300,8 @@ def _objects(detail: Mapping[str, Any], path: str) -> list[Mapping[str, Any]]:
 
 
 def _security_hub_finding(envelope: EventBridgeEnvelope) -> dict[str, Values]:
-    """Security Hub puts the finding in `findings[0]`; its resources are `Resources[].Id`."""
+    """The event's one finding (`findings[0]`: the profile rejects any other count); its resources are
+    `Resources[].Id`."""
     findings = envelope.detail.get("findings")
     first = findings[0] if isinstance(findings, list) and findings and isinstance(findings[0], Mapping) else {}
     resources = [resource.get("Id") for resource in _objects(first, "Resources")]
@@ -310,6 +321,14 @@ def _ec2_instance(envelope: EventBridgeEnvelope) -> dict[str, Values]:
 
 _FIRING, _RECOVERING = SignalStatus.FIRING, SignalStatus.RECOVERING
 _ECS_TASK = "ECS Task State Change"
+#: RDS events that start a failover or a recovery, or report one failed (RDS User Guide, event catalogue):
+#: DB instance 0013 Multi-AZ failover started, 0020 recovery started, 0052 Multi-AZ recovery started; DB cluster
+#: 0069 failover failed, 0072 / 0073 failover begun in / across Availability Zones.
+_RDS_STARTED = frozenset(f"RDS-EVENT-{number:04d}" for number in (13, 20, 52, 69, 72, 73))
+#: ...and those that end one: DB instance 0015 failover with promotion complete, 0049 Multi-AZ failover completed,
+#: 0051 Multi-AZ activation complete, 0065 recovered from a partial failover, 0021 recovery complete, 0053 Multi-AZ
+#: recovery complete; DB cluster 0071 failover finished.
+_RDS_RECOVERED = frozenset(f"RDS-EVENT-{number:04d}" for number in (15, 49, 51, 65, 21, 53, 71))
 _PIPELINE = "CodePipeline Pipeline Execution State Change"
 
 PROFILES: tuple[EventProfile, ...] = (
@@ -356,8 +375,12 @@ PROFILES: tuple[EventProfile, ...] = (
         service="AWS Security Hub",
         documented_in="Security Hub User Guide, EventBridge event formats (Security Hub Findings - Imported)",
         source="aws.securityhub",
+        # "Each event sends a single finding" (Security Hub User Guide, "EventBridge event formats for Security Hub
+        # CSPM", Security Hub Findings - Imported). `Security Hub Findings - Custom Action`, which a person sends
+        # from the console for the findings they chose, is not read: no rule routes it here.
         detail_types=("Security Hub Findings - Imported",),
         required=("findings.0.Id", "findings.0.Title", "findings.0.Severity.Label"),
+        singular=("findings",),
         rules=(
             Rule("findings.0.Workflow.Status", frozenset({"RESOLVED"}), _RECOVERING),
             Rule("findings.0.Compliance.Status", frozenset({"PASSED"}), _RECOVERING),
@@ -447,7 +470,7 @@ PROFILES: tuple[EventProfile, ...] = (
         ),
         routine_path="state",
         noun="CodePipeline execution",
-        title="CodePipeline {detail:pipeline} {detail:stage}{detail:action} {detail:state}",
+        title="CodePipeline {detail:pipeline} {detail:stage} {detail:action} {detail:state}",
         impact=fixed(4),
         impact_doc="4",
         group="{account}|{region}|{detail:pipeline}",
@@ -459,16 +482,27 @@ PROFILES: tuple[EventProfile, ...] = (
         documented_in="Amazon RDS User Guide, Amazon RDS event categories and event messages",
         source="aws.rds",
         detail_types=("RDS DB Instance Event", "RDS DB Cluster Event"),
-        required=("EventCategories", "SourceArn"),
-        rules=(Rule("EventCategories", frozenset({"failure", "failover", "low storage"}), _FIRING),),
-        routine_path="EventCategories",
+        required=("EventCategories", "SourceArn", "EventID"),
+        # The category alone cannot tell a start from its end: `failover` holds both "A Multi-AZ failover ... has
+        # started" (RDS-EVENT-0013) and "A Multi-AZ failover has completed" (RDS-EVENT-0049). So the events that
+        # end a failover or a recovery are named by id and recover, the ones that start one fire, and `failure` and
+        # `low storage` fire by category (RDS emits no event for storage back to normal). Ids from the RDS User
+        # Guide, "Amazon RDS event categories and event messages" (awsdocs/amazon-rds-user-guide, doc_source/
+        # USER_Events.Messages.md @ 07f207aaf5992bd81915b228982d08e6a9079878), DB instance and DB cluster tables.
+        rules=(
+            Rule("EventID", _RDS_RECOVERED, _RECOVERING),
+            Rule("EventID", _RDS_STARTED, _FIRING),
+            Rule("EventCategories", frozenset({"failure", "low storage"}), _FIRING),
+        ),
+        routine_path="EventID",
         noun="RDS event",
         title="RDS {detail:EventCategories}: {detail:Message} ({detail:SourceIdentifier})",
-        impact=by_value("EventCategories", {"failure": 2, "low storage": 3, "failover": 3}, 3),
-        impact_doc="failure 2, failover 3, low storage 3",
+        impact=by_value("EventCategories", {"failure": 2, "low storage": 3, "failover": 3, "recovery": 3}, 3),
+        impact_doc="failure 2, failover 3, recovery 3, low storage 3",
         group="{detail:SourceArn}",
         resource_labels=("detail:SourceArn",),
-        recovery="none (RDS emits no matching recovery event)",
+        recovery="the same instance's or cluster's failover or recovery completed (`RDS-EVENT-0015`, `-0049`, "
+        "`-0051`, `-0065`, `-0021`, `-0053`; clusters `-0071`)",
     ),
     EventProfile(
         name="ec2",
