@@ -1,8 +1,11 @@
 """Reads a JSON object one typed field at a time; every error names the path of the field that is wrong.
 
-The Lambda validates its configuration and the alarm payloads with this rather than with pydantic, whose import
-and model building would be most of a cold start (see the README's Performance section). The messages follow one
-pattern, `<path>: <problem>`, e.g. `detail.state.value: expected one of ALARM, OK, INSUFFICIENT_DATA, got 'FIRE'`.
+The Lambda validates its configuration, its settings and every payload (alarms, SNS classic alarms, custom
+events) with this rather than with pydantic, whose import and model building would be most of a cold start (see the
+README's Performance section); the function does not depend on pydantic at all. Models are declared as frozen
+dataclasses whose fields carry how they are read (`declared`, or the constrained fields at the end, which also give
+the field's JSON Schema: the custom event's published schema comes from them). The messages follow one pattern,
+`<path>: <problem>`, e.g. `detail.state.value: expected one of ALARM, OK, INSUFFICIENT_DATA, got 'FIRE'`.
 """
 
 from __future__ import annotations
