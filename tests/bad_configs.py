@@ -9,8 +9,8 @@ PLATFORM_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/platform-onca
 PAYMENTS_PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/payments-oncall"
 
 KNOWN_FIELDS = (
-    "account, account_alias, alarm_name, description, detail_type, kind, metric_name, namespace, reason, region, "
-    "route, source, state, summary, title, tag_<key>, detail_<key>"
+    "account, account_alias, alarm_name, description, detail_type, kind, metric_name, namespace, profile, reason, "
+    "region, route, source, state, summary, title, tag_<key>, detail_<key>"
 )
 # What an unknown key's message lists as known, per object: both spellings of `continue` and `detail-type` are.
 CONFIG_KEYS = (
@@ -80,7 +80,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     ("inhibit-unknown-label", {"inhibit_rules": [{"source_matchers": {"alarm_name": "h"},
                                                   "target_matchers": {"alarm_name": "s"}, "equal": ["regoin"]}]},
      "inhibit_rules.0.equal.0: unknown label 'regoin' (known: account, account_alias, alarm_arn, alarm_name, "
-     "detail_type, metric_name, namespace, region, source, state, tag:<key>, dimension:<name>, detail:<path>)"),
+     "detail_type, metric_name, namespace, profile, region, source, state, tag:<key>, dimension:<name>, "
+     "detail:<path>)"),
     ("inhibit-without-target", {"inhibit_rules": [{"source_matchers": {"alarm_name": "h"}}]},
      "inhibit_rules.0.target_matchers: required (a matcher object, as a route's match)"),
 ]  # fmt: skip

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from incident_bridge.quiet.mute import MuteWindow
@@ -33,14 +35,15 @@ class Delivery(StrEnum):
     SNS = "sns"
 
 
-@dataclass(frozen=True, kw_only=True)
-class AlarmMetric:
+# Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
+# imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+class AlarmMetric(NamedTuple):
     """One metric or expression of an alarm's query, as CloudWatch describes it."""
 
     id: str | None = None
     namespace: str | None = None
     metric_name: str | None = None
-    dimensions: dict[str, str] = field(default_factory=dict)
+    dimensions: Mapping[str, str] = MappingProxyType({})
     stat: str | None = None
     period_seconds: int | None = None
     expression: str | None = None

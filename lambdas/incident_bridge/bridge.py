@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from incident_bridge.config import BridgeConfig
 from incident_bridge.errors import InvalidEvent, NotStarted, TransientApiError
@@ -112,7 +111,7 @@ class Bridge:
         events not started come back as RETRY with error class NotStarted.
         """
         if time_left is not None:
-            time_left = _Deadline(time_left, time_left() * STOP_STARTING_SHARE)
+            time_left = _deadline(time_left, time_left() * STOP_STARTING_SHARE)
         self._throttled = False
         self._stop_when_throttled = stop_when_throttled
         results: dict[str, Outcome] = {}
@@ -203,7 +202,7 @@ class Bridge:
         if stopped is None or stopped.quiet is None:
             return stopped
         if not self.quieting.remember(decided.signal, stopped.quiet) and self.quieting.ledger is not None:
-            return replace(stopped, reason=f"{stopped.reason}; NOT kept for re-evaluation: the quiet ledger is full")
+            return stopped._replace(reason=f"{stopped.reason}; NOT kept for re-evaluation: the quiet ledger is full")
         return stopped
 
     # ---- when the quiet ends ----
@@ -352,12 +351,11 @@ class Bridge:
             carried = any(results[entry].ignore_reason is IgnoreReason.REDELIVERY for entry, _, _ in entries)
             done = not _out_of_time(time_left) and self._lifecycle.flush(group, seal=carried)
             calls = self._calls.take()
-            results[key] = replace(outcome, calls=(*outcome.calls, *calls))
+            results[key] = outcome._replace(calls=(*outcome.calls, *calls))
             if not done or self._lifecycle.has_unsealed(group):
                 queued_calls += self._lifecycle.calls_left(group)
                 rate = self._budget.rate if self._budget is not None else 1.0
-                results[key] = replace(
-                    results[key],
+                results[key] = results[key]._replace(
                     kind=OutcomeKind.RETRY,
                     reason=f"{outcome.reason}; kept in the queue to send its group's committed calls",
                     error_class=TransientApiError.__name__,
@@ -436,15 +434,9 @@ class Bridge:
 _ACTED = frozenset({OutcomeKind.STARTED, OutcomeKind.UPDATED, OutcomeKind.RESOLVED})
 
 
-@dataclass(frozen=True)
-class _Deadline:
-    """Seconds left, and the reserve below which nothing new is started."""
-
-    left: TimeLeft
-    reserve: float
-
-    def __call__(self) -> float:
-        return self.left() - self.reserve
+def _deadline(left: TimeLeft, reserve: float) -> TimeLeft:
+    """Seconds left before the reserve below which nothing new is started."""
+    return lambda: left() - reserve
 
 
 def _out_of_time(time_left: TimeLeft | None) -> bool:
@@ -473,8 +465,7 @@ def _unexpected(error: Exception, what: str) -> Outcome:
     )
 
 
-@dataclass(frozen=True)
-class Routed:
+class Routed(NamedTuple):
     """An event the lifecycle acts on: the signal, where routing sends it, and on which routes it is quiet."""
 
     signal: Signal
@@ -510,7 +501,7 @@ class Routed:
             return self.routing
         quiet_routes = {found.route_name for found in self.quiet}
         decisions = tuple(d for d in self.routing.decisions if d.route_name not in quiet_routes)
-        return replace(self.routing, decisions=decisions)
+        return self.routing._replace(decisions=decisions)
 
     @property
     def recovering(self) -> bool:

@@ -71,11 +71,15 @@ DEFAULT_TITLE = "{alarm_name} is in ALARM ({account_alias}, {region})"
 #: Fields a title template may name; `tag_<key>` names an alarm tag, `detail_<key>` a custom event's detail key.
 TITLE_FIELDS = frozenset(
     {"alarm_name", "account", "account_alias", "region", "state", "reason", "description", "namespace",
-     "metric_name", "kind", "title", "summary", "source", "detail_type", "route"}
+     "metric_name", "kind", "title", "summary", "source", "detail_type", "route", "profile"}
 )  # fmt: skip
 
-#: Fields `group_by` may name, besides `tag:<key>` and `dimension:<name>`.
-GROUP_FIELDS = frozenset({"alarm_name", "alarm_arn", "account", "account_alias", "region", "namespace", "metric_name"})
+#: Fields `group_by` may name, besides `tag:<key>`, `dimension:<name>` and `detail:<path>` (custom and AWS service
+#: events: `profile` is the service-event profile that read the event).
+GROUP_FIELDS = frozenset(
+    {"alarm_name", "alarm_arn", "account", "account_alias", "region", "namespace", "metric_name", "source",
+     "detail_type", "profile"}
+)  # fmt: skip
 #: Printable, no braces (titles are templates) and short enough for a title: `payments-prod`, `Payments (prod)`.
 _ALIAS = re.compile(r"^[^{}\x00-\x1f]{1,64}\Z")
 #: At most this many `accounts` and `expected_forwarders` (heartbeats of all forwarders share one 400 KB item).
@@ -400,10 +404,11 @@ def _group_by(route: Reader, key: str) -> tuple[str, ...] | None:
     names = route.strings(key) if route.has(key) else None
     for index, name in enumerate(names or ()):
         prefix, _, rest = name.partition(":")
-        if name not in GROUP_FIELDS and not (prefix in {"tag", "dimension"} and rest):
+        if name not in GROUP_FIELDS and not (prefix in {"tag", "dimension", "detail"} and rest):
             known = ", ".join(sorted(GROUP_FIELDS))
             raise FieldError(
-                route.at(f"{key}.{index}"), f"unknown field {name!r} (known: {known}, tag:<key>, dimension:<name>)"
+                route.at(f"{key}.{index}"),
+                f"unknown field {name!r} (known: {known}, tag:<key>, dimension:<name>, detail:<path>)",
             )
     return names
 
@@ -572,7 +577,7 @@ def _inhibit_rules(config: Reader, key: str, problems: Problems) -> tuple[Inhibi
 
 
 #: Labels `equal` may name, besides `tag:<key>`, `dimension:<name>` and `detail:<path>`.
-LABEL_NAMES = GROUP_FIELDS | {"state", "source", "detail_type"}
+LABEL_NAMES = GROUP_FIELDS | {"state"}
 
 
 def _label_names(item: Reader, key: str) -> tuple[str, ...]:

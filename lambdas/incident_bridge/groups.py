@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
+from typing import NamedTuple
 
 from incident_bridge.alarm import AlarmState
 from incident_bridge.incident import RelatedItem, token
@@ -69,16 +70,16 @@ class GroupStatus(StrEnum):
     RESOLVED = "RESOLVED"
 
 
-@dataclass(frozen=True)
-class AlarmMark:
+# Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
+# imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+class AlarmMark(NamedTuple):
     """The last transition applied for one alarm: its state and the alarm's own state time."""
 
     state: AlarmState
     at: datetime
 
 
-@dataclass(frozen=True)
-class PendingNote:
+class PendingNote(NamedTuple):
     """A timeline note committed to the record before CreateTimelineEvent; its token depends only on the record."""
 
     token: str
@@ -87,24 +88,21 @@ class PendingNote:
     resource_arns: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class PendingItem:
+class PendingItem(NamedTuple):
     """A related item committed to the record before UpdateRelatedItems."""
 
     token: str
     item: RelatedItem
 
 
-@dataclass(frozen=True)
-class PendingStatus:
+class PendingStatus(NamedTuple):
     """An UpdateIncidentRecord committed to the record: RESOLVED (with status RESOLVING) or OPEN (a reopen)."""
 
     status: str
     token: str
 
 
-@dataclass(frozen=True)
-class GroupRecord:
+class GroupRecord(NamedTuple):
     """What the state table remembers of one group: its incident, status, alarm states and committed calls."""
 
     group_key: str
@@ -116,7 +114,7 @@ class GroupRecord:
     #: The event whose ALARM made the claim: its redelivery finishes the claim with the claim's token.
     claim_event: str | None = None
     #: alarm ARN -> its last applied transition, for "every alarm of the group is back to OK" and ordering
-    alarm_states: Mapping[str, AlarmMark] = field(default_factory=dict)
+    alarm_states: Mapping[str, AlarmMark] = MappingProxyType({})
     #: identities (hashes) of the related items already attached, oldest first, so none is added twice
     attached: tuple[str, ...] = ()
     processed_events: tuple[str, ...] = ()
@@ -143,8 +141,7 @@ class GroupRecord:
         return bool(self.pending_items or self.pending_status or len(self.unsealed) < len(self.pending_notes))
 
 
-@dataclass(frozen=True)
-class WriteResult:
+class WriteResult(NamedTuple):
     """A conditional write's result; when refused, the record that failed the condition (DynamoDB's
     ReturnValuesOnConditionCheckFailure=ALL_OLD), so the writer need not read it again."""
 
@@ -230,7 +227,7 @@ def claimed(
 def released(claim: GroupRecord, now: datetime) -> GroupRecord:
     """The claim given up after a permanent refusal, so the next alarm of the group can try again."""
     return stamped(
-        replace(claim, status=GroupStatus.RESOLVED, incident_arn=None, client_token=None, expires_at=None), now
+        claim._replace(status=GroupStatus.RESOLVED, incident_arn=None, client_token=None, expires_at=None), now
     )
 
 
@@ -239,8 +236,7 @@ def opened(
     event_ids: Sequence[str], now: datetime,
 ) -> GroupRecord:  # fmt: skip
     return stamped(
-        replace(
-            claim,
+        claim._replace(
             status=GroupStatus.OPEN,
             incident_arn=incident_arn,
             alarm_states=merged(claim.alarm_states, marks),
@@ -270,8 +266,7 @@ def joined(
     )
     pending_items = tuple(PendingItem(item_token(record.incident_arn, item), item) for item in items)
     return stamped(
-        replace(
-            record,
+        record._replace(
             alarm_states=merged(record.alarm_states, marks),
             attached=_appended(record.attached, identities),
             processed_events=remember(record, event_ids),
@@ -290,7 +285,7 @@ def deferred_join(
     line per alarm (its name, its references), sealed into notes of NOTE_ALARMS_MAX as soon as that many wait."""
     committed = joined(record, marks, items, identities, [], event_ids, now)
     unsealed = tuple(PendingNote(UNSEALED, when, name, arns) for when, name, arns in lines)
-    committed = replace(committed, pending_notes=(*committed.pending_notes, *unsealed))
+    committed = committed._replace(pending_notes=(*committed.pending_notes, *unsealed))
     if len(committed.unsealed) >= NOTE_ALARMS_MAX:
         committed = _sealed(committed, committed.version, whole_notes_only=True)
     return committed
@@ -318,7 +313,7 @@ def _sealed(record: GroupRecord, version: int, *, whole_notes_only: bool) -> Gro
         notes.append(PendingNote(_note_token(record.incident_arn, record.group_key, version, index, "sealed"), when,
                                  text, arns))  # fmt: skip
     sent_or_sealed = tuple(note for note in record.pending_notes if note.token != UNSEALED)
-    return replace(record, pending_notes=(*sent_or_sealed, *notes, *left))
+    return record._replace(pending_notes=(*sent_or_sealed, *notes, *left))
 
 
 def recovered(
@@ -326,19 +321,18 @@ def recovered(
 ) -> GroupRecord:
     """Records an alarm's OK; with an incident, commits its recovery note and, when `resolve`, the resolve."""
     version = record.version + 1
-    updated = replace(
-        record,
+    updated = record._replace(
         alarm_states=merged(record.alarm_states, {alarm_arn: mark}),
         processed_events=remember(record, [event_id]),
     )
     if record.incident_arn is not None and note is not None:
         pending = PendingNote(_note_token(record.incident_arn, record.group_key, version, 0), mark.at, note,
                               (alarm_arn,))  # fmt: skip
-        updated = replace(updated, pending_notes=(*record.pending_notes, pending))
+        updated = updated._replace(pending_notes=(*record.pending_notes, pending))
     if resolve and record.incident_arn is not None:
         resolve_token = token("resolve", record.incident_arn, record.group_key, str(version))
-        updated = replace(
-            updated, status=GroupStatus.RESOLVING, pending_status=PendingStatus("RESOLVED", resolve_token)
+        updated = updated._replace(
+            status=GroupStatus.RESOLVING, pending_status=PendingStatus("RESOLVED", resolve_token)
         )
     return stamped(updated, now)
 
@@ -350,7 +344,7 @@ def resolving(record: GroupRecord, note: str, now: datetime) -> GroupRecord:
     pending = PendingNote(_note_token(record.incident_arn, record.group_key, version, 0), now, note)
     resolve = PendingStatus("RESOLVED", token("resolve", record.incident_arn, record.group_key, str(version)))
     return stamped(
-        replace(record, status=GroupStatus.RESOLVING, pending_notes=(*record.pending_notes, pending),
+        record._replace(status=GroupStatus.RESOLVING, pending_notes=(*record.pending_notes, pending),
                 pending_status=resolve),
         now,
     )  # fmt: skip
@@ -359,7 +353,7 @@ def resolving(record: GroupRecord, note: str, now: datetime) -> GroupRecord:
 def marked(record: GroupRecord, marks: Mapping[str, AlarmMark], event_ids: Sequence[str], now: datetime) -> GroupRecord:
     """Records transitions without acting on them (stale ones, or OKs of a group without an open incident)."""
     return stamped(
-        replace(record, alarm_states=merged(record.alarm_states, marks), processed_events=remember(record, event_ids)),
+        record._replace(alarm_states=merged(record.alarm_states, marks), processed_events=remember(record, event_ids)),
         now,
     )
 
@@ -377,7 +371,7 @@ def reopening(record: GroupRecord, now: datetime) -> GroupRecord:
     version = record.version + 1
     reopen = PendingStatus("OPEN", token("reopen", record.incident_arn, record.group_key, str(version)))
     return stamped(
-        replace(record, status=GroupStatus.OPEN, pending_status=reopen, resolved_at=None, resolved_by_bridge=False),
+        record._replace(status=GroupStatus.OPEN, pending_status=reopen, resolved_at=None, resolved_by_bridge=False),
         now,
     )
 
@@ -387,19 +381,18 @@ def confirmed(
 ) -> GroupRecord:
     """The committed calls that were made (by their tokens) are cleared; a resolve that was made closes the group."""
     done_items, done_notes = set(items), set(notes)
-    updated = replace(
-        record,
+    updated = record._replace(
         pending_items=tuple(pending for pending in record.pending_items if pending.token not in done_items),
         pending_notes=tuple(pending for pending in record.pending_notes if pending.token not in done_notes),
     )
     if status_done and record.pending_status is not None:
         if record.pending_status.status == "RESOLVED":
-            updated = replace(
-                updated, status=GroupStatus.RESOLVED, resolved_at=now, resolved_by_bridge=True, pending_status=None,
+            updated = updated._replace(
+                status=GroupStatus.RESOLVED, resolved_at=now, resolved_by_bridge=True, pending_status=None,
                 expires_at=None,
             )  # fmt: skip
         else:
-            updated = replace(updated, pending_status=None, expires_at=None)
+            updated = updated._replace(pending_status=None, expires_at=None)
     return stamped(updated, now)
 
 
@@ -407,8 +400,8 @@ def forgotten_incident(record: GroupRecord, now: datetime) -> GroupRecord:
     """The incident no longer exists (deleted by a human): the group has no incident. Its events are forgotten too,
     so the alarms whose notes were still pending start a fresh incident when they come back; OK marks stay."""
     return stamped(
-        replace(
-            record, status=GroupStatus.RESOLVED, incident_arn=None, client_token=None, alarm_states=_ok_marks(record),
+        record._replace(
+            status=GroupStatus.RESOLVED, incident_arn=None, client_token=None, alarm_states=_ok_marks(record),
             processed_events=(), pending_items=(),
             pending_notes=(), pending_status=None, attached=(), resolved_at=now, resolved_by_bridge=False,
             expires_at=None,
@@ -420,14 +413,14 @@ def forgotten_incident(record: GroupRecord, now: datetime) -> GroupRecord:
 def stamped(record: GroupRecord, now: datetime) -> GroupRecord:
     """The next version, bounded, with its TTL: a closed group's clock starts when it closes, an open one's at its
     last update."""
-    record = bounded(replace(record, version=record.version + 1))
+    record = bounded(record._replace(version=record.version + 1))
     if record.status is GroupStatus.PENDING:
         return record
     if record.status is GroupStatus.RESOLVED:
         if record.expires_at is not None:
             return record
-        return replace(record, expires_at=int((now + CLOSED_GROUP_TTL).timestamp()))
-    return replace(record, expires_at=int((now + OPEN_GROUP_TTL).timestamp()))
+        return record._replace(expires_at=int((now + CLOSED_GROUP_TTL).timestamp()))
+    return record._replace(expires_at=int((now + OPEN_GROUP_TTL).timestamp()))
 
 
 def bounded(record: GroupRecord) -> GroupRecord:
@@ -440,8 +433,7 @@ def bounded(record: GroupRecord) -> GroupRecord:
         for arn in order[: len(states) - MAX_ALARM_STATES]:
             overflowed = overflowed or states[arn].state is not AlarmState.OK
             del states[arn]
-    return replace(
-        record,
+    return record._replace(
         alarm_states=states,
         overflowed=overflowed,
         attached=record.attached[-MAX_ATTACHED:],

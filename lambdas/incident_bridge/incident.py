@@ -10,10 +10,9 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, NamedTuple
 
 from incident_bridge.alarm import AlarmMetric
 from incident_bridge.aws import (
@@ -40,8 +39,9 @@ class ItemType(StrEnum):
     OTHER = "OTHER"
 
 
-@dataclass(frozen=True, kw_only=True)
-class RelatedItem:
+# Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
+# imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+class RelatedItem(NamedTuple):
     """One related item of an incident: a resource ARN, a URL or a metric definition, with its title."""
 
     item_type: ItemType
@@ -66,8 +66,7 @@ class RelatedItem:
         }
 
 
-@dataclass(frozen=True, kw_only=True)
-class StartIncidentRequest:
+class StartIncidentRequest(NamedTuple):
     """A StartIncident call, already within the API's limits."""
 
     response_plan_arn: str
@@ -99,15 +98,16 @@ class StartIncidentRequest:
         }
 
 
-@dataclass(frozen=True, kw_only=True)
-class UpdateRelatedItemsRequest:
+class UpdateRelatedItemsRequest(NamedTuple):
     """Adds one item to an open incident (the API takes one item per call)."""
-
-    operation: ClassVar[str] = "UpdateRelatedItems"
 
     incident_arn: str
     item: RelatedItem
     client_token: str
+
+    @property
+    def operation(self) -> str:
+        return "UpdateRelatedItems"
 
     def to_params(self) -> dict[str, Any]:
         return {
@@ -117,17 +117,18 @@ class UpdateRelatedItemsRequest:
         }
 
 
-@dataclass(frozen=True, kw_only=True)
-class TimelineEventRequest:
+class TimelineEventRequest(NamedTuple):
     """A note on an open incident's timeline (CreateTimelineEvent)."""
-
-    operation: ClassVar[str] = "CreateTimelineEvent"
 
     incident_arn: str
     event_time: datetime
     text: str
     client_token: str
     resource_arns: tuple[str, ...] = ()
+
+    @property
+    def operation(self) -> str:
+        return "CreateTimelineEvent"
 
     def to_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -144,15 +145,16 @@ class TimelineEventRequest:
         return params
 
 
-@dataclass(frozen=True, kw_only=True)
-class IncidentStatusRequest:
+class IncidentStatusRequest(NamedTuple):
     """Resolves (or reopens) an incident."""
-
-    operation: ClassVar[str] = "UpdateIncidentRecord"
 
     incident_arn: str
     status: str
     client_token: str
+
+    @property
+    def operation(self) -> str:
+        return "UpdateIncidentRecord"
 
     def to_params(self) -> dict[str, Any]:
         return {"arn": self.incident_arn, "clientToken": self.client_token, "status": self.status}

@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from incident_bridge import groups
 from incident_bridge.alarm import AlarmState
@@ -82,8 +82,9 @@ def group_key(signal: Signal, decision: RouteDecision) -> str:
 # ---- the flow ----
 
 
-@dataclass(frozen=True)
-class Step:
+# Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
+# imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+class Step(NamedTuple):
     """What one event did in one route: its outcome kind and why. The calls are recorded at the port."""
 
     kind: OutcomeKind
@@ -95,8 +96,7 @@ class Step:
     throttled: bool = False
 
 
-@dataclass(frozen=True)
-class Firing:
+class Firing(NamedTuple):
     """One firing signal for one route's group. Its start request is built only if it starts the incident."""
 
     signal: Signal
@@ -116,8 +116,7 @@ class Firing:
         return self.signal.member, AlarmMark(AlarmState.ALARM, self.signal.state_time)
 
 
-@dataclass(frozen=True)
-class _Changed:
+class _Changed(NamedTuple):
     """A write found the group changed: here is the record that is stored now (None: none)."""
 
     current: GroupRecord | None
@@ -275,8 +274,7 @@ class Lifecycle:
         first, rest = fresh[0], fresh[1:]
         request = build_start_incident(first.signal, first.decision)
         # Every claim carries its token; a record that somehow lacks one still starts with the firing's own.
-        start = replace(
-            request,
+        start = request._replace(
             client_token=claim.client_token or request.client_token,
             related_items=unique_capped([*request.related_items, *(pending.item for pending in claim.pending_items)]),
         )
@@ -363,11 +361,11 @@ class Lifecycle:
             return self._start(record.group_key, record, fresh)  # deleted meanwhile: a fresh incident
         self._seen_open[record.incident_arn] = self._clock()
         if status == "OPEN":
-            reopened = replace(record, status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False,
-                               expires_at=None)  # fmt: skip
+            reopened = record._replace(status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False,
+                                       expires_at=None)  # fmt: skip
         else:
             # Committed with the join below, in one write: the reopen and the notes are sent after it.
-            reopened = replace(groups.reopening(record, self._clock()), version=record.version)
+            reopened = groups.reopening(record, self._clock())._replace(version=record.version)
         return self._join(reopened, record.version, fresh, "fired again within the flap window")
 
     def _join(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from incident_bridge.quiet import Quiet
@@ -50,8 +50,9 @@ class IgnoreReason(StrEnum):
     INHIBITION = "inhibition"
 
 
-@dataclass(frozen=True)
-class ApiCall:
+# Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
+# imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+class ApiCall(NamedTuple):
     """One Incident Manager call the bridge made (or, in a dry run, would make)."""
 
     operation: str
@@ -59,8 +60,7 @@ class ApiCall:
     params: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What became of one event: its kind, why, and the calls made for it."""
 
     kind: OutcomeKind

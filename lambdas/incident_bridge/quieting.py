@@ -10,8 +10,8 @@ ports do it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from incident_bridge.config import BridgeConfig, Match
 from incident_bridge.quiet import Quiet, QuietRules
@@ -26,8 +26,7 @@ QUIET_CHECK_EVENT = {"incident-bridge": "quiet-check"}
 _MAX_COMPILED = 2000
 
 
-@dataclass(frozen=True)
-class RouteQuiet:
+class RouteQuiet(NamedTuple):
     """A route on which a firing signal pages nobody, and why."""
 
     route_name: str

@@ -16,8 +16,9 @@ import fnmatch
 import re
 import string
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from dataclasses import replace
+from types import MappingProxyType
+from typing import NamedTuple, TypeVar
 
 from incident_bridge.config import BridgeConfig, DefaultRoute, Match, RelatedUrl, Route
 from incident_bridge.intake import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
@@ -30,8 +31,9 @@ OWN_TITLE = "{title}"
 DEFAULT_FALLBACK = "{alarm_name}"
 
 
-@dataclass(frozen=True)
-class RouteDecision:
+# Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
+# imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+class RouteDecision(NamedTuple):
     """What one matching route decided for an event: plan, impact, title, links and grouping."""
 
     route_name: str
@@ -49,8 +51,7 @@ class RouteDecision:
     active_time_intervals: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class RouteTrace:
+class RouteTrace(NamedTuple):
     """Whether one route matched an event, and why (for `routes test` and the logs)."""
 
     route_name: str
@@ -58,14 +59,13 @@ class RouteTrace:
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Routing:
+class Routing(NamedTuple):
     """Every decision routing took for one event, or the `drop` route that stopped it."""
 
     decisions: tuple[RouteDecision, ...]
     #: Name of the `drop` route that stopped routing, if one did.
     dropped_by: str | None = None
-    trace: tuple[RouteTrace, ...] = field(default=())
+    trace: tuple[RouteTrace, ...] = ()
 
 
 # ---- the vocabulary: configuration spellings -> labels ----
@@ -101,8 +101,7 @@ def label_for(spelling: str) -> str:
 # ---- matchers, compiled once ----
 
 
-@dataclass(frozen=True)
-class LabelTest:
+class LabelTest(NamedTuple):
     """One label against its patterns (alternatives); `shown` is how reasons name it ("tag team")."""
 
     label: str
@@ -207,8 +206,7 @@ def evaluate(matchers: tuple[Matcher, ...], labels: Mapping[str, tuple[str, ...]
 # ---- the route table ----
 
 
-@dataclass(frozen=True, kw_only=True)
-class TableRoute:
+class TableRoute(NamedTuple):
     """One route with everything it inherits filled in and its matchers compiled."""
 
     name: str
@@ -232,8 +230,7 @@ class TableRoute:
     active_time_intervals: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class RouteTable:
+class RouteTable(NamedTuple):
     """The routes in order, then the default: what routing reads for every event. Silent forwarders (the bridge's
     own signal, heartbeats.py) take `forwarder_silent` alone, and no other route sees them."""
 
@@ -241,7 +238,7 @@ class RouteTable:
     default: TableRoute
     forwarder_silent: TableRoute
     #: account id -> its name (`accounts`): the label `account_alias`.
-    aliases: Mapping[str, str] = field(default_factory=dict)
+    aliases: Mapping[str, str] = MappingProxyType({})
 
     @classmethod
     def of(cls, config: BridgeConfig) -> RouteTable:

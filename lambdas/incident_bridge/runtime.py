@@ -7,8 +7,8 @@ import json
 import random
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -78,8 +78,7 @@ def retry_delay(receive_count: int, jitter: float = 1.0) -> int:
     return max(1, int(min(BACKOFF_FIRST_SECONDS * 2**exponent, BACKOFF_MAX_SECONDS) * jitter))
 
 
-@dataclass(frozen=True)
-class QueueRecord:
+class QueueRecord(NamedTuple):
     """What the runtime reads of one SQS record."""
 
     message_id: str
@@ -217,7 +216,7 @@ class Runtime:
             logger.warning("could not requeue a record not started", extra={"error": str(error)})
             return outcome
         logger.info("event requeued", extra={"message_id": record.message_id, "reason": outcome.reason})
-        requeued = replace(outcome, kind=OutcomeKind.REQUEUED, reason=f"{outcome.reason}: sent back to the queue")
+        requeued = outcome._replace(kind=OutcomeKind.REQUEUED, reason=f"{outcome.reason}: sent back to the queue")
         if self.emit_metrics:
             _count(requeued)
         return requeued
@@ -225,8 +224,7 @@ class Runtime:
     def _retry_or_give_up(self, record: QueueRecord, outcome: Outcome) -> Outcome:
         if self.max_receive_count is not None and record.receive_count >= self.max_receive_count:
             # The redrive policy would move it on its next receive, without a reason: dead-letter it now, with one.
-            return replace(
-                outcome,
+            return outcome._replace(
                 kind=OutcomeKind.REJECTED,
                 reason=f"gave up after {record.receive_count} receives: {outcome.reason}",
                 error_class=outcome.error_class or TransientApiError.__name__,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from incident_bridge.alarm import AlarmMetric
 from incident_bridge.quiet.mute import MuteWindow
@@ -29,16 +29,16 @@ class SignalStatus(StrEnum):
     RECOVERING = "recovering"
 
 
-@dataclass(frozen=True, kw_only=True)
-class InvolvedResource:
+# Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
+# imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+class InvolvedResource(NamedTuple):
     """A resource by ARN, already checked against Incident Manager's ARN pattern."""
 
     arn: str
     title: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class MetricQuery:
+class MetricQuery(NamedTuple):
     """The metrics (or expressions) behind a signal, as a chart in `region` titled `title`."""
 
     region: str
@@ -75,8 +75,7 @@ class LinkRole(StrEnum):
     RELATED = "related"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Link:
+class Link(NamedTuple):
     """A titled URL related to the signal (a runbook, a dashboard, the console page)."""
 
     title: str
@@ -87,8 +86,7 @@ class Link:
 RelatedThing = InvolvedResource | MetricQuery | Link
 
 
-@dataclass(frozen=True)
-class NotActionable:
+class NotActionable(NamedTuple):
     """A well-formed payload the bridge deliberately does nothing with, and why."""
 
     reason: str
@@ -98,8 +96,7 @@ class NotActionable:
     payload: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
-class Trigger:
+class Trigger(NamedTuple):
     """How Incident Manager is told what started an incident."""
 
     #: `triggerDetails.source`, already checked: at most 50 characters, never `aws.`.

@@ -13,7 +13,6 @@ shows that the same sweep then finds violations: the suite can fail.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 
 import pytest
 
@@ -138,7 +137,7 @@ def test_removing_a_commit_point_breaks_the_invariants(monkeypatch: pytest.Monke
         items: list[str] = []
         notes: list[str] = []
         status_done = self._send_pending(record, items, notes)
-        done = replace(groups.confirmed(record, items, notes, status_done, self._clock()), version=record.version)
+        done = groups.confirmed(record, items, notes, status_done, self._clock())._replace(version=record.version)
         written = self._write(done, expected_version)
         return done if written else _Changed(written.current)
 

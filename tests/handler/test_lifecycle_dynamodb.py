@@ -11,7 +11,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -757,7 +757,7 @@ def test_a_record_of_the_first_layout_is_read_and_upgraded_on_its_next_write(
     # When it is read, then written back one version on
     loaded = store.load(GROUP_KEY)
     assert loaded is not None
-    written = store.put(replace(loaded, version=5), expected_version=4)
+    written = store.put(loaded._replace(version=5), expected_version=4)
 
     # Then its states are kept (with no state time: any transition is newer), its identities too, and the item
     # now has this version's layout

@@ -214,7 +214,7 @@ def test_default_route_fills_what_the_document_leaves_unset() -> None:
         ({"match": {"dimensions": ["InstanceId"]}}, "routes.0.match.dimensions: expected an object, got a list"),
         ({"group_by": ["alarm_name", "tag:"]},
          "routes.0.group_by.1: unknown field 'tag:' (known: account, account_alias, alarm_arn, alarm_name, "
-         "metric_name, namespace, region, tag:<key>, dimension:<name>)"),
+         "detail_type, metric_name, namespace, profile, region, source, tag:<key>, dimension:<name>, detail:<path>)"),
         ({"title": "{alarm_name"}, "routes.0.title: not a valid title template: expected '}' before end of string"),
         ({"name": "x" * 65}, "routes.0.name: must have at most 64 characters, got 65"),
         ({"related_urls": [{"title": "", "url": "https://example.com"}]},

@@ -170,7 +170,7 @@ def test_a_takeover_does_not_join_an_incident_a_human_resolved() -> None:
     key = key_of(event, harness.bridge_config)
     claim = GroupRecord(key, GroupStatus.PENDING, 1, client_token="c" * 64, claimed_at=START.replace(minute=0))
     harness.groups.records[key] = claim
-    original = harness.incidents.start_incident(replace(first_request(harness, event), client_token="c" * 64))
+    original = harness.incidents.start_incident(first_request(harness, event)._replace(client_token="c" * 64))
     harness.incidents.incidents[original].status = "RESOLVED"
 
     # When the alarm arrives

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,7 +31,7 @@ ALARM = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh"
 
 
 def open_record(**changes: Any) -> GroupRecord:
-    return replace(GroupRecord("default|alarm_arn=x", GroupStatus.OPEN, 3, incident_arn=INCIDENT), **changes)
+    return GroupRecord("default|alarm_arn=x", GroupStatus.OPEN, 3, incident_arn=INCIDENT)._replace(**changes)
 
 
 def test_a_transition_is_new_repeated_or_stale_by_the_alarms_state_time() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,12 +19,13 @@ from incident_bridge.adapters.dry_run import DryRunIncidentManager
 from incident_bridge.adapters.memory_groups import MemoryGroupStore
 from incident_bridge.aws import INCIDENT_MANAGER_ARN, SOURCE_MAX
 from incident_bridge.bridge import Bridge
-from incident_bridge.config import BridgeConfig, parse_config
+from incident_bridge.config import BridgeConfig, load_config, parse_config
 from incident_bridge.errors import ConfigError, InvalidEvent
 from incident_bridge.incident import build_start_incident
 from incident_bridge.lifecycle import group_key
 from incident_bridge.outcome import OutcomeKind
 from incident_bridge.routing import route
+from incident_bridge.settings import BUNDLED_CONFIG
 from incident_bridge.signal import InvolvedResource, NotActionable, Signal, SignalStatus
 from incident_bridge.sources import parse_event
 from incident_bridge.sources.profiles import PROFILE_NAMES, PROFILES, enabled_profiles
@@ -49,6 +51,17 @@ CONTRIBUTOR = "eventbridge-cloudwatch-alarm-contributor-state-change-ALARM-metri
 SNS_CLASSIC = "sns-classic-alarm-ALARM-ec2-networkout-single-metric-aws-lambda-go.json"
 
 EVERY_PROFILE = frozenset(PROFILE_NAMES)
+#: A real sample of each profile (events/SOURCES.md).
+SAMPLE_OF = {
+    "health": HEALTH,
+    "guardduty": GUARDDUTY,
+    "securityhub": SECURITY_HUB,
+    "ecs": ECS_DEPLOYMENT,
+    "stepfunctions": SFN_FAILED,
+    "codepipeline": PIPELINE_FAILED,
+    "rds": RDS_FAILOVER,
+    "ec2": EC2_TERMINATED,
+}
 
 
 def signal_of(raw: dict[str, Any], enabled: frozenset[str] = EVERY_PROFILE) -> Signal:
@@ -146,9 +159,103 @@ def test_an_unknown_profile_name_is_a_configuration_error() -> None:
 
 
 def test_bundled_default_is_alarms_only() -> None:
-    # Given no aws_events key / When the configuration is read / Then no service profile is enabled
+    # Given no aws_events key, and the configuration file the package bundles (what `invoke` uses without --config)
     config = parse_config({"default": {"response_plan_arn": PLAN_ARN}}, origin="t")
+    bundled = load_config(BUNDLED_CONFIG)
+
+    # When they are read / Then neither enables a service profile
     assert config.enabled_aws_events == frozenset()
+    assert bundled.enabled_aws_events == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("profile", "path"),
+    [(profile.name, path) for profile in PROFILES for path in profile.required],
+    ids=lambda value: str(value),
+)
+def test_an_event_lacking_any_field_its_profile_needs_is_rejected_naming_the_fields_path(
+    profile: str, path: str
+) -> None:
+    # Given the profile's real sample without that field
+    raw = load_event(SAMPLE_OF[profile])
+    *parents, last = path.split(".")
+    holder: Any = raw["detail"]
+    for part in parents:
+        holder = holder[int(part)] if isinstance(holder, list) else holder[part]
+    del holder[last]
+
+    # When it is read with the profile enabled / Then it is rejected, and the error names the path
+    with pytest.raises(InvalidEvent, match=re.escape(f"is missing detail.{path}")):
+        parse_event(raw, EVERY_PROFILE)
+
+
+def test_routes_match_service_events_by_source_detail_type_detail_paths_and_labels() -> None:
+    # Given routes on the envelope, on a path into the finding, and on the account and Region labels
+    config = parse_config(
+        {
+            "default": {"response_plan_arn": PLAN_ARN},
+            "aws_events": "all",
+            "routes": [
+                {"name": "urgent-findings", "response_plan_arn": PLAN_ARN, "impact": 1,
+                 "match": {"source": "aws.securityhub", "detail-type": "Security Hub Findings - *",
+                           "detail": {"$.findings.0.Severity.Label": ["CRITICAL", "HIGH"]}}},
+                {"name": "canaries", "response_plan_arn": PLAN_ARN, "drop": True,
+                 "match": {"detail": {"$.type": "Canary:*"}, "account": "111122223333", "region": "us-east-1"}},
+            ],
+        },
+        origin="test.yaml",
+    )  # fmt: skip
+    critical = load_event(SECURITY_HUB)
+    critical["detail"]["findings"][0]["Severity"]["Label"] = "CRITICAL"
+
+    # When the findings are routed
+    routings = {
+        name: route(signal_of(raw), config)
+        for name, raw in (("informational", load_event(SECURITY_HUB)), ("critical", critical),
+                          ("guardduty canary", load_event(GUARDDUTY)))
+    }  # fmt: skip
+    decisions = {name: routing.dropped_by or routing.decisions[0].route_name for name, routing in routings.items()}
+
+    # Then the critical finding takes the urgent route, the informational one the default, and GuardDuty's canary
+    # finding (account 111122223333, us-east-1 in its envelope) the route that drops it
+    assert decisions == {"informational": "default", "critical": "urgent-findings", "guardduty canary": "canaries"}
+
+
+def test_group_by_and_titles_take_the_labels_of_a_service_event() -> None:
+    # Given a route grouping findings by profile, Region and a detail path, titled from their labels
+    config = parse_config(
+        {"default": {"response_plan_arn": PLAN_ARN}, "aws_events": "all",
+         "routes": [{"name": "findings", "match": {"source": "aws.guardduty"},
+                     "group_by": ["profile", "region", "detail:resource.resourceType"],
+                     "title": "{profile} finding in {region}: {detail_type} ({title})"}]},
+        origin="test.yaml",
+    )  # fmt: skip
+    signal = signal_of(load_event(GUARDDUTY))
+
+    # When it is routed
+    decision = route(signal, config).decisions[0]
+
+    # Then the group and the title are made of the event's labels, its own title among them
+    assert group_key(signal, decision) == (
+        "findings|profile=guardduty|region=us-east-1|detail:resource.resourceType=Instance"
+    )
+    assert decision.title == (
+        "guardduty finding in us-east-1: GuardDuty Finding "
+        "(GuardDuty Canary:EC2/Stateless.IntegTest: Canary:EC2/Stateless.IntegTest)"
+    )
+
+
+def test_a_route_without_a_title_keeps_the_profiles_title() -> None:
+    # Given the default route, which sets no title of its own for service events
+    config = parse_config({"default": {"response_plan_arn": PLAN_ARN}, "aws_events": "all"}, origin="test.yaml")
+
+    # When the Step Functions failure is routed / Then the decision carries the profile's title (`routes test`
+    # shows it; the start request uses it)
+    decision = route(signal_of(load_event(SFN_FAILED)), config).decisions[0]
+    assert decision.title == (
+        "Step Functions execution execution-name FAILED (arn:aws:states:us-east-1:012345678912:stateMachine:"
+        "state-machine)"
+    )
 
 
 # ---- health ----

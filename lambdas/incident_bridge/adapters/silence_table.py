@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -36,8 +35,7 @@ class SilenceError(Exception):
     """What a person asked of the silences cannot be done (unknown id, too many); the message says why."""
 
 
-@dataclass(frozen=True)
-class _Index:
+class _Index(NamedTuple):
     """The live silences item as read, with the version a conditional write checks."""
 
     silences: dict[str, Silence]

@@ -15,10 +15,10 @@ and, when known, when the quiet ends. Recoveries are never quiet: the caller ask
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 from incident_bridge.quiet.silences import Silence, silencing
 
@@ -42,8 +42,7 @@ class QuietReason(StrEnum):
     INHIBITION = "inhibition"
 
 
-@dataclass(frozen=True)
-class Quiet:
+class Quiet(NamedTuple):
     """Why a firing event pages nobody on a route, and until when if that is known."""
 
     reason: QuietReason
@@ -104,11 +103,10 @@ def inhibited(
     return Quiet(QuietReason.INHIBITION, source.name, f"inhibited by {source.name}")
 
 
-@dataclass(frozen=True)
-class QuietRules:
+class QuietRules(NamedTuple):
     """What the configuration says about quiet, resolved once when it loads."""
 
-    intervals: Mapping[str, NamedTimeInterval] = field(default_factory=dict)
+    intervals: Mapping[str, NamedTimeInterval] = MappingProxyType({})
     silences: tuple[Silence, ...] = ()
     inhibit_rules: tuple[InhibitRule, ...] = ()
 

@@ -9,12 +9,11 @@ actions are muted, and CloudWatch runs them when the window ends if the alarm is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, kw_only=True)
-class MuteWindow:
+class MuteWindow(NamedTuple):
     """The window a CloudWatch alarm mute rule mutes the alarm's actions in (`detail.muteDetail`)."""
 
     muted_by_arn: str

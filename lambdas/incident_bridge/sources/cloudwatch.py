@@ -290,5 +290,5 @@ def contributor_signal(event: ContributorStateChangeEvent, raw: Mapping[str, Any
         labels=labels,
         member=f"{alarm.alarm_arn}#contributor/{event.contributor_id}",
         related=(*signal.related, *resources),
-        trigger=replace(signal.trigger, token_parts=(*signal.trigger.token_parts, event.contributor_id)),
+        trigger=signal.trigger._replace(token_parts=(*signal.trigger.token_parts, event.contributor_id)),
     )

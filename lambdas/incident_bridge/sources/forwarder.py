@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from incident_bridge.aws import is_account, is_region
 from incident_bridge.errors import InvalidEvent
@@ -30,8 +29,7 @@ CHECK_FORWARDERS = "check-forwarders"
 _RULE_ARN = re.compile(r"^arn:aws[a-z-]*:events:([a-z0-9-]+):([0-9]{12}):rule/(.+)\Z")
 
 
-@dataclass(frozen=True)
-class ForwarderCheck:
+class ForwarderCheck(NamedTuple):
     """One tick of the central schedule: time to look for silent forwarders."""
 
     event_id: str

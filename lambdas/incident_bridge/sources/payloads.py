@@ -9,9 +9,8 @@ building would be most of it. A refused field raises FieldError, `<path>: <probl
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from incident_bridge.alarm import AlarmMetric, AlarmState
 from incident_bridge.reader import Reader
@@ -67,8 +66,9 @@ def _unread_object(parent: Reader, key: str) -> dict[str, Any]:
     return dict(parent.raw(key))
 
 
-@dataclass(frozen=True, kw_only=True)
-class StatePayload:
+# Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
+# imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+class StatePayload(NamedTuple):
     """An alarm's `state` or `previousState`."""
 
     value: AlarmState
@@ -108,8 +108,7 @@ def read_metric(metric: Reader) -> AlarmMetric:
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class AlarmDetailPayload:
+class AlarmDetailPayload(NamedTuple):
     """The EventBridge `detail` or the alarm action's `alarmData`, its `configuration` flattened in."""
 
     alarm_name: str
@@ -139,8 +138,7 @@ class AlarmDetailPayload:
         )
 
 
-@dataclass(frozen=True, kw_only=True)
-class EventBridgeEnvelope:
+class EventBridgeEnvelope(NamedTuple):
     """The fields every EventBridge event carries around its `detail`."""
 
     id: str
@@ -167,8 +165,7 @@ class EventBridgeEnvelope:
         )
 
 
-@dataclass(frozen=True, kw_only=True)
-class AlarmStateChangeEvent:
+class AlarmStateChangeEvent(NamedTuple):
     """An EventBridge `CloudWatch Alarm State Change`: the envelope, and its `detail` read as an alarm."""
 
     envelope: EventBridgeEnvelope
@@ -180,8 +177,7 @@ class AlarmStateChangeEvent:
         return cls(envelope=envelope, alarm=AlarmDetailPayload.read(Reader(raw).obj("detail")))
 
 
-@dataclass(frozen=True, kw_only=True)
-class AlarmActionEvent:
+class AlarmActionEvent(NamedTuple):
     """What CloudWatch sends when an alarm invokes a Lambda function directly (no `detail-type`)."""
 
     source: str
@@ -204,8 +200,7 @@ class AlarmActionEvent:
         )
 
 
-@dataclass(frozen=True, kw_only=True)
-class ContributorStateChangeEvent:
+class ContributorStateChangeEvent(NamedTuple):
     """An EventBridge `CloudWatch Alarm Contributor State Change`: the alarm's detail plus the contributor (one time
     series of a Metrics Insights alarm), `alarmContributor.id` and its `attributes` (the query's GROUP BY values)."""
 

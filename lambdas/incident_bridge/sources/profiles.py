@@ -171,6 +171,8 @@ def service_signal(
         )
     identity = render(profile.group, labels) or envelope.id
     labels["state"] = (status.value,)
+    # The profile's title is the event's own `{title}`, which a route keeps unless it sets another.
+    labels["title"] = (title,)
     candidates = [*(envelope.resources if profile.envelope_resources else ()), *_label_values(labels, profile)]
     arns = tuple(dict.fromkeys(arn for arn in candidates if is_incident_manager_arn(arn)))
     return Signal(
