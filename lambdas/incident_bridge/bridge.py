@@ -43,8 +43,8 @@ TimeLeft = Callable[[], float]
 #: progress, more than its slowest operation needs (botocore retrying each throttled call up to 5 times), so a
 #: batch never runs into the function's timeout.
 STOP_STARTING_SHARE = 0.3
-#: The request budget is short when a batch's joins would take longer than this at its rate (about two calls a
-#: group): they are then deferred and coalesced (Lifecycle.fire_many) instead of made one group at a time.
+#: The request budget is short when a batch's groups would take longer than this at its rate (about two calls a
+#: group): their joins are then deferred and coalesced (Lifecycle.fire_many) instead of made one group at a time.
 SHORT_BUDGET_SECONDS = 5.0
 #: A group whose deferred calls are not all sent keeps one of its events in the queue, back after this long to send
 #: them: long enough for more of the group's alarms to join the same note, short beside a storm.
@@ -90,6 +90,7 @@ class Bridge:
             flap_window=timedelta(seconds=config.flap_window_seconds),
             check_interval=timedelta(seconds=config.incident_check_seconds),
             clock=clock,
+            may_check=budget.check_allowed if budget is not None else lambda: True,
         )
 
     def handle(self, raw_event: object, event_key: str = "event") -> Outcome:
@@ -314,34 +315,47 @@ class Bridge:
         results: dict[str, Outcome],
         time_left: TimeLeft | None,
     ) -> None:
+        # When the budget is short for the batch's groups, every join is committed without a call (the notes of a
+        # new group's other alarms too), so that the batch's starts follow one another at the budget's rate.
+        defer = self._budget_short(len(pending))
         # Opening before joining: every group of the batch that needs its incident started (or reopened) goes
         # first; groups whose incident is open are joined after, so a page never waits behind related items.
         joining: list[list[tuple[str, Signal, Firing]]] = []
         for entries in pending.values():
-            if not self._fire_entries(entries, results, time_left, joins=False):
+            if not self._fire_entries(entries, results, time_left, joins=False, defer=defer):
                 joining.append(entries)
-        # When the budget is short, joins are committed without calls, then sent group by group while time allows.
-        defer = self._budget_short(len(joining))
         for entries in joining:
             self._fire_entries(entries, results, time_left, joins=True, defer=defer)
         if defer:
-            self._flush_deferred(joining, results, time_left)
+            # A batch that opened incidents shows a storm still finding new problems: more may wait deeper in the
+            # queue, behind this batch. It sends none of its joins' calls (their carriers do, later), so the poller
+            # is back for the next batch at once: opening before joining, across the queue.
+            opened = any(
+                results[key].kind is OutcomeKind.STARTED for entries in pending.values() for key, _, _ in entries
+            )
+            self._flush_deferred(list(pending.values()), results, time_left, send=not opened)
         pending.clear()
 
-    def _budget_short(self, joining_groups: int) -> bool:
-        if self._budget is None or joining_groups == 0:
+    def _budget_short(self, groups: int) -> bool:
+        if self._budget is None or groups == 0:
             return False
-        return self._budget.backlog_seconds() + 2 * joining_groups / self._budget.rate > SHORT_BUDGET_SECONDS
+        return self._budget.backlog_seconds() + 2 * groups / self._budget.rate > SHORT_BUDGET_SECONDS
 
     def _flush_deferred(
-        self, joining: list[list[tuple[str, Signal, Firing]]], results: dict[str, Outcome], time_left: TimeLeft | None
+        self,
+        batch_groups: list[list[tuple[str, Signal, Firing]]],
+        results: dict[str, Outcome],
+        time_left: TimeLeft | None,
+        *,
+        send: bool,
     ) -> None:
-        """Sends each joined group's committed items (a related item is what puts an alarm in its incident), and
-        its notes once ten alarms wait for one. A group with something left keeps its newest event in the queue as
-        its carrier: back after CARRIER_SECONDS, it makes the group send everything (notes included)."""
+        """Sends each group's committed items (a related item is what puts an alarm in its incident), and its notes
+        once ten alarms wait for one; with `send` off, none (unless the group's record nears its caps). A group with
+        something left keeps its newest event in the queue as its carrier: back after CARRIER_SECONDS, it makes the
+        group send everything (notes included)."""
         # Carriers come back in the order their groups' calls can be made at this container's rate, not all at once.
         queued_calls = 0
-        for entries in joining:
+        for entries in batch_groups:
             key, _, firing = entries[-1]
             outcome = results.get(key)
             if outcome is None or outcome.kind not in (OutcomeKind.UPDATED, OutcomeKind.IGNORED):
@@ -349,7 +363,10 @@ class Bridge:
             group = group_key(firing.signal, firing.decision)
             # A carrier back from the queue (a redelivery) seals the group's waiting lines into notes and sends them.
             carried = any(results[entry].ignore_reason is IgnoreReason.REDELIVERY for entry, _, _ in entries)
-            done = not _out_of_time(time_left) and self._lifecycle.flush(group, seal=carried)
+            if send or self._lifecycle.crowded(group):
+                done = not _out_of_time(time_left) and self._lifecycle.flush(group, seal=carried)
+            else:
+                done = self._lifecycle.calls_left(group) == 0
             calls = self._calls.take()
             results[key] = outcome._replace(calls=(*outcome.calls, *calls))
             if not done or self._lifecycle.has_unsealed(group):

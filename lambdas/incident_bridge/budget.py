@@ -15,7 +15,8 @@ a moment; adaptive retries stay on for that. Incident Manager's request-rate quo
 setting, and `make storm` shows the effect of each (README, Alarm storms).
 
 The bucket holds at most `burst` tokens (one by default: requests are spaced evenly, so a share never bursts into
-the other containers' part of the rate). `backlog_seconds` tells the lifecycle when the budget is short.
+the other containers' part of the rate). `backlog_seconds` tells the lifecycle when the budget is short, and
+`check_allowed` whether a status check fits the share of the budget checks get while joins are deferred.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+#: While joins are deferred (a storm), status checks (GetIncidentRecord, one per group per interval) may take at
+#: most this share of the budget; past it the lifecycle trusts the OPEN status it saw last.
+CHECK_SHARE = 0.1
 
 
 @dataclass
@@ -38,6 +43,9 @@ class RequestBudget:
     waited_seconds: float = 0.0
     _tokens: float = field(default=-1.0, repr=False)
     _filled_at: float | None = field(default=None, repr=False)
+    #: The checks' own allowance: CHECK_SHARE of `rate`, at most one at a time (`check_allowed`).
+    _check_tokens: float = field(default=1.0, repr=False)
+    _checks_filled_at: float | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.rate <= 0 or self.burst < 1:
@@ -61,6 +69,19 @@ class RequestBudget:
         """How long a request made now would wait for its token (0 when one is ready)."""
         self._fill()
         return max(0.0, (1.0 - self._tokens) / self.rate)
+
+    def check_allowed(self) -> bool:
+        """Whether a status check fits CHECK_SHARE of the rate now; if so it is counted (it still takes its token
+        from the budget when sent). Never waits."""
+        now = self.clock()
+        if self._checks_filled_at is not None:
+            elapsed = now - self._checks_filled_at
+            self._check_tokens = min(1.0, self._check_tokens + elapsed * self.rate * CHECK_SHARE)
+        self._checks_filled_at = now
+        if self._check_tokens < 1.0:
+            return False
+        self._check_tokens -= 1.0
+        return True
 
     def before_send(self, **_: object) -> None:
         """botocore's `before-send` event handler: every attempt, retries included, takes a token first. Returns

@@ -4,9 +4,13 @@ Routes are an ordered list, as in Alertmanager: the first match wins unless it s
 inherits what it leaves unset from `default`, which must name a response plan.
 
 The model is declared: frozen dataclasses whose every field says, in its metadata, how it is read and under which
-key (`reader.declared`); one generic reader (`reader.read_fields`) reads any declared model, collects every problem
-and refuses unknown keys, and `reader.document_of` writes it back. Not pydantic, nor msgspec: see the README's
-Performance section for the measured choice. Every problem reads `<path>: <problem>`, as the Reader words it.
+key: the reader's constrained fields (`reader.text`, `whole`, `flag`, `texts`, `models`, shared with the custom
+event's declaration in custom.py) or, for a rule of its own, `reader.declared` with the field reader below. One
+generic reader (`reader.read_fields`) reads any declared model, collects every problem, notes missing required
+fields and refuses unknown keys, and `reader.document_of` writes it back. Silences and inhibit rules are read field
+by field below (their types live in quiet/, imported only when the configuration has some), their allowed keys
+taken from their dataclasses. Not pydantic, nor msgspec: see the README's Performance section for the measured
+choice. Every problem reads `<path>: <problem>`, as the Reader words it.
 """
 
 from __future__ import annotations
@@ -40,11 +44,15 @@ from incident_bridge.reader import (
     Reader,
     declared,
     document_of,
+    flag,
     kind_of,
+    known_keys,
     models,
     read_fields,
     shown,
     text,
+    texts,
+    whole,
 )
 
 if TYPE_CHECKING:
@@ -85,25 +93,6 @@ __all__ = ["MAX_PROBLEMS"]
 def _plain(read: Callable[[Reader, str], Any]) -> FieldRead:
     """A field reader that needs no problem list (it reads one value, raising on its first fault)."""
     return lambda owner, key, _problems: read(owner, key)
-
-
-def _text(*, min_length: int = 0, max_length: int | None = None) -> dict[str, Any]:
-    return declared(_plain(lambda owner, key: owner.optional_string(key, min_length=min_length, max_length=max_length)))
-
-
-def _whole(*, ge: int, le: int) -> dict[str, Any]:
-    return declared(_plain(lambda owner, key: owner.optional_integer(key, ge=ge, le=le)))
-
-
-def _flag(*, key: str | None = None) -> dict[str, Any]:
-    return declared(
-        _plain(lambda owner, given: owner.boolean(given, default=False) if owner.has(given) else None), key=key
-    )
-
-
-def _texts() -> dict[str, Any]:
-    # A list of strings, or None when absent: an empty list is given, and overrides what `default` says.
-    return declared(_plain(lambda owner, key: owner.strings(key) if owner.has(key) else None))
 
 
 # How matchers are read (the readers are defined below, under "matchers"; a lambda looks them up when called).
@@ -155,11 +144,12 @@ def _match(owner: Reader, key: str, problems: Problems) -> Match | None:
 
 
 _PLAN_ARN = declared(_plain(lambda owner, key: _response_plan_arn(owner, required=False, key=key)))
-_ROUTE_NAME = _text(min_length=1, max_length=64)
-_IMPACT = _whole(ge=1, le=5)
+_ROUTE_NAME = text(min_length=1, max_length=64)
+_IMPACT = whole(ge=MIN_IMPACT, le=MAX_IMPACT)
 _TITLE = declared(_plain(lambda owner, key: _title(owner, key)))
-_URL_TAGS = _texts()
-_AUTO_RESOLVE = _flag()
+# A list of strings, or None when absent: an empty list is given, and overrides what `default` says.
+_URL_TAGS = texts()
+_AUTO_RESOLVE = flag()
 _GROUP_BY = declared(_plain(lambda owner, key: _group_by(owner, key)))
 _SNS_TOPICS = declared(_plain(lambda owner, key: _sns_topic_arns(owner, key)))
 _AWS_EVENTS = declared(_plain(lambda owner, key: _aws_events(owner, key)))
@@ -174,7 +164,7 @@ class Route:
     response_plan_arn: str | None = field(default=None, metadata=_PLAN_ARN)
     impact: int | None = field(default=None, metadata=_IMPACT)
     #: alarm tag whose value (1-5) overrides `impact`, e.g. incident-impact
-    impact_tag: str | None = field(default=None, metadata=_text())
+    impact_tag: str | None = field(default=None, metadata=text())
     title: str | None = field(default=None, metadata=_TITLE)
     related_urls: tuple[RelatedUrl, ...] | None = field(default=None, metadata=models(RelatedUrl))
     #: alarm tags whose values are URLs to attach (runbook, dashboard)
@@ -184,13 +174,13 @@ class Route:
         default=None, metadata=declared(_plain(lambda owner, key: _group_by(owner, key)))
     )
     auto_resolve: bool | None = field(default=None, metadata=_AUTO_RESOLVE)
-    continue_: bool = field(default=False, metadata=_flag(key="continue"))
-    drop: bool = field(default=False, metadata=_flag())
+    continue_: bool = field(default=False, metadata=flag(key="continue"))
+    drop: bool = field(default=False, metadata=flag())
     #: Names of `time_intervals` during which this route pages nobody (Alertmanager's mute_time_intervals).
     #: Not inherited from `default`: each route says its own, as in Alertmanager.
-    mute_time_intervals: tuple[str, ...] = field(default=(), metadata=_texts())
+    mute_time_intervals: tuple[str, ...] = field(default=(), metadata=texts())
     #: Names of `time_intervals` outside which this route pages nobody (Alertmanager's active_time_intervals).
-    active_time_intervals: tuple[str, ...] = field(default=(), metadata=_texts())
+    active_time_intervals: tuple[str, ...] = field(default=(), metadata=texts())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,12 +226,12 @@ class BridgeConfig:
         default=(), metadata=declared(_plain(lambda owner, key: _sns_topic_arns(owner, key)))
     )
     #: When an event carries no alarmTags, look them up with cloudwatch:ListTagsForResource (cached per container).
-    lookup_alarm_tags: bool = field(default=False, metadata=_flag())
+    lookup_alarm_tags: bool = field(default=False, metadata=flag())
     #: An alarm that fires again this soon after the bridge resolved its incident reopens that incident.
-    flap_window_seconds: int = field(default=900, metadata=_whole(ge=0, le=86_400))
+    flap_window_seconds: int = field(default=900, metadata=whole(ge=0, le=86_400))
     #: Trust that a joined incident is still open for this long after GetIncidentRecord said so (0: always ask).
     #: In a storm this saves one call per alarm; a human's resolve is noticed at most this much later.
-    incident_check_seconds: int = field(default=0, metadata=_whole(ge=0, le=300))
+    incident_check_seconds: int = field(default=0, metadata=whole(ge=0, le=300))
     #: Plan that Incident Manager's native alarm action starts when the bridge itself is broken (self-monitoring).
     fallback_response_plan_arn: str | None = field(default=None, metadata=_PLAN_ARN)
     #: AWS service-event profiles to open incidents from (sources/profiles.py), or `all`; none by default: alarms
@@ -543,9 +533,9 @@ def _silences(config: Reader, key: str, problems: Problems) -> tuple[Silence, ..
 
 
 def _read_silence(item: Reader, problems: Problems) -> Silence | None:
-    from incident_bridge.quiet.silences import SILENCE_KEYS, Silence, check_silence, parse_moment
+    from incident_bridge.quiet.silences import Silence, check_silence, parse_moment
 
-    item.only(SILENCE_KEYS)
+    item.only(known_keys(Silence))
     match = _match(item, "match", problems)
     if match is None or match == Match():
         raise FieldError(item.at("match"), "a silence needs at least one matcher")
@@ -569,11 +559,11 @@ def _inhibit_rules(config: Reader, key: str, problems: Problems) -> tuple[Inhibi
         return None
     if config.raw(key) == []:
         return ()  # none (the stack writes `[]`): inhibition is not imported
-    from incident_bridge.quiet.inhibition import INHIBIT_RULE_KEYS, InhibitRule
+    from incident_bridge.quiet.inhibition import InhibitRule
 
     rules = []
     for item in config.objects(key):
-        problems.read(None, item.only, INHIBIT_RULE_KEYS)
+        problems.read(None, item.only, known_keys(InhibitRule))
         source = problems.read(None, _match, item, "source_matchers", problems)
         target = problems.read(None, _match, item, "target_matchers", problems)
         no_labels: tuple[str, ...] = ()

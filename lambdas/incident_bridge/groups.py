@@ -181,6 +181,12 @@ def still_firing(record: GroupRecord) -> int:
     return sum(1 for mark in record.alarm_states.values() if mark.state is not AlarmState.OK)
 
 
+def crowded(record: GroupRecord) -> bool:
+    """Half the committed calls the record can keep: past the caps (`bounded`) the oldest would be dropped, so a
+    group this full sends them now rather than commit more behind them."""
+    return len(record.pending_items) * 2 >= MAX_PENDING_ITEMS or len(record.pending_notes) * 2 >= MAX_PENDING_NOTES
+
+
 def processed(record: GroupRecord | None, event_id: str) -> bool:
     return record is not None and event_id in record.processed_events
 

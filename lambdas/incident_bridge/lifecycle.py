@@ -56,7 +56,9 @@ _WRITE_ATTEMPTS = 5
 #: Group records this container remembers, to write first without reading (a stale one costs a refused write).
 _KNOWN_GROUPS = 1_000
 #: A deferred join (the request budget is short, see fire_many) trusts an incident's OPEN status this long at least,
-#: whatever `incident_check_seconds` says: in a storm the check would otherwise cost a call per group per batch.
+#: whatever `incident_check_seconds` says, counting from the bridge's own opening too: in a storm the check would
+#: otherwise cost a call per group per batch. Past it, checks still take only their share of the budget
+#: (budget.CHECK_SHARE, asked through `may_check`).
 DEFERRED_CHECK = timedelta(seconds=300)
 
 
@@ -145,6 +147,7 @@ class Lifecycle:
         flap_window: timedelta,
         clock: Callable[[], datetime],
         check_interval: timedelta = timedelta(0),
+        may_check: Callable[[], bool] = lambda: True,
     ) -> None:
         self._incidents = incidents
         self._groups = groups_store
@@ -153,6 +156,9 @@ class Lifecycle:
         # incident ARN -> when GetIncidentRecord last said OPEN; within `check_interval` the check is skipped.
         self._check_interval = check_interval
         self._seen_open: dict[str, datetime] = {}
+        # While joins are deferred: whether a status check fits the request budget's share for checks now (see
+        # _still_open); otherwise the last OPEN seen is trusted a while longer.
+        self._may_check = may_check
         # group key -> the record this container last wrote or saw (write-first; a stale one costs a refused write)
         self._known: dict[str, GroupRecord | None] = {}
         # group key -> tokens of the calls this container's deferred joins committed, until its flush sends them
@@ -175,8 +181,9 @@ class Lifecycle:
 
         With `defer` (the request budget is short), joining an open incident commits the alarms and what they add
         to the group record and makes no call: `flush` sends them later, coalesced (one note per ten alarms, one
-        status check per DEFERRED_CHECK). A firing already processed (the group's carrier back from the queue)
-        makes the group flush everything first."""
+        status check per DEFERRED_CHECK at most, within the checks' share of the budget). A new group's other
+        alarms ride in its start request and their note is deferred the same way, so the batch's next start does
+        not wait behind it."""
         key = group_key(firings[0].signal, firings[0].decision)
         return self._fire_guarded(key, firings, self._known.get(key, _UNKNOWN), verified=False, joins=joins,
                                   defer=defer)  # fmt: skip
@@ -224,22 +231,26 @@ class Lifecycle:
         self, key: str, record: GroupRecord | None, fresh: list[Firing], *, defer: bool = False
     ) -> dict[str, Step] | _Changed:
         if record is not None and record.status is GroupStatus.PENDING:
-            return self._finish_pending(record, fresh)
+            return self._finish_pending(record, fresh, defer=defer)
         if record is None or record.incident_arn is None:
-            return self._start(key, record, fresh)
+            return self._start(key, record, fresh, defer=defer)
         if record.status is GroupStatus.RESOLVED:
             if self._flapping(record):
                 return self._reopen(record, fresh)
-            return self._start(key, record, fresh)
+            return self._start(key, record, fresh, defer=defer)
         interval = max(self._check_interval, DEFERRED_CHECK) if defer else self._check_interval
-        if not self._still_open(record.incident_arn, interval):
+        # Deferring, an incident the bridge opened (its claim's time) counts as seen OPEN then, by every container.
+        opened_at = record.claimed_at if defer and record.status is GroupStatus.OPEN else None
+        if not self._still_open(record.incident_arn, interval, opened_at=opened_at, deferring=defer):
             # Resolved by a human, or deleted: the next alarm deserves a fresh incident, not a closed one.
-            return self._start(key, record, fresh)
+            return self._start(key, record, fresh, defer=defer)
         if defer and record.pending_status is None:
             return self._join_deferred(record, fresh)
         return self._join(record, record.version, fresh, "fired")
 
-    def _start(self, key: str, previous: GroupRecord | None, fresh: list[Firing]) -> dict[str, Step] | _Changed:
+    def _start(
+        self, key: str, previous: GroupRecord | None, fresh: list[Firing], *, defer: bool = False
+    ) -> dict[str, Step] | _Changed:
         # The claim's token is committed with the claim, with what the batch's other alarms add to the start request:
         # a retry in any batch make-up sends the same request.
         first = fresh[0]
@@ -255,9 +266,11 @@ class Lifecycle:
         written = self._write(claim, previous.version if previous else None)
         if not written:
             return _Changed(written.current)
-        return self._open(claim, fresh)
+        return self._open(claim, fresh, defer=defer)
 
-    def _finish_pending(self, record: GroupRecord, fresh: list[Firing]) -> dict[str, Step] | _Changed:
+    def _finish_pending(
+        self, record: GroupRecord, fresh: list[Firing], *, defer: bool = False
+    ) -> dict[str, Step] | _Changed:
         own = next((f for f in fresh if f.event_id == record.claim_event or _first_layout_claim(record, f)), None)
         stale = record.claimed_at is None or self._clock() - record.claimed_at > groups.CLAIM_LEASE
         if own is None and not stale:
@@ -266,10 +279,12 @@ class Lifecycle:
             return {firing.event_id: _retry(error) for firing in fresh}
         if own is not None:
             # Same client token as the claim: if the first attempt reached Incident Manager, this returns it.
-            return self._open(record, [own, *(f for f in fresh if f is not own)])
-        return self._open(record, fresh, takeover=True)
+            return self._open(record, [own, *(f for f in fresh if f is not own)], defer=defer)
+        return self._open(record, fresh, takeover=True, defer=defer)
 
-    def _open(self, claim: GroupRecord, fresh: list[Firing], *, takeover: bool = False) -> dict[str, Step] | _Changed:
+    def _open(
+        self, claim: GroupRecord, fresh: list[Firing], *, takeover: bool = False, defer: bool = False
+    ) -> dict[str, Step] | _Changed:
         first, rest = fresh[0], fresh[1:]
         request = build_start_incident(first.signal, first.decision)
         # Every claim carries its token; a record that somehow lacks one still starts with the firing's own.
@@ -291,7 +306,7 @@ class Lifecycle:
                 renewed = groups.claimed(claim, claim.group_key, token("start", claim.group_key, "after",
                                                                        str(claim.version)), now)  # fmt: skip
                 written = self._write(renewed, claim.version)
-                return self._open(renewed, fresh) if written else _Changed(written.current)
+                return self._open(renewed, fresh, defer=defer) if written else _Changed(written.current)
             recovered = self._write_opened(claim, incident_arn, {}, (), ())
             self._seen_open[incident_arn] = now
             joined = self._join(recovered, recovered.version, fresh, "fired")
@@ -316,9 +331,9 @@ class Lifecycle:
         steps = {first.event_id: Step(OutcomeKind.STARTED, reason, incident_arn)}
         if rest:
             # Per event: a refusal while joining the rest does not undo the start. They join it at once: no need to
-            # ask whether it is open.
+            # ask whether it is open. Deferring (the budget is short), their note waits too: the next start goes first.
             self._just_opened.add(incident_arn)
-            steps.update(self._fire_guarded(claim.group_key, rest, opened, verified=True))
+            steps.update(self._fire_guarded(claim.group_key, rest, opened, verified=True, defer=defer))
             self._just_opened.discard(incident_arn)
         return steps
 
@@ -534,6 +549,12 @@ class Lifecycle:
         record = self._known.get(key)
         return isinstance(record, GroupRecord) and bool(record.unsealed)
 
+    def crowded(self, key: str) -> bool:
+        """The group's record holds half the committed calls it can keep (groups.MAX_PENDING_ITEMS and _NOTES):
+        they must go now, whatever else waits."""
+        record = self._known.get(key)
+        return isinstance(record, GroupRecord) and groups.crowded(record)
+
     def calls_left(self, key: str) -> int:
         """The calls the group's record still commits (unsealed lines as the notes they will make)."""
         record = self._known.get(key)
@@ -654,13 +675,21 @@ class Lifecycle:
             raise TransientApiError(f"group {key} disappeared while confirming its calls; will retry")
         return record
 
-    def _still_open(self, incident_arn: str, interval: timedelta | None = None) -> bool:
+    def _still_open(
+        self, incident_arn: str, interval: timedelta | None = None, *, opened_at: datetime | None = None,
+        deferring: bool = False,
+    ) -> bool:  # fmt: skip
         now = self._clock()
         if incident_arn in self._just_opened:
             self._just_opened.discard(incident_arn)
             return True
-        seen = self._seen_open.get(incident_arn)
+        seen = max((when for when in (self._seen_open.get(incident_arn), opened_at) if when is not None), default=None)
         if seen is not None and now - seen < (self._check_interval if interval is None else interval):
+            return True
+        if deferring and seen is not None and not self._may_check():
+            # In a storm, checks would take a call per group per interval, whatever the budget: at 200 groups and
+            # 1 request per second, two thirds of it. They get a share (budget.CHECK_SHARE); past it, the OPEN seen
+            # last is trusted until a check fits (a human's resolve is noticed that much later).
             return True
         if self._incidents.incident_status(incident_arn) != "OPEN":
             self._seen_open.pop(incident_arn, None)

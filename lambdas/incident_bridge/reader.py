@@ -1,8 +1,11 @@
 """Reads a JSON object one typed field at a time; every error names the path of the field that is wrong.
 
-The Lambda validates its configuration and the alarm payloads with this rather than with pydantic, whose import
-and model building would be most of a cold start (see the README's Performance section). The messages follow one
-pattern, `<path>: <problem>`, e.g. `detail.state.value: expected one of ALARM, OK, INSUFFICIENT_DATA, got 'FIRE'`.
+The Lambda validates its configuration, its settings and every payload (alarms, SNS classic alarms, custom
+events) with this rather than with pydantic, whose import and model building would be most of a cold start (see the
+README's Performance section); the function does not depend on pydantic at all. Models are declared as frozen
+dataclasses whose fields carry how they are read (`declared`, or the constrained fields at the end, which also give
+the field's JSON Schema: the custom event's published schema comes from them). The messages follow one pattern,
+`<path>: <problem>`, e.g. `detail.state.value: expected one of ALARM, OK, INSUFFICIENT_DATA, got 'FIRE'`.
 """
 
 from __future__ import annotations
@@ -301,8 +304,9 @@ def _json_ready(value: object) -> object:
 
 # ---- constrained fields: one declaration gives a field's read and its JSON Schema ----
 #
-# `text`, `whole`, `one_of`, `texts` and `models` declare a field by its constraints; from them come both the read
-# (on Reader, the messages above) and the field's JSON Schema (`schema_of`, for documents published to producers).
+# `text`, `whole`, `flag`, `one_of`, `texts` and `models` declare a field by its constraints; from them come both
+# the read (on Reader, the messages above) and the field's JSON Schema (`schema_of`, for documents published to
+# producers).
 # A field without a default is required. Absent and JSON null read as missing, except where `nullable=False`
 # refuses an explicit null (a list or an enum with a default, as the custom event's schema always said).
 
@@ -316,7 +320,7 @@ _LAX_WHOLE = r"[+-]?[0-9]+(?:_[0-9]+)*(?:\.0+)?"
 
 def _constrained(
     read: Callable[[Reader, str, Problems], Any], schema: Callable[[], dict[str, Any]], *, nullable: bool,
-    description: str | None,
+    description: str | None, key: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     def read_field(owner: Reader, key: str, problems: Problems) -> Any:
         if owner.has(key):
@@ -331,7 +335,7 @@ def _constrained(
             found = {"anyOf": [found, {"type": "null"}]}
         return {**found, "description": description} if description else found
 
-    return {**declared(read_field), _SCHEMA: field_schema}
+    return {**declared(read_field, key=key), _SCHEMA: field_schema}
 
 
 def ecma_pattern(pattern: re.Pattern[str]) -> str:
@@ -414,6 +418,17 @@ def whole(
 
     return _constrained(
         lambda owner, key, _: _read_whole(owner, key, ge, le, lax), schema, nullable=nullable, description=description
+    )
+
+
+def flag(*, key: str | None = None, description: str | None = None) -> dict[str, Any]:
+    """true or false; `key` where the document spells the field otherwise (`continue`)."""
+    return _constrained(
+        lambda owner, given, _: owner.boolean(given, default=False),
+        lambda: {"type": "boolean"},
+        nullable=True,
+        description=description,
+        key=key,
     )
 
 

@@ -39,7 +39,8 @@ What is modelled, all on one virtual clock (no real sleeping, no network; determ
   Adaptive mode: botocore's own `ClientRateLimiter`, `CubicCalculator`, `RateClocker` and `TokenBucket`, driven by
   the virtual clock; once throttled, the client waits for a token before each attempt.
 - The request budget (incident_bridge/budget.py), as deployed (the bridge also asks it whether joins should be
-  deferred and coalesced, see bridge.SHORT_BUDGET_SECONDS): each container's `RequestBudget` at its fixed
+  deferred and coalesced, see bridge.SHORT_BUDGET_SECONDS, and while deferring whether a status check fits the
+  checks' share of it, budget.CHECK_SHARE): each container's `RequestBudget` at its fixed
   share, `infra.bridge_function.request_budget_share(rate)` = rate / the event source's maximum concurrency, the
   value the stack gives the function as REQUEST_BUDGET_PER_SECOND. Every attempt, botocore's retries included,
   takes a token first (the product registers it on botocore's `before-send`, after the adaptive limiter).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incident_bridge.budget import RequestBudget
+from incident_bridge.budget import CHECK_SHARE, RequestBudget
 from incident_bridge.settings import Settings
 
 
@@ -101,3 +101,20 @@ def test_a_share_that_is_not_a_positive_rate_is_a_clear_error(value: str) -> Non
     # Then the error names the variable and what it expects
     with pytest.raises(Exception, match=r"REQUEST_BUDGET_PER_SECOND.*positive number of requests per second"):
         Settings.from_environment({"REQUEST_BUDGET_PER_SECOND": value})
+
+
+def test_status_checks_get_a_tenth_of_the_budget_and_never_wait() -> None:
+    # Given a budget of 2 requests per second on a fake clock
+    clock = FakeTime()
+    budget = RequestBudget(2.0, clock=lambda: clock.now, sleep=clock.sleep)
+
+    # When checks are asked for at once, then again once their share has refilled
+    at_once = [budget.check_allowed() for _ in range(3)]
+    clock.now += 1 / (2.0 * CHECK_SHARE)
+    refilled = budget.check_allowed()
+
+    # Then one fits at once, the next only after 1 / (rate x CHECK_SHARE) seconds, and nobody waited
+    assert CHECK_SHARE == 0.1
+    assert at_once == [True, False, False]
+    assert refilled is True
+    assert clock.slept == []

@@ -1,7 +1,9 @@
 """Deferred, coalesced joins (issue 14): when the request budget is short, a batch's joins are committed to the group
 record without calls; the batch then sends each group's items, and its timeline notes once ten alarms wait for one.
 A group with something left keeps one event in the queue (its carrier), which seals the rest into notes when it
-comes back. Events are copies of the documented EC2 CPU alarm, changed where the test says."""
+comes back. A batch that opened incidents sends none of its joins' calls: the storm may hold more new groups behind
+it. While deferring, status checks trust the bridge's own opening and take only their share of the budget. Events
+are copies of the documented EC2 CPU alarm, changed where the test says."""
 
 from __future__ import annotations
 
@@ -9,21 +11,38 @@ import json
 
 from incident_bridge.adapters.api_model import ensure_valid
 from incident_bridge.bridge import CARRIER_SECONDS, Bridge
-from incident_bridge.budget import RequestBudget
-from incident_bridge.groups import UNSEALED
-from incident_bridge.outcome import OutcomeKind
+from incident_bridge.budget import CHECK_SHARE, RequestBudget
+from incident_bridge.groups import MAX_PENDING_ITEMS, UNSEALED
+from incident_bridge.lifecycle import DEFERRED_CHECK
+from incident_bridge.outcome import BatchResult, OutcomeKind
 from incident_bridge.runtime import SEND_DELAY_MAX_SECONDS, MemoryDeadLetters, Runtime
-from tests.unit.test_lifecycle import INSTANCE_ARN_PREFIX, Harness, config, involved_arns
-from tests.unit.test_opening_first import storm_alarm
+from tests.unit.test_lifecycle import INSTANCE_ARN_PREFIX, START, Harness, config, involved_arns
+from tests.unit.test_opening_first import InOrder, storm_alarm
+
+#: Requests per second of the short budget: a storm's joins at this rate take far longer than SHORT_BUDGET_SECONDS.
+SHORT_RATE = 0.1
 
 
 def storm_harness() -> Harness:
     """A harness whose bridge has a request budget far too small for a storm's joins: they are deferred."""
     harness = Harness(config(group_by=["tag:service"]))
-    short = RequestBudget(0.1, clock=lambda: 0.0, sleep=lambda _: None)
-    harness.bridge = Bridge(harness.bridge_config, harness.incidents, harness.groups, clock=harness.clock,
-                            budget=short)  # fmt: skip
+    harness.bridge = short_bridge(harness)
     return harness
+
+
+def short_bridge(harness: Harness, incidents: InOrder | None = None) -> Bridge:
+    """Another container on the harness's incidents and group store, with a short budget on the harness's clock."""
+    short = RequestBudget(SHORT_RATE, clock=lambda: (harness.clock() - START).total_seconds(), sleep=lambda _: None)
+    return Bridge(harness.bridge_config, incidents or harness.incidents, harness.groups, clock=harness.clock,
+                  budget=short)  # fmt: skip
+
+
+def sent_operations(results: BatchResult) -> list[str]:
+    """Every call the batch made, each checked against the API's model."""
+    for outcome in results.outcomes.values():
+        for call in outcome.calls:
+            ensure_valid(call.operation, call.params)
+    return [call.operation for outcome in results.outcomes.values() for call in outcome.calls]
 
 
 def test_deferred_joins_send_their_items_and_keep_one_carrier_for_the_note() -> None:
@@ -92,6 +111,122 @@ def test_a_redelivered_deferred_join_adds_nothing_twice() -> None:
     (incident,) = harness.incidents.incidents.values()
     assert len(incident.timeline) == 1
     assert len(involved_arns(incident)) == 4
+
+
+def test_a_batch_that_opens_an_incident_leaves_its_joins_calls_to_their_carrier() -> None:
+    # Given a service whose incident is open, and a short request budget
+    harness = storm_harness()
+    harness.bridge.handle_batch([("msg-0", storm_alarm(0, "checkout"))])
+
+    # When a batch brings two more alarms of that service and the first alarm of a new one
+    batch = [("msg-1", storm_alarm(1, "checkout")), ("msg-2", storm_alarm(2, "checkout")),
+             ("msg-3", storm_alarm(3, "payments"))]  # fmt: skip
+    results = harness.bridge.handle_batch(batch)
+
+    # Then the new service is paged and nothing else is sent: a storm still finding new problems may hold more of
+    # them deeper in the queue; the joins are committed, and the open service's last event stays as their carrier
+    assert sent_operations(results) == ["StartIncident"]
+    assert [results[key].kind for key, _ in batch] == [OutcomeKind.UPDATED, OutcomeKind.RETRY, OutcomeKind.STARTED]
+    assert results["msg-2"].retry_after_seconds is not None
+    checkout = harness.incident(results["msg-1"].incident_arn)
+    assert involved_arns(checkout) == [f"{INSTANCE_ARN_PREFIX}i-{0:017x}"]
+
+    # When the carrier comes back in a batch of its own
+    back = harness.bridge.handle_batch([("msg-2", storm_alarm(2, "checkout"))])
+
+    # Then it sends both instances and one note naming both alarms, and is done
+    assert sorted(sent_operations(back)) == ["CreateTimelineEvent", "UpdateRelatedItems", "UpdateRelatedItems"]
+    assert back["msg-2"].kind is OutcomeKind.IGNORED
+    assert len(involved_arns(checkout)) == 3
+    assert checkout.timeline[0].startswith("2 alarms fired: ServerCpuTooHigh-0001, ServerCpuTooHigh-0002")
+
+
+def test_a_new_groups_other_alarms_ride_in_its_start_and_their_note_waits_for_a_carrier() -> None:
+    # Given a short request budget
+    harness = storm_harness()
+
+    # When one batch brings three alarms of a new service
+    batch = [(f"msg-{index}", storm_alarm(index, "checkout")) for index in range(3)]
+    results = harness.bridge.handle_batch(batch)
+
+    # Then the one call is the start, carrying all three instances; the note naming the other two waits, so the
+    # batch's next start is not held up behind it, and the last event stays as its carrier
+    assert sent_operations(results) == ["StartIncident"]
+    (incident,) = harness.incidents.incidents.values()
+    assert len(involved_arns(incident)) == 3
+    assert incident.timeline == []
+    assert [results[key].kind for key, _ in batch] == [OutcomeKind.STARTED, OutcomeKind.UPDATED, OutcomeKind.RETRY]
+
+    # When the carrier comes back
+    harness.bridge.handle_batch([("msg-2", storm_alarm(2, "checkout"))])
+
+    # Then the note is sent, and nothing is left
+    assert incident.timeline == ["2 alarms fired: ServerCpuTooHigh-0001, ServerCpuTooHigh-0002."]
+    (record,) = harness.groups.records.values()
+    assert not record.has_pending_calls
+
+
+def test_a_group_holding_half_the_calls_its_record_can_keep_sends_them_even_in_a_batch_that_opens_one() -> None:
+    # Given a service whose incident is open, and a short request budget
+    harness = storm_harness()
+    harness.bridge.handle_batch([("msg-0", storm_alarm(0, "checkout"))])
+    crowd = MAX_PENDING_ITEMS // 2
+
+    # When one batch brings that many more of its alarms (one instance each) and a new service's first alarm
+    batch = [(f"msg-{index}", storm_alarm(index, "checkout")) for index in range(1, crowd + 1)]
+    results = harness.bridge.handle_batch([*batch, ("msg-new", storm_alarm(crowd + 1, "payments"))])
+
+    # Then the crowded group's items are sent at once (past the record's caps, the oldest would be dropped)
+    assert results["msg-new"].kind is OutcomeKind.STARTED
+    checkout = harness.incident(results["msg-1"].incident_arn)
+    assert len(involved_arns(checkout)) == crowd + 1
+    record = harness.record(storm_alarm(0, "checkout"))
+    assert record.pending_items == ()
+
+
+def test_deferring_another_container_trusts_an_incident_the_bridge_has_just_opened() -> None:
+    # Given a service's incident opened by one container
+    harness = storm_harness()
+    harness.bridge.handle_batch([("msg-0", storm_alarm(0, "checkout"))])
+
+    # When another container, with a short budget, joins it a minute later
+    harness.clock.advance(minutes=1)
+    in_order = InOrder(harness)
+    other = short_bridge(harness, in_order)
+    results = other.handle_batch([(f"msg-{index}", storm_alarm(index, "checkout")) for index in (1, 2, 3)])
+
+    # Then it does not ask Incident Manager whether the incident is open: the claim's time says when it opened
+    assert "GetIncidentRecord" not in in_order.sent
+    assert all(outcome.incident_arn is not None for outcome in results.outcomes.values())
+
+
+def test_deferring_status_checks_take_only_their_share_of_the_budget() -> None:
+    # Given two services' incidents, both since resolved by a human, past the deferred check's interval
+    harness = storm_harness()
+    opened = harness.bridge.handle_batch([("msg-0", storm_alarm(0, "checkout")), ("msg-1", storm_alarm(1, "payments"))])
+    for outcome in opened.outcomes.values():
+        harness.incident(outcome.incident_arn).status = "RESOLVED"
+    harness.clock.advance(seconds=DEFERRED_CHECK.total_seconds() + 1)
+    in_order = InOrder(harness)
+    harness.bridge = short_bridge(harness, in_order)
+
+    # When one batch brings an alarm of each
+    batch = harness.bridge.handle_batch([("msg-2", storm_alarm(2, "checkout")), ("msg-3", storm_alarm(3, "payments"))])
+
+    # Then one status check fits the checks' share of the budget: it finds the first resolved and starts a new
+    # incident; the second service's OPEN, seen when the bridge opened it, is trusted for now (noticed later)
+    assert in_order.sent.count("GetIncidentRecord") == 1
+    assert batch["msg-2"].kind is OutcomeKind.STARTED
+    assert batch["msg-3"].incident_arn == opened["msg-1"].incident_arn
+
+    # When the checks' share has refilled and the second service fires again
+    harness.clock.advance(seconds=1 / (SHORT_RATE * CHECK_SHARE))
+    later = harness.bridge.handle_batch([("msg-4", storm_alarm(4, "payments"))])
+
+    # Then its check finds the incident resolved, and a new one is started
+    assert in_order.sent.count("GetIncidentRecord") == 2
+    assert later["msg-4"].kind is OutcomeKind.STARTED
+    assert later["msg-4"].incident_arn != opened["msg-1"].incident_arn
 
 
 class RecordingQueue:

@@ -8,7 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from incident_bridge.config import Match, load_config, parse_config
+from incident_bridge.errors import ConfigError
 from incident_bridge.quiet.mute import MuteWindow
 from incident_bridge.signal import Signal
 from incident_bridge.sources import parse_event
@@ -133,3 +136,25 @@ def test_the_readmes_quiet_hours_example_is_a_valid_configuration() -> None:
     assert config.routes[1].mute_time_intervals == ("weekend", "month-end-batch")
     assert config.silences[0].id == "db-upgrade-2026-12"
     assert config.inhibit_rules[0].equal == ("region",)
+
+
+@pytest.mark.parametrize(
+    ("section", "problem"),
+    [
+        ("silences", "silences.0.reason: unknown key (known: comment, created_by, ends_at, id, match, starts_at)"),
+        ("inhibit_rules", "inhibit_rules.0.reason: unknown key (known: equal, source_matchers, target_matchers)"),
+    ],
+)
+def test_an_unknown_key_of_a_silence_or_an_inhibit_rule_is_refused_with_the_models_fields(
+    section: str, problem: str
+) -> None:
+    # Given the quiet configuration whose first silence (or inhibit rule) carries a key its model does not declare
+    document = copy.deepcopy(QUIET_DOCUMENT)
+    document[section][0]["reason"] = "maintenance"
+
+    # When it is parsed
+    with pytest.raises(ConfigError) as raised:
+        parse_config(document, origin="test")
+
+    # Then the key is refused, and the keys it may have are the model's fields (Silence, InhibitRule)
+    assert str(raised.value) == f"test: {problem}"

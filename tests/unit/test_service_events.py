@@ -269,8 +269,29 @@ def test_health_issue_fires_with_its_event_type_in_the_title() -> None:
     assert signal.status is SignalStatus.FIRING
     assert signal.impact == 2
     assert signal.title == "AWS Health issue: AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED (EC2, us-west-2)"
-    # and the bare instance id in `resources` is not an ARN, so it is not attached
-    assert arns(signal) == []
+    # and the instance AWS Health names by its id (in `resources` and `affectedEntities`) is attached by its ARN,
+    # built as the Service Authorization Reference gives it, in the event's account and Region
+    assert arns(signal) == ["arn:aws:ec2:us-west-2:123456789012:instance/i-abcd1111"]
+
+
+def test_a_health_event_names_its_instance_in_the_affected_account_and_region() -> None:
+    # Given the issue as an organizational view delivers it (`affectedAccount`) for another Region (`eventRegion`)
+    raw = redelivered(load_event(HEALTH), "org-view", affectedAccount="444455556666", eventRegion="eu-west-1")
+
+    # Then the instance ARN is built in the affected account and the event's Region
+    assert arns(signal_of(raw)) == ["arn:aws:ec2:eu-west-1:444455556666:instance/i-abcd1111"]
+
+
+def test_a_health_event_of_another_service_attaches_only_entity_arns() -> None:
+    # Given the issue as another service's, whose entity is named by ARN, and one whose entity is a bare name
+    by_arn = redelivered(load_event(HEALTH), "rds", service="RDS")
+    by_arn["resources"] = []
+    by_arn["detail"]["affectedEntities"][0]["entityValue"] = "arn:aws:rds:us-west-2:123456789012:db:my-db-instance"
+    by_name = redelivered(load_event(HEALTH), "rds-name", service="RDS")
+
+    # Then the ARN is attached, and an instance-like id of a service that is not EC2 is not taken for an instance
+    assert arns(signal_of(by_arn)) == ["arn:aws:rds:us-west-2:123456789012:db:my-db-instance"]
+    assert arns(signal_of(by_name)) == []
 
 
 @pytest.mark.parametrize(("category", "impact"), [("issue", 2), ("scheduledChange", 3), ("accountNotification", 4)])
@@ -532,6 +553,22 @@ def test_step_functions_failures_of_one_state_machine_share_a_group_and_success_
     assert failed.kind is OutcomeKind.STARTED
     assert outcome.kind is OutcomeKind.RESOLVED
     assert outcome.incident_arn == failed.incident_arn
+
+
+def test_a_success_older_than_the_failure_does_not_recover_it() -> None:
+    # Given a bridge that resolves, and the documented failure's incident open
+    under_test = bridge(auto_resolve=True)
+    failed = under_test.handle(load_event(SFN_FAILED))
+
+    # When a success of the same state machine arrives that happened before the failure (delivered late)
+    earlier = redelivered(load_event(SFN_FAILED), "earlier-success", status="SUCCEEDED")
+    earlier["time"] = "2019-02-26T19:41:21Z"
+    outcome = under_test.handle(earlier)
+
+    # Then the incident stays open: only a later success recovers the state machine
+    assert failed.kind is OutcomeKind.STARTED
+    assert outcome.kind is OutcomeKind.IGNORED
+    assert "older than its last transition" in outcome.reason
 
 
 def test_failed_timed_out_and_aborted_executions_of_one_state_machine_join_one_incident() -> None:
@@ -874,6 +911,7 @@ def rds_cluster() -> dict[str, Any]:
 #: together from detail fields (their formats are cited where profiles.py and resources.py build them), the others
 #: are read from the event and only checked against Incident Manager's pattern at run time.
 ATTACHED_ARNS = [
+    pytest.param(lambda: load_event(HEALTH), "ec2", "instance", id="built-health-instance"),
     pytest.param(lambda: load_event(GUARDDUTY), "ec2", "instance", id="built-guardduty-instance"),
     pytest.param(ec2_without_resources, "ec2", "instance", id="built-ec2-instance"),
     pytest.param(essential_container_stopped, "ecs", "service", id="built-ecs-service-of-a-task"),
@@ -912,9 +950,8 @@ def test_each_attached_arn_has_its_resource_types_format(
 
 
 def test_every_profile_with_involved_resources_is_covered_by_the_arn_check() -> None:
-    # Given the profiles that attach resources (all but health, whose `resources` are bare instance ids in AWS's
-    # sample, which the bridge does not turn into ARNs)
+    # Given the profiles / When the events above are read
     covered = {signal_of(param.values[0]()).label("profile") for param in ATTACHED_ARNS}  # type: ignore[operator]
 
-    # Then each has an ARN held against the reference above
-    assert covered >= set(PROFILE_NAMES) - {"health"}
+    # Then each profile has an ARN held against the reference above
+    assert covered >= set(PROFILE_NAMES)

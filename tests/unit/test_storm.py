@@ -6,8 +6,7 @@ The issue's goals (issue 14), per scenario: time to page max B <= 1.25 x its flo
 its floor F, nothing lost, at most 1.5 API calls per alarm. They are asserted here at a reduced size: 1,000 alarms
 (the issue's smallest storm takes about two seconds of wall time; what matters for the API budget is how many alarms
 of a group share a batch, so the size cannot shrink much without changing what is measured). Every figure comes from
-the virtual clock; nothing here is timed. The goal the bridge does not reach yet (time to page) is marked
-xfail(strict): it fails the suite the day it starts to pass, so the mark is removed with the fix.
+the virtual clock; nothing here is timed.
 """
 
 from __future__ import annotations
@@ -105,10 +104,6 @@ def test_a_storm_needs_at_most_one_and_a_half_calls_per_alarm(storm: str, reques
     assert figures.api_calls_per_event <= CALLS_PER_ALARM_GOAL
 
 
-NOT_YET = "issue 14 open: the last groups are found late in a storm's queue (README, Alarm storms)"
-
-
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 @pytest.mark.parametrize("storm", ["storm_at_5", "storm_at_1"])
 def test_every_group_is_paged_within_a_quarter_of_its_floor(storm: str, request: pytest.FixtureRequest) -> None:
     # Given the storm

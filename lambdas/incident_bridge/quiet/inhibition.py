@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from incident_bridge.config import Match
 
 Labels = Mapping[str, tuple[str, ...]]
-INHIBIT_RULE_KEYS = frozenset({"source_matchers", "target_matchers", "equal"})
 #: Prefix of the state table's items that hold firing sources (beside group records, whose keys never start so).
 SOURCE_KEY_PREFIX = "inhibit#"
 

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 SILENCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 MAX_COMMENT = 1000
 MAX_CREATED_BY = 128
-SILENCE_KEYS = frozenset({"id", "match", "starts_at", "ends_at", "created_by", "comment"})
 #: Compiled on first use (re's cache), not at import: only the silence commands read durations.
 _DURATION = r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z"
 

@@ -268,6 +268,31 @@ def _instance_arn(envelope: EventBridgeEnvelope, instance_id: str) -> str:
     return f"arn:{partition_of_region(envelope.region)}:ec2:{envelope.region}:{envelope.account}:instance/{instance_id}"
 
 
+_EC2_INSTANCE_ID = re.compile(r"i-[0-9a-f]{8,17}")
+
+
+def _health_resources(envelope: EventBridgeEnvelope) -> dict[str, Values]:
+    """AWS Health names the affected resources in `affectedEntities[].entityValue` (and `resources`) by the service's
+    own identifier: an ARN where the service has one, the instance id for EC2 (AWS Health User Guide, "Reference: AWS
+    Health events Amazon EventBridge schema"). An EC2 instance id becomes the instance's ARN, in the event's Region
+    (`eventRegion`: the envelope's `region` is where the event was delivered) and account (`affectedAccount` in an
+    organizational view, else the envelope's)."""
+    detail = envelope.detail
+    entities = [entity.get("entityValue") for entity in _objects(detail, "affectedEntities")]
+    values = [value for value in (*envelope.resources, *entities) if isinstance(value, str)]
+    ec2 = "EC2" in detail_values(detail, "service")
+    located = EventBridgeEnvelope(
+        id=envelope.id, detail_type=envelope.detail_type, source=envelope.source,
+        account=next(iter(detail_values(detail, "affectedAccount")), envelope.account), time=envelope.time,
+        region=next(iter(detail_values(detail, "eventRegion")), envelope.region), resources=(), detail={},
+    )  # fmt: skip
+    instances = [value for value in values if ec2 and _EC2_INSTANCE_ID.fullmatch(value)]
+    return {
+        "resource:instance": tuple(dict.fromkeys(_instance_arn(located, instance) for instance in instances)),
+        "resource:other": tuple(dict.fromkeys(value for value in entities if isinstance(value, str))),
+    }
+
+
 def _guardduty_resources(envelope: EventBridgeEnvelope) -> dict[str, Values]:
     detail = envelope.detail
     instances = detail_values(detail, "resource.instanceDetails.instanceId")
@@ -351,6 +376,8 @@ PROFILES: tuple[EventProfile, ...] = (
         impact=_health_impact,
         impact_doc="issue 2, scheduledChange 3, accountNotification 4; one lower for PUBLIC events",
         group="{account}|{detail:eventArn}",
+        resource_labels=("resource:instance", "resource:other"),
+        derive=_health_resources,
         recovery="the same event with `statusCode: closed`",
     ),
     EventProfile(
