@@ -350,7 +350,8 @@ class Bridge:
         send: bool,
     ) -> None:
         """Sends each group's committed items (a related item is what puts an alarm in its incident), and its notes
-        once ten alarms wait for one; with `send` off, none (unless the group's record nears its caps). A group with
+        once ten alarms wait for one; with `send` off, none, except a carrier's group (it has waited its turn once: a
+        stream of new groups never starves a join) and a group whose record nears its caps. A group with
         something left keeps its newest event in the queue as its carrier: back after CARRIER_SECONDS, it makes the
         group send everything (notes included)."""
         # Carriers come back in the order their groups' calls can be made at this container's rate, not all at once.
@@ -363,7 +364,7 @@ class Bridge:
             group = group_key(firing.signal, firing.decision)
             # A carrier back from the queue (a redelivery) seals the group's waiting lines into notes and sends them.
             carried = any(results[entry].ignore_reason is IgnoreReason.REDELIVERY for entry, _, _ in entries)
-            if send or self._lifecycle.crowded(group):
+            if send or carried or self._lifecycle.crowded(group):
                 done = not _out_of_time(time_left) and self._lifecycle.flush(group, seal=carried)
             else:
                 done = self._lifecycle.calls_left(group) == 0

@@ -491,14 +491,17 @@ def texts(
     )
 
 
+def _object_fields(model: type[Any], value: object, path: str, problems: Problems) -> dict[str, Any]:
+    return read_fields(model, Reader(value, path), problems)  # Reader refuses a value that is not an object
+
+
 def _read_models(owner: Reader, key: str, problems: Problems, model: type[T], max_items: int | None) -> tuple[T, ...]:
     found = []
     for path, value in _counted(owner, key, max_items):
         before = len(problems.found)
-        given = problems.read(None, lambda item_path=path, item=value: read_fields(model, Reader(item, item_path),
-                                                                                     problems))  # fmt: skip
+        given = problems.read(None, _object_fields, model, value, path, problems)
         if given is not None and len(problems.found) == before:
-            found.append(model(**given))
+            found.append(model(**given))  # only an item without problems is built
     return tuple(found)
 
 

@@ -141,6 +141,33 @@ def test_a_batch_that_opens_an_incident_leaves_its_joins_calls_to_their_carrier(
     assert checkout.timeline[0].startswith("2 alarms fired: ServerCpuTooHigh-0001, ServerCpuTooHigh-0002")
 
 
+def test_a_carrier_sends_its_groups_calls_even_in_a_batch_that_opens_an_incident() -> None:
+    # Given a service's joins left to their carrier by a batch that opened another service's incident
+    harness = storm_harness()
+    in_order = InOrder(harness)
+    harness.bridge = short_bridge(harness, in_order)
+    harness.bridge.handle_batch([("msg-0", storm_alarm(0, "checkout"))])
+    batch = [("msg-1", storm_alarm(1, "checkout")), ("msg-2", storm_alarm(2, "checkout")),
+             ("msg-3", storm_alarm(3, "payments"))]  # fmt: skip
+    first = harness.bridge.handle_batch(batch)
+    assert first["msg-2"].kind is OutcomeKind.RETRY
+
+    # When the carrier comes back beside the first alarm of a third service
+    in_order.sent.clear()
+    back = harness.bridge.handle_batch([("msg-2", storm_alarm(2, "checkout")), ("msg-4", storm_alarm(4, "billing"))])
+
+    # Then the third service is paged first, and the carrier still sends its group's items and note: it has waited
+    # its turn once, so a stream of new services never starves a join
+    assert sorted(sent_operations(back)) == sorted(in_order.sent)
+    assert in_order.sent[0] == "StartIncident"
+    assert in_order.sent.count("UpdateRelatedItems") == 2
+    assert back["msg-4"].kind is OutcomeKind.STARTED
+    assert back["msg-2"].kind is OutcomeKind.IGNORED
+    checkout = harness.incident(first["msg-1"].incident_arn)
+    assert len(involved_arns(checkout)) == 3
+    assert len(checkout.timeline) == 1
+
+
 def test_a_new_groups_other_alarms_ride_in_its_start_and_their_note_waits_for_a_carrier() -> None:
     # Given a short request budget
     harness = storm_harness()

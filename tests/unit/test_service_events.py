@@ -410,10 +410,11 @@ def test_each_security_hub_severity_label_gives_its_impact(label: str, impact: i
 
 
 @pytest.mark.parametrize(
-    ("path", "value"), [("Workflow", {"Status": "RESOLVED"}), ("Compliance", {"Status": "PASSED"})]
+    ("path", "value"),
+    [("Workflow", {"Status": "RESOLVED"}), ("Compliance", {"Status": "PASSED"}), ("RecordState", "ARCHIVED")],
 )
-def test_security_hub_resolved_or_passed_recovers(path: str, value: dict[str, str]) -> None:
-    # Given the finding resolved, or its control passing
+def test_security_hub_resolved_passed_or_archived_recovers(path: str, value: object) -> None:
+    # Given the finding resolved, its control passing, or the finding archived (its resource deleted)
     raw = load_event(SECURITY_HUB)
     raw["detail"]["findings"][0][path] = value
 

@@ -413,6 +413,9 @@ PROFILES: tuple[EventProfile, ...] = (
         rules=(
             Rule("findings.0.Workflow.Status", frozenset({"RESOLVED"}), _RECOVERING),
             Rule("findings.0.Compliance.Status", frozenset({"PASSED"}), _RECOVERING),
+            # Findings backed by AWS Config are archived when Config sees their resource deleted (AWS Security Blog,
+            # "Automatically resolve Security Hub findings for resources that no longer exist"): nothing left to fix.
+            Rule("findings.0.RecordState", frozenset({"ARCHIVED"}), _RECOVERING),
             Rule("findings.0.Severity.Label", None, _FIRING),
         ),
         routine_path="findings.0.Severity.Label",
@@ -426,7 +429,8 @@ PROFILES: tuple[EventProfile, ...] = (
         resource_labels=("resource:finding",),
         envelope_resources=False,
         derive=_security_hub_finding,
-        recovery="`Workflow.Status: RESOLVED` or `Compliance.Status: PASSED` for the same finding",
+        recovery="`Workflow.Status: RESOLVED`, `Compliance.Status: PASSED` or `RecordState: ARCHIVED` (its resource "
+        "deleted) for the same finding",
     ),
     EventProfile(
         name="ecs",
