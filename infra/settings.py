@@ -216,7 +216,7 @@ def deploy_settings(context: dict[str, Any]) -> DeploySettings:
 def _layer_version_arn(value: object) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or LAYER_VERSION_ARN.match(value) is None:
+    if not isinstance(value, str) or re.match(LAYER_VERSION_ARN, value) is None:
         raise ConfigError(
             f"{POWERTOOLS_LAYER_KEY}: {str(value)[:200]!r} is not a Lambda layer version ARN "
             "(expected arn:aws:lambda:<region>:<account>:layer:<name>:<version>)"

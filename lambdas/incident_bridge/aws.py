@@ -61,8 +61,9 @@ INCIDENT_MANAGER_REGIONS = (
     "us-west-2",
 )
 #: A Lambda layer version ARN: botocore's `lambda` model, shape LayerVersionArn (its second alternative, AWS-owned
-#: `awslayer` ARNs, names no version and so is left out).
-LAYER_VERSION_ARN = re.compile(
+#: `awslayer` ARNs, names no version and so is left out). A pattern, compiled where it is used (synth), not in
+#: every cold start of the function.
+LAYER_VERSION_ARN = (
     r"^arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:"
     r"[a-zA-Z0-9-_]+:[0-9]+\Z"
 )

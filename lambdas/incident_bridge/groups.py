@@ -11,8 +11,6 @@ Everything here is bounded, because a DynamoDB item is at most 400 KB (DynamoDB 
 and table quotas"): see the caps below and `bounded`.
 """
 
-from __future__ import annotations
-
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -72,6 +70,7 @@ class GroupStatus(StrEnum):
 
 # Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
 # imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+# Annotations are not postponed (no `from __future__ import annotations`): NamedTuple compiles each string one.
 class AlarmMark(NamedTuple):
     """The last transition applied for one alarm: its state and the alarm's own state time."""
 

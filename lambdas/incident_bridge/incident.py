@@ -3,8 +3,6 @@
 The start request is built only where an incident is started (lifecycle), never for a signal that joins one.
 """
 
-from __future__ import annotations
-
 import copy
 import hashlib
 import json
@@ -41,6 +39,7 @@ class ItemType(StrEnum):
 
 # Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
 # imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+# Annotations are not postponed (no `from __future__ import annotations`): NamedTuple compiles each string one.
 class RelatedItem(NamedTuple):
     """One related item of an incident: a resource ARN, a URL or a metric definition, with its title."""
 

@@ -13,8 +13,6 @@ applied, and an OK that arrives before its ALARM is remembered.
 Results are values: one `Step` per event, RETRY when a later delivery can finish it.
 """
 
-from __future__ import annotations
-
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -86,6 +84,7 @@ def group_key(signal: Signal, decision: RouteDecision) -> str:
 
 # Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
 # imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+# Annotations are not postponed (no `from __future__ import annotations`): NamedTuple compiles each string one.
 class Step(NamedTuple):
     """What one event did in one route: its outcome kind and why. The calls are recorded at the port."""
 

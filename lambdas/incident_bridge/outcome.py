@@ -1,9 +1,6 @@
 """What the bridge did with one event, and with a batch: the single record every caller (handler, CLI, tests) reads."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -52,6 +49,7 @@ class IgnoreReason(StrEnum):
 
 # Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
 # imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+# Annotations are not postponed (no `from __future__ import annotations`): NamedTuple compiles each string one.
 class ApiCall(NamedTuple):
     """One Incident Manager call the bridge made (or, in a dry run, would make)."""
 
@@ -72,17 +70,19 @@ class Outcome(NamedTuple):
     #: For rejections (and retries): the error class the handler and the dead-letter message carry.
     error_class: str | None = None
     #: For firing events kept quiet (mute rule, silence, time interval, inhibition): which, and why.
-    quiet: Quiet | None = None
+    quiet: "Quiet | None" = None
     ignore_reason: IgnoreReason | None = None
     #: For retries: at least this many seconds before it is worth receiving again (None: the runtime's backoff).
     retry_after_seconds: int | None = None
 
 
-@dataclass(frozen=True)
 class BatchResult:
     """One outcome per event of a batch, by the caller's key (SQS message id), in the batch's order."""
 
-    outcomes: Mapping[str, Outcome]
+    __slots__ = ("outcomes",)
+
+    def __init__(self, outcomes: Mapping[str, Outcome]) -> None:
+        self.outcomes = outcomes
 
     def __getitem__(self, key: str) -> Outcome:
         return self.outcomes[key]

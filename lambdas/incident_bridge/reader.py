@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import MISSING, Field, dataclass, fields, is_dataclass
+from dataclasses import MISSING, Field, fields, is_dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
@@ -241,8 +241,7 @@ class Problems:
         return "; ".join(shown_problems)
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     """How one field of a declared model is read: its reader, and its key where the document spells it otherwise
     than the attribute (`continue`, `detail-type`)."""
 

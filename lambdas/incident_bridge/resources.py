@@ -13,7 +13,7 @@ import string
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from incident_bridge.aws import ARN_MAX as MAX_ARN_LENGTH
 from incident_bridge.aws import INCIDENT_MANAGER_ARN as ARN_PATTERN
@@ -53,8 +53,7 @@ class UnresolvableError(Exception):
 Transform: TypeAlias = Callable[[Mapping[str, str]], Mapping[str, str] | None]
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogueEntry:
+class CatalogueEntry(NamedTuple):
     """One resource type of a namespace; applies when all `dimensions` and none of `absent` are present.
 
     `arn_template` and `title` are str.format templates over the dimension values, the transform's fields and

@@ -10,15 +10,13 @@ knows them. The routes themselves are resolved once, when the configuration load
 inherits from `default` is filled in and every matcher compiled, so routing an event does no lookups.
 """
 
-from __future__ import annotations
-
 import fnmatch
 import re
 import string
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from types import MappingProxyType
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, Self, TypeVar
 
 from incident_bridge.config import BridgeConfig, DefaultRoute, Match, RelatedUrl, Route
 from incident_bridge.intake import FORWARDER_SILENT_ROUTE, FORWARDER_SOURCE
@@ -33,6 +31,7 @@ DEFAULT_FALLBACK = "{alarm_name}"
 
 # Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
 # imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+# Annotations are not postponed (no `from __future__ import annotations`): NamedTuple compiles each string one.
 class RouteDecision(NamedTuple):
     """What one matching route decided for an event: plan, impact, title, links and grouping."""
 
@@ -111,12 +110,12 @@ class LabelTest(NamedTuple):
     tests: tuple[Callable[[str], object], ...]
 
     @classmethod
-    def glob(cls, label: str, shown: str, patterns: tuple[str, ...]) -> LabelTest:
+    def glob(cls, label: str, shown: str, patterns: tuple[str, ...]) -> Self:
         tests = tuple(re.compile(fnmatch.translate(pattern)).match for pattern in patterns)
         return cls(label, shown, patterns, False, tests)
 
     @classmethod
-    def search(cls, label: str, shown: str, patterns: tuple[str, ...]) -> LabelTest:
+    def search(cls, label: str, shown: str, patterns: tuple[str, ...]) -> Self:
         return cls(label, shown, patterns, True, tuple(re.compile(pattern).search for pattern in patterns))
 
     def check(self, labels: Mapping[str, tuple[str, ...]]) -> tuple[bool, str]:
@@ -241,7 +240,7 @@ class RouteTable(NamedTuple):
     aliases: Mapping[str, str] = MappingProxyType({})
 
     @classmethod
-    def of(cls, config: BridgeConfig) -> RouteTable:
+    def of(cls, config: BridgeConfig) -> Self:
         default = config.default
         routes = tuple(
             _resolve(route, default, route.name or f"routes[{index}]")

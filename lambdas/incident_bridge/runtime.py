@@ -7,8 +7,7 @@ import json
 import random
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -44,11 +43,11 @@ class SourceQueue(Protocol):
     def requeue(self, body: str, delay_seconds: int) -> None: ...
 
 
-@dataclass
 class MemoryDeadLetters:
     """Dry runs keep rejected messages in memory, so the CLI can show where they would have gone."""
 
-    messages: list[dict[str, str]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.messages: list[dict[str, str]] = []
 
     def send(self, body: str, *, error_class: str, reason: str, source_message_id: str) -> None:
         self.messages.append(
@@ -87,7 +86,7 @@ class QueueRecord(NamedTuple):
     receive_count: int = 1
 
     @classmethod
-    def of(cls, record: Mapping[str, Any]) -> QueueRecord:
+    def of(cls, record: Mapping[str, Any]) -> Self:
         attributes = record.get("attributes")
         count = attributes.get("ApproximateReceiveCount") if isinstance(attributes, Mapping) else None
         handle = record.get("receiptHandle")
@@ -99,29 +98,44 @@ class QueueRecord(NamedTuple):
         )
 
 
-@dataclass
+def _jitter() -> float:
+    return random.uniform(0.5, 1.0)
+
+
 class Runtime:
     """The bridge wired to its adapters for this container, and what it processed lately."""
 
-    bridge: Bridge
-    dead_letters: DeadLetters
-    #: The latest outcomes, for the CLI and tests; bounded so a long-lived container does not grow.
-    outcomes: deque[Outcome] = field(default_factory=lambda: deque(maxlen=1000))
-    emit_metrics: bool = True
-    #: message id -> why it will be redelivered, for the CLI (bounded like `outcomes`).
-    failures: dict[str, str] = field(default_factory=dict)
-    #: The source queue, to give each retried record its own backoff and to requeue records not started (None: the
-    #: queue's visibility timeout, and records not started are retried like the others).
-    source_queue: SourceQueue | None = None
-    #: The source queue's maxReceiveCount: on that receive a record that fails again is dead-lettered here, with
-    #: its reason, instead of being moved by the redrive policy without one (None: left to the redrive policy).
-    max_receive_count: int | None = None
-    #: The last batch's result, record by record (tests and the fault-injection suite read it).
-    last_batch: BatchResult | None = None
-    jitter: Callable[[], float] = field(default_factory=lambda: _jitter)
+    # A plain class, not a dataclass: it is a service, never compared or copied, and a dataclass would compile its
+    # methods on every cold start (README, Performance).
+    def __init__(
+        self,
+        bridge: Bridge,
+        dead_letters: DeadLetters,
+        *,
+        emit_metrics: bool = True,
+        source_queue: SourceQueue | None = None,
+        max_receive_count: int | None = None,
+        jitter: Callable[[], float] = _jitter,
+    ) -> None:
+        self.bridge = bridge
+        self.dead_letters = dead_letters
+        #: The latest outcomes, for the CLI and tests; bounded so a long-lived container does not grow.
+        self.outcomes: deque[Outcome] = deque(maxlen=1000)
+        self.emit_metrics = emit_metrics
+        #: message id -> why it will be redelivered, for the CLI (bounded like `outcomes`).
+        self.failures: dict[str, str] = {}
+        #: The source queue, to give each retried record its own backoff and to requeue records not started (None:
+        #: the queue's visibility timeout, and records not started are retried like the others).
+        self.source_queue = source_queue
+        #: The source queue's maxReceiveCount: on that receive a record that fails again is dead-lettered here, with
+        #: its reason, instead of being moved by the redrive policy without one (None: left to the redrive policy).
+        self.max_receive_count = max_receive_count
+        #: The last batch's result, record by record (tests and the fault-injection suite read it).
+        self.last_batch: BatchResult | None = None
+        self.jitter = jitter
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Runtime:
+    def from_settings(cls, settings: Settings) -> Self:
         config = load_config(settings.config_file)
         if settings.incident_manager is IncidentManagerMode.DRY_RUN:
             from incident_bridge.adapters.dry_run import DryRunIncidentManager
@@ -321,10 +335,6 @@ class Runtime:
             _count(outcome)
         self.outcomes.append(outcome)
         return outcome
-
-
-def _jitter() -> float:
-    return random.uniform(0.5, 1.0)
 
 
 # One metric per business outcome, dimensioned by route, as the dashboard and alarms expect.

@@ -6,13 +6,11 @@ page, a custom event's own title and impact, a finding's severity) was turned in
 source that understood it.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 from incident_bridge.alarm import AlarmMetric
 from incident_bridge.quiet.mute import MuteWindow
@@ -31,6 +29,7 @@ class SignalStatus(StrEnum):
 
 # Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
 # imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+# Annotations are not postponed (no `from __future__ import annotations`): NamedTuple compiles each string one.
 class InvolvedResource(NamedTuple):
     """A resource by ARN, already checked against Incident Manager's ARN pattern."""
 
@@ -157,7 +156,7 @@ class Signal:
     def has_tags(self) -> bool:
         return any(name.startswith(TAG_PREFIX) for name in self.labels)
 
-    def with_tags(self, tags: Mapping[str, str]) -> Signal:
+    def with_tags(self, tags: Mapping[str, str]) -> Self:
         """The same signal with these tags as `tag:<key>` labels (tags looked up after the payload was read)."""
         if not tags:
             return self

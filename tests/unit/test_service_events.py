@@ -852,6 +852,22 @@ def test_an_sns_notification_carrying_an_eventbridge_event_is_read_as_that_event
     assert signal.label("profile") == "stepfunctions"
 
 
+def test_an_sqs_delivered_sns_notification_carrying_an_eventbridge_event_is_read_as_that_event() -> None:
+    # Given the published Lambda SQS event whose body is an SNS notification (a topic subscribed by the bridge's
+    # queue), its message replaced by the documented Step Functions failure
+    sqs_event = load_event("sqs-record-sns-envelope-non-alarm-message-powertools-ts.json")
+    notification = json.loads(sqs_event["Records"][0]["body"])
+    notification["Message"] = json.dumps(load_event(SFN_FAILED))
+
+    # When the record's body is read, as the runtime reads each record (JSON, then the payload it holds)
+    signal = signal_of(json.loads(json.dumps(notification)))
+
+    # Then it is the Step Functions failure, identified by the event's own id
+    assert signal.event_id == "315c1398-40ff-a850-213b-158f73e60175"
+    assert signal.label("profile") == "stepfunctions"
+    assert signal.status is SignalStatus.FIRING
+
+
 def test_every_start_request_of_a_service_event_passes_the_model() -> None:
     # Given each firing sample and the default route / Then each built request passes the full service model
     config: BridgeConfig = parse_config({"default": {"response_plan_arn": PLAN_ARN}}, origin="t")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Self
 
 from incident_bridge.quiet.silences import Silence, silencing
 
@@ -116,7 +116,7 @@ class QuietRules(NamedTuple):
         intervals: Iterable[NamedTimeInterval],
         silences: Iterable[Silence],
         inhibit_rules: Iterable[InhibitRule],
-    ) -> QuietRules:
+    ) -> Self:
         return cls({interval.name: interval for interval in intervals}, tuple(silences), tuple(inhibit_rules))
 
     def signal_quiet(

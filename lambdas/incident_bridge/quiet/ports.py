@@ -4,9 +4,8 @@ memory (dry runs, tests)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from incident_bridge.quiet import QuietReason
 from incident_bridge.quiet.silences import Silence
@@ -31,8 +30,7 @@ class InhibitionSources(Protocol):
         ...
 
 
-@dataclass(frozen=True, kw_only=True)
-class QuietEntry:
+class QuietEntry(NamedTuple):
     """An alarm that fired while quiet: re-evaluated by the scheduled check until it pages or recovers."""
 
     #: The alarm's identity (its ARN; with the contributor for Metrics Insights contributors).
@@ -43,7 +41,7 @@ class QuietEntry:
     reason: QuietReason
     applied: str
     #: The event as received: the check runs it through the bridge again.
-    raw_event: dict[str, Any] = field(repr=False, compare=False)
+    raw_event: dict[str, Any]
 
 
 class QuietLedger(Protocol):

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 SILENCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 MAX_COMMENT = 1000
 MAX_CREATED_BY = 128
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z")
+#: Compiled on first use (re's cache), not at import: only the silence commands read durations.
+_DURATION = r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z"
 
 
 class SilenceState(StrEnum):
@@ -83,7 +84,7 @@ def parse_moment(value: Any) -> datetime:
 
 def parse_duration(text: str) -> timedelta:
     """Alertmanager's (amtool's) durations: `90m`, `2h`, `1d12h`, `1h30m`."""
-    found = _DURATION.match(text.strip())
+    found = re.match(_DURATION, text.strip())
     if not text.strip() or found is None:
         raise ValueError(f"{text!r} is not a duration such as 30m, 2h or 1d12h")
     days, hours, minutes, seconds = (int(part) if part else 0 for part in found.groups())

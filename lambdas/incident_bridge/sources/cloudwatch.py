@@ -253,7 +253,8 @@ def _resource(alarm: NormalizedAlarm, ref: ResourceRef) -> RelatedThing:
 
 # The namespace a Metrics Insights query reads: `FROM "AWS/DynamoDB"` or `FROM SCHEMA("AWS/DynamoDB", TableName)`
 # (CloudWatch User Guide, Metrics Insights query components and syntax).
-_QUERY_NAMESPACE = re.compile(r"\bFROM\s+(?:SCHEMA\(\s*)?\"?([A-Za-z0-9/_.#:-]+)\"?", re.IGNORECASE)
+#: Compiled on first use (re's cache), not at import: only Metrics Insights contributor events need it.
+_QUERY_NAMESPACE = r"(?i)\bFROM\s+(?:SCHEMA\(\s*)?\"?([A-Za-z0-9/_.#:-]+)\"?"
 
 
 def contributor_signal(event: ContributorStateChangeEvent, raw: Mapping[str, Any]) -> Signal | NotActionable:
@@ -268,7 +269,9 @@ def contributor_signal(event: ContributorStateChangeEvent, raw: Mapping[str, Any
     if isinstance(signal, NotActionable):
         return signal
     shown = ", ".join(f"{name}={value}" for name, value in event.attributes.items()) or event.contributor_id
-    namespaces = [match[1] for metric in alarm.metrics for match in _QUERY_NAMESPACE.finditer(metric.expression or "")]
+    namespaces = [
+        match[1] for metric in alarm.metrics for match in re.finditer(_QUERY_NAMESPACE, metric.expression or "")
+    ]
     resources = [
         _resource(alarm, ref)
         for namespace in dict.fromkeys(namespaces)

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 SCHEDULED_EVENT = "Scheduled Event"
 TASK_KEY = "incidentBridgeTask"
 CHECK_FORWARDERS = "check-forwarders"
-_RULE_ARN = re.compile(r"^arn:aws[a-z-]*:events:([a-z0-9-]+):([0-9]{12}):rule/(.+)\Z")
+#: Compiled on first use (re's cache), not at import: only forwarder heartbeats need it.
+_RULE_ARN = r"^arn:aws[a-z-]*:events:([a-z0-9-]+):([0-9]{12}):rule/(.+)\Z"
 
 
 class ForwarderCheck(NamedTuple):
@@ -55,7 +56,7 @@ def describe_scheduled(raw: Mapping[str, Any]) -> str:
 def heartbeat_of(raw: Mapping[str, Any]) -> Heartbeat | str:
     """The heartbeat a forwarder's scheduled event stands for, or why this scheduled event is not one."""
     envelope = EventBridgeEnvelope.read(raw)
-    rules = [match.groups() for match in map(_RULE_ARN.match, envelope.resources) if match]
+    rules = [match.groups() for match in (re.match(_RULE_ARN, arn) for arn in envelope.resources) if match]
     if not any(name == HEARTBEAT_RULE_NAME for _, _, name in rules):
         names = ", ".join(name for _, _, name in rules) or "none"
         return f"scheduled event of rule {names[:100]}: not a forwarder heartbeat"

@@ -6,11 +6,9 @@ both. Field names follow AWS's JSON; only the fields the bridge reads are read. 
 building would be most of it. A refused field raises FieldError, `<path>: <problem>`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Self, TypeVar
 
 from incident_bridge.alarm import AlarmMetric, AlarmState
 from incident_bridge.reader import Reader
@@ -68,6 +66,7 @@ def _unread_object(parent: Reader, key: str) -> dict[str, Any]:
 
 # Value types here are NamedTuples, not frozen dataclasses: a dataclass compiles its methods when the module is
 # imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
+# Annotations are not postponed (no `from __future__ import annotations`): NamedTuple compiles each string one.
 class StatePayload(NamedTuple):
     """An alarm's `state` or `previousState`."""
 
@@ -79,7 +78,7 @@ class StatePayload(NamedTuple):
     actions_suppressed_reason: str | None
 
     @classmethod
-    def read(cls, state: Reader) -> StatePayload:
+    def read(cls, state: Reader) -> Self:
         return cls(
             value=state.choice("value", AlarmState),
             reason=state.optional_string("reason") or "",
@@ -120,7 +119,7 @@ class AlarmDetailPayload(NamedTuple):
     alarm_tags: dict[str, str]
 
     @classmethod
-    def read(cls, detail: Reader) -> AlarmDetailPayload:
+    def read(cls, detail: Reader) -> Self:
         # Of several faults, the first read is reported: name, state, previous state, then configuration and tags.
         alarm_name = detail.string("alarmName", min_length=1)
         state = StatePayload.read(detail.obj("state"))
@@ -151,7 +150,7 @@ class EventBridgeEnvelope(NamedTuple):
     detail: dict[str, Any]
 
     @classmethod
-    def read(cls, raw: Mapping[str, Any]) -> EventBridgeEnvelope:
+    def read(cls, raw: Mapping[str, Any]) -> Self:
         event = Reader(raw)
         return cls(
             id=event.string("id", min_length=1),
@@ -172,7 +171,7 @@ class AlarmStateChangeEvent(NamedTuple):
     alarm: AlarmDetailPayload
 
     @classmethod
-    def read(cls, raw: Mapping[str, Any]) -> AlarmStateChangeEvent:
+    def read(cls, raw: Mapping[str, Any]) -> Self:
         envelope = EventBridgeEnvelope.read(raw)
         return cls(envelope=envelope, alarm=AlarmDetailPayload.read(Reader(raw).obj("detail")))
 
@@ -188,7 +187,7 @@ class AlarmActionEvent(NamedTuple):
     alarm_data: AlarmDetailPayload
 
     @classmethod
-    def read(cls, raw: Mapping[str, Any]) -> AlarmActionEvent:
+    def read(cls, raw: Mapping[str, Any]) -> Self:
         event = Reader(raw)
         return cls(
             source=event.string("source"),
@@ -210,7 +209,7 @@ class ContributorStateChangeEvent(NamedTuple):
     attributes: dict[str, str]
 
     @classmethod
-    def read(cls, raw: Mapping[str, Any]) -> ContributorStateChangeEvent:
+    def read(cls, raw: Mapping[str, Any]) -> Self:
         envelope = EventBridgeEnvelope.read(raw)
         detail = Reader(raw).obj("detail")
         contributor = detail.obj("alarmContributor")
