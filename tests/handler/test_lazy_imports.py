@@ -173,8 +173,8 @@ def test_an_alarms_only_configuration_handles_alarms_without_importing_them(
 
 
 #: The dataclasses a cold start still creates: the configuration's and the settings' models, whose fields declare
-#: how they are read (field metadata), and three values a NamedTuple cannot express (a Signal's and an alarm's raw
-#: event is outside their equality; a ResourceRef refuses a bad ARN when built). `@dataclass` compiles a class's
+#: how they are read (field metadata), and two values a NamedTuple cannot express (an alarm's raw event is outside
+#: its equality; a ResourceRef refuses a bad ARN when built). `@dataclass` compiles a class's
 #: methods when its module is imported, several times a NamedTuple's cost, so every other value type on the cold
 #: path is a NamedTuple (README, Performance). A new dataclass here is a decision, not an accident.
 COLD_START_DATACLASSES = [
@@ -187,7 +187,6 @@ COLD_START_DATACLASSES = [
     "incident_bridge.quiet.silences.Silence",
     "incident_bridge.resources.ResourceRef",
     "incident_bridge.settings.Settings",
-    "incident_bridge.signal.Signal",
 ]
 
 # The handler imported as deployed (live clients, the stack's default configuration); lists the classes the
@@ -220,5 +219,5 @@ def test_a_cold_start_creates_only_the_dataclasses_the_configuration_and_setting
         POWERTOOLS_METRICS_NAMESPACE="IncidentBridge",
     )
 
-    # Then the only dataclasses among the bridge's loaded modules are the declared models and the three values
+    # Then the only dataclasses among the bridge's loaded modules are the declared models and the two values
     assert created == COLD_START_DATACLASSES
