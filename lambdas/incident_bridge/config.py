@@ -123,9 +123,7 @@ class Match:
     tags: dict[str, tuple[str, ...]] | None = field(default=None, metadata=_GLOB_MAP)
     # Custom application events and AWS service events
     source: tuple[str, ...] | None = field(default=None, metadata=_GLOBS)
-    detail_type: tuple[str, ...] | None = field(
-        default=None, metadata=declared(_plain(lambda owner, key: _pattern_list(owner, key)), key="detail-type")
-    )
+    detail_type: tuple[str, ...] | None = field(default=None, metadata=_DETAIL_TYPE)
     #: JSONPath-like path into `detail` (`$.severity`, `$.service.name`) -> glob(s) of its value
     detail: dict[str, tuple[str, ...]] | None = field(default=None, metadata=_DETAIL_PATHS)
 
@@ -170,9 +168,7 @@ class Route:
     #: alarm tags whose values are URLs to attach (runbook, dashboard)
     related_url_tags: tuple[str, ...] | None = field(default=None, metadata=_URL_TAGS)
     #: fields forming the group key (used by the incident lifecycle): alarm_name, namespace, tag:<key>, ...
-    group_by: tuple[str, ...] | None = field(
-        default=None, metadata=declared(_plain(lambda owner, key: _group_by(owner, key)))
-    )
+    group_by: tuple[str, ...] | None = field(default=None, metadata=_GROUP_BY)
     auto_resolve: bool | None = field(default=None, metadata=_AUTO_RESOLVE)
     continue_: bool = field(default=False, metadata=flag(key="continue"))
     drop: bool = field(default=False, metadata=flag())
@@ -222,9 +218,7 @@ class BridgeConfig:
     default: DefaultRoute = field(metadata=declared(_default_route))
     routes: tuple[Route, ...] = field(default=(), metadata=declared(_routes))
     #: Topics that already fan alarms out; the stack subscribes the bridge's queue to each.
-    sns_topic_arns: tuple[str, ...] = field(
-        default=(), metadata=declared(_plain(lambda owner, key: _sns_topic_arns(owner, key)))
-    )
+    sns_topic_arns: tuple[str, ...] = field(default=(), metadata=_SNS_TOPICS)
     #: When an event carries no alarmTags, look them up with cloudwatch:ListTagsForResource (cached per container).
     lookup_alarm_tags: bool = field(default=False, metadata=flag())
     #: An alarm that fires again this soon after the bridge resolved its incident reopens that incident.
@@ -236,9 +230,7 @@ class BridgeConfig:
     fallback_response_plan_arn: str | None = field(default=None, metadata=_PLAN_ARN)
     #: AWS service-event profiles to open incidents from (sources/profiles.py), or `all`; none by default: alarms
     #: (and custom events) only. The stack creates a default-bus rule for exactly these.
-    aws_events: tuple[str, ...] = field(
-        default=(), metadata=declared(_plain(lambda owner, key: _aws_events(owner, key)))
-    )
+    aws_events: tuple[str, ...] = field(default=(), metadata=_AWS_EVENTS)
     #: Named time intervals in Alertmanager's format, for routes' mute_time_intervals / active_time_intervals.
     time_intervals: tuple[NamedTimeInterval, ...] = field(
         default=(), metadata=declared(_plain(lambda owner, key: _time_intervals(owner, key)))
@@ -318,18 +310,18 @@ def parse_config(document: Any, *, origin: str) -> BridgeConfig:
 def load_config(path: Path) -> BridgeConfig:
     """Reads YAML or JSON (JSON is YAML, but the Lambda ships JSON so it needs no YAML parser)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the configuration file ({error.strerror})") from None
     except UnicodeDecodeError as error:
         raise ConfigSyntaxError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     if path.suffix == ".json":
         try:
-            document = json.loads(text)
+            document = json.loads(content)
         except json.JSONDecodeError as error:
             raise ConfigSyntaxError(f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from None
     else:
-        document = _load_yaml(path, text)
+        document = _load_yaml(path, content)
     return parse_config(document, origin=str(path))
 
 
@@ -631,10 +623,10 @@ def _scalar(value: object) -> object:
 
 
 def _pattern(path: str, value: object, expected: str) -> str:
-    text = _scalar(value)
-    if not isinstance(text, str):
+    scalar = _scalar(value)
+    if not isinstance(scalar, str):
         raise FieldError(path, f"expected {expected}, got {kind_of(value)}")
-    return text
+    return scalar
 
 
 def _patterns(path: str, value: object) -> tuple[str, ...]:

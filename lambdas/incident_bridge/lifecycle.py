@@ -211,8 +211,11 @@ class Lifecycle:
             assert record is None or isinstance(record, GroupRecord)
             if not joins and _joins_open_incident(record):
                 return {}  # joined later, after the batch's openings (see fire_many)
-            if record is not None and record.has_pending_calls and not defer:
-                record = self._flush_all(record)  # (deferring: the batch flushes its groups after its joins)
+            if record is not None and record.has_pending_calls and not (defer and _joins_open_incident(record)):
+                # A deferred join of an open incident leaves them to the batch's flush (or its carrier). Anything else
+                # (a resolve or a reopen in flight) is finished first: a new alarm must not join an incident whose
+                # committed resolve is still to be sent.
+                record = self._flush_all(record)
             steps, fresh = _classified(record, firings)
             waits = record is not None and record.status is GroupStatus.PENDING
             if not verified and hint is not _UNKNOWN and (not fresh or waits):

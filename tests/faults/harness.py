@@ -27,6 +27,7 @@ from incident_bridge.adapters.dead_letters import SqsDeadLetters
 from incident_bridge.adapters.group_table import DynamoGroupStore, from_item
 from incident_bridge.adapters.incident_manager import Boto3IncidentManager
 from incident_bridge.bridge import Bridge
+from incident_bridge.budget import RequestBudget
 from incident_bridge.cli import LambdaContextStandIn
 from incident_bridge.config import parse_config
 from incident_bridge.groups import GroupStatus
@@ -44,6 +45,8 @@ ALARM_ARN_PREFIX = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:"
 MAX_RECEIVE_COUNT = 5
 VISIBILITY_TIMEOUT = 1800.0
 EPOCH = datetime(2019, 10, 2, 17, 5, tzinfo=UTC)
+#: A short budget's requests per second: two groups' joins at this rate take longer than SHORT_BUDGET_SECONDS.
+SHORT_BUDGET_RATE = 0.1
 #: Every client without SDK retries: each injected fault reaches the bridge.
 NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"}, region_name=REGION)
 
@@ -193,6 +196,9 @@ class Scenario:
     corrupt_group: str | None = None
     delete_incident_of: str | None = None
     incident_check_seconds: int = 0
+    #: Each worker's request budget far too short for the scenario's joins: they are deferred, coalesced and left to
+    #: carriers, and status checks take only their share (bridge.SHORT_BUDGET_SECONDS, budget.CHECK_SHARE).
+    short_budget: bool = False
 
 
 class _Clients:
@@ -254,11 +260,15 @@ class World:
 
     def _container(self, worker: int) -> Runtime:
         incidents = self._incident_clients[worker]
+        budget = None
+        if self.scenario.short_budget:
+            budget = RequestBudget(SHORT_BUDGET_RATE, clock=lambda: self.queue.now, sleep=lambda _: None)
         bridge = Bridge(
             self.config,
             Boto3IncidentManager(incidents),
             DynamoGroupStore(self.dynamodb, TABLE),
             clock=lambda: EPOCH + timedelta(seconds=self.queue.now),
+            budget=budget,
         )
         return Runtime(
             bridge,

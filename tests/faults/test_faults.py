@@ -129,6 +129,24 @@ def test_an_incident_deleted_by_a_human_is_replaced_even_between_status_checks()
     assert violations == []
 
 
+def test_with_joins_deferred_and_carried_every_boundary_and_failure_kind_keeps_the_invariants() -> None:
+    # Given both workers' request budgets too short for the scenario's joins (deferred and coalesced; a batch that
+    # opens an incident leaves its joins to carriers; status checks within their share), with every fault
+    scenario = Scenario(seed=3, short_budget=True)
+    cases = [(boundary, kind, occurrence) for boundary, kind, occurrence in sweep_cases() if occurrence < 3]
+
+    # When each runs
+    plain = run_scenario(scenario)
+    violations, fired = sweep(scenario, cases)
+
+    # Then no invariant broke, nothing was dead-lettered without faults, and every fault kind reached every boundary
+    assert plain.violations == []
+    assert plain.dead_lettered == {}
+    assert violations == []
+    reached = set(BOUNDARIES) - {"sqs.SendMessage", "dynamodb.GetItem"}
+    assert {(boundary, kind) for boundary in reached for kind in Fault} <= fired
+
+
 def test_removing_a_commit_point_breaks_the_invariants(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given the lifecycle with its commit point removed: the calls are made first, their intent written after
     def calls_before_intent(self: Lifecycle, record: GroupRecord, expected_version: int) -> GroupRecord | _Changed:

@@ -168,16 +168,26 @@ def test_bundled_default_is_alarms_only() -> None:
     assert bundled.enabled_aws_events == frozenset()
 
 
-@pytest.mark.parametrize(
-    ("profile", "path"),
-    [(profile.name, path) for profile in PROFILES for path in profile.required],
-    ids=lambda value: str(value),
-)
+#: A real sample of each detail-type that needs fields of its own.
+SAMPLE_OF_TYPE = {
+    "ECS Deployment State Change": ECS_DEPLOYMENT,
+    "ECS Service Action": ECS_PLACEMENT,
+    "ECS Task State Change": ECS_TASK,
+}
+NEEDED_FIELDS = [
+    *(pytest.param(SAMPLE_OF[profile.name], path, id=f"{profile.name}:{path}")
+      for profile in PROFILES for path in profile.required),
+    *(pytest.param(SAMPLE_OF_TYPE[kind], path, id=f"{kind}:{path}")
+      for profile in PROFILES for kind, paths in profile.required_for for path in paths),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("sample", "path"), NEEDED_FIELDS)
 def test_an_event_lacking_any_field_its_profile_needs_is_rejected_naming_the_fields_path(
-    profile: str, path: str
+    sample: str, path: str
 ) -> None:
-    # Given the profile's real sample without that field
-    raw = load_event(SAMPLE_OF[profile])
+    # Given the profile's real sample (of the detail-type that needs the field) without that field
+    raw = load_event(sample)
     *parents, last = path.split(".")
     holder: Any = raw["detail"]
     for part in parents:

@@ -89,6 +89,8 @@ class EventProfile:
     detail_types: tuple[str, ...]
     #: Detail paths every event of the profile must carry; a missing one rejects the event naming its path.
     required: tuple[str, ...]
+    #: Detail paths only events of one detail-type need (ECS service events name an `eventName`, tasks do not).
+    required_for: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: Detail lists AWS documents as holding exactly one item; an event with more is rejected naming the path, so
     #: no item is ever read past silently.
     singular: tuple[str, ...] = ()
@@ -136,7 +138,9 @@ def service_signal(
     profile: EventProfile, envelope: EventBridgeEnvelope, raw: Mapping[str, Any]
 ) -> Signal | NotActionable:
     detail = envelope.detail
-    for path in profile.required:
+    needed = (*profile.required, *(path for kind, paths in profile.required_for if kind == envelope.detail_type
+                                   for path in paths))  # fmt: skip
+    for path in needed:
         if not detail_values(detail, path):
             raise InvalidEvent(f"{profile.name} event {envelope.detail_type!r} is missing detail.{path}")
     for path in profile.singular:
@@ -439,6 +443,13 @@ PROFILES: tuple[EventProfile, ...] = (
         source="aws.ecs",
         detail_types=("ECS Deployment State Change", "ECS Service Action", _ECS_TASK),
         required=(),
+        # Service events say what happened in `eventName`; a task's state is `lastStatus` in its cluster (Amazon ECS
+        # Developer Guide, "Amazon ECS events").
+        required_for=(
+            ("ECS Deployment State Change", ("eventName",)),
+            ("ECS Service Action", ("eventName",)),
+            (_ECS_TASK, ("lastStatus", "clusterArn")),
+        ),
         rules=(
             Rule(
                 "eventName",
