@@ -255,15 +255,6 @@ INTERVAL_REFUSALS: list[tuple[Callable[[Document], None], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("change", "expected"), INTERVAL_REFUSALS)
-def test_an_interval_with_one_mistake_is_refused_naming_its_path(
-    change: Callable[[Document], None], expected: str
-) -> None:
-    # Given the accepted interval with one change
-    # When the configuration is read, Then that one problem is the message
-    assert refusal(document(time_intervals=[changed(INTERVAL, change)])) == expected
-
-
 SILENCE_REFUSALS: list[tuple[Callable[[Document], None], str]] = [
     (
         lambda d: d.update(reason="x"),
@@ -310,15 +301,6 @@ SILENCE_REFUSALS: list[tuple[Callable[[Document], None], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("change", "expected"), SILENCE_REFUSALS)
-def test_a_silence_with_one_mistake_is_refused_naming_its_path(
-    change: Callable[[Document], None], expected: str
-) -> None:
-    # Given the accepted silence with one change
-    # When the configuration is read, Then the message names the field (or the silence, for its rules)
-    assert refusal(document(silences=[changed(SILENCE, change)])) == expected
-
-
 def test_silences_must_be_a_list_of_objects_with_unique_ids() -> None:
     # Given silences that are not a list, a list holding a string, and two silences with one id
     # When each configuration is read, Then the section or the item is named
@@ -357,13 +339,21 @@ INHIBIT_REFUSALS: list[tuple[Callable[[Document], None], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("change", "expected"), INHIBIT_REFUSALS)
-def test_an_inhibit_rule_with_one_mistake_is_refused_naming_its_path(
-    change: Callable[[Document], None], expected: str
+ONE_MISTAKE = [
+    *[("time_intervals", INTERVAL, change, expected) for change, expected in INTERVAL_REFUSALS],
+    *[("silences", SILENCE, change, expected) for change, expected in SILENCE_REFUSALS],
+    *[("inhibit_rules", INHIBIT_RULE, change, expected) for change, expected in INHIBIT_REFUSALS],
+]
+
+
+@pytest.mark.parametrize(("section", "accepted", "change", "expected"), ONE_MISTAKE)
+def test_a_quiet_item_with_one_mistake_is_refused_naming_its_path(
+    section: str, accepted: Document, change: Callable[[Document], None], expected: str
 ) -> None:
-    # Given the accepted inhibit rule with one change
-    # When the configuration is read, Then that one problem is the message
-    assert refusal(document(inhibit_rules=[changed(INHIBIT_RULE, change)])) == expected
+    # Given the section's accepted item (interval, silence, inhibit rule) with one change
+    # When the configuration is read
+    # Then that one problem is the message: the field's path, or the item's for a silence's own rules
+    assert refusal(document(**{section: [changed(accepted, change)]})) == expected
 
 
 def test_inhibit_rules_must_be_a_list_of_objects() -> None:
