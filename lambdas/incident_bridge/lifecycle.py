@@ -311,7 +311,7 @@ class Lifecycle:
                 written = self._write(renewed, claim.version)
                 return self._open(renewed, fresh, defer=defer) if written else _Changed(written.current)
             recovered = self._write_opened(claim, incident_arn, {}, (), ())
-            self._seen_open[incident_arn] = now
+            self._saw_open(incident_arn, now)
             joined = self._join(recovered, recovered.version, fresh, "fired")
             if not isinstance(joined, _Changed):
                 current = self._known.get(claim.group_key)
@@ -327,7 +327,7 @@ class Lifecycle:
             attached |= {family for firing in rest for query in _queries(firing.signal)
                          for family in metric_families(query)}  # fmt: skip
         opened = self._write_opened(claim, incident_arn, marks, sorted(attached), [first.event_id])
-        self._seen_open[incident_arn] = now
+        self._saw_open(incident_arn, now)
         reason = f"incident started in {start.response_plan_arn} at impact {start.impact}"
         if self._resolve_if_recovered(opened, first.decision, "before the incident opened") is not None:
             reason += "; resolved: its alarms recovered while it was opening"
@@ -376,7 +376,7 @@ class Lifecycle:
         status = self._incidents.incident_status(record.incident_arn)
         if status is None:
             return self._start(record.group_key, record, fresh)  # deleted meanwhile: a fresh incident
-        self._seen_open[record.incident_arn] = self._clock()
+        self._saw_open(record.incident_arn, self._clock())
         if status == "OPEN":
             reopened = record._replace(status=GroupStatus.OPEN, resolved_at=None, resolved_by_bridge=False,
                                        expires_at=None)  # fmt: skip
@@ -697,8 +697,13 @@ class Lifecycle:
         if self._incidents.incident_status(incident_arn) != "OPEN":
             self._seen_open.pop(incident_arn, None)
             return False
-        self._seen_open[incident_arn] = now
+        self._saw_open(incident_arn, now)
         return True
+
+    def _saw_open(self, incident_arn: str, when: datetime) -> None:
+        if len(self._seen_open) >= _KNOWN_GROUPS and incident_arn not in self._seen_open:
+            self._seen_open.clear()  # bounded like _known: a forgotten incident costs one status check, no more
+        self._seen_open[incident_arn] = when
 
     def _flapping(self, record: GroupRecord) -> bool:
         return (

@@ -6,8 +6,6 @@ and dimensions, so this module maps those to ARNs without calling any AWS API. T
 carry (an Auto Scaling group's UUID, a REST API's id, ...), the entry says so and the ref has ``arn=None``.
 """
 
-from __future__ import annotations
-
 import re
 import string
 import unicodedata
@@ -53,6 +51,7 @@ class UnresolvableError(Exception):
 Transform: TypeAlias = Callable[[Mapping[str, str]], Mapping[str, str] | None]
 
 
+# Annotations are not postponed in this module: NamedTuple compiles each string annotation (README, Performance).
 class CatalogueEntry(NamedTuple):
     """One resource type of a namespace; applies when all `dimensions` and none of `absent` are present.
 

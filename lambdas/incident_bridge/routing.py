@@ -14,7 +14,6 @@ import fnmatch
 import re
 import string
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
 from types import MappingProxyType
 from typing import NamedTuple, Self, TypeVar
 
@@ -338,7 +337,7 @@ def with_account_alias(signal: Signal, aliases: Mapping[str, str]) -> Signal:
         labels[name] = found
         if name == "account":  # shown next to the id it names (`invoke --explain`)
             labels["account_alias"] = (aliases.get(account) or account,)
-    return replace(signal, labels=labels)
+    return signal._replace(labels=labels)
 
 
 def decide(signal: Signal, chosen: TableRoute, reasons: tuple[str, ...]) -> RouteDecision:

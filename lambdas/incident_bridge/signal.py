@@ -7,7 +7,6 @@ source that understood it.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, Self
@@ -106,8 +105,7 @@ class Trigger(NamedTuple):
     token_parts: tuple[str, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Signal:
+class Signal(NamedTuple):
     """One alarm transition, custom event or service event, as everything after sources/ sees it."""
 
     #: What logs, outcomes and timeline notes call it (the alarm name, the custom event's title, ...).
@@ -127,13 +125,15 @@ class Signal:
     member: str
     #: The group key's tail when the route names no `group_by` fields.
     default_group: str
+    trigger: Trigger
+    #: The payload as received, for `triggerDetails.rawData` (never logged).
+    raw_event: dict[str, Any]
     #: The signal's own title (custom events, service events); None: the route's template makes it.
     title: str | None = None
     #: The signal's own impact (custom events, severities); None: the route's.
     impact: int | None = None
     #: One line on what happened, for the timeline ("Threshold Crossed: ...").
     reason: str = ""
-    trigger: Trigger
     related: tuple[RelatedThing, ...] = ()
     #: ARNs a timeline note about this signal references (the alarm; the event's resources).
     references: tuple[str, ...] = ()
@@ -145,8 +145,6 @@ class Signal:
     sent_at: datetime | None = None
     #: What the payload was, for people (`invoke --explain`): "EventBridge event (...), metric alarm, state ALARM".
     payload: str = ""
-    #: The payload as received, for `triggerDetails.rawData`. Not part of equality or logs.
-    raw_event: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def label(self, name: str) -> str | None:
         """The label's first value, or None when the signal does not carry it."""
@@ -160,7 +158,7 @@ class Signal:
         """The same signal with these tags as `tag:<key>` labels (tags looked up after the payload was read)."""
         if not tags:
             return self
-        return replace(self, labels={**self.labels, **tag_labels(tags)})
+        return self._replace(labels={**self.labels, **tag_labels(tags)})
 
 
 TAG_PREFIX = "tag:"

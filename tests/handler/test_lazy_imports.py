@@ -6,6 +6,7 @@ and loads no pydantic either."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,16 +128,23 @@ print(json.dumps({{"at_init": at_init, "outcomes": outcomes, "after_alarms": loa
 """
 
 
-@pytest.fixture(scope="module")
-def alarms_only_cold_start(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A fresh interpreter with the stack's default configuration (written as the asset's bridge_config.json,
-    every key present, empty lists included) that handled an EventBridge alarm and an alarm action."""
+def default_config_file(directory: Path) -> Path:
+    """The stack's default configuration, written as the asset's bridge_config.json (every key present, empty
+    lists included)."""
     from infra.asset import CONFIG_FILE_NAME
     from infra.settings import EXAMPLE_PLAN, RESPONSE_PLAN_ARN_KEY, deploy_settings
 
-    config_file = tmp_path_factory.mktemp("asset") / CONFIG_FILE_NAME
+    config_file = directory / CONFIG_FILE_NAME
     document = deploy_settings({RESPONSE_PLAN_ARN_KEY: EXAMPLE_PLAN}).config.to_document()
     config_file.write_text(json.dumps(document), encoding="utf-8")
+    return config_file
+
+
+@pytest.fixture(scope="module")
+def alarms_only_cold_start(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A fresh interpreter with the stack's default configuration that handled an EventBridge alarm and an alarm
+    action."""
+    config_file = default_config_file(tmp_path_factory.mktemp("asset"))
     alarms = json.dumps([load_event(EVENTBRIDGE_ALARM), load_event(ALARM_ACTION)])
     script = ALARMS_ONLY_SCRIPT.format(lazy_modules=ALARMS_ONLY_LAZY_MODULES, alarms=alarms)
     facts: dict[str, Any] = run_fresh_interpreter(
@@ -162,3 +170,54 @@ def test_an_alarms_only_configuration_handles_alarms_without_importing_them(
     # Then both opened an incident, and still none of those modules was imported
     assert alarms_only_cold_start["outcomes"] == ["started", "started"]
     assert alarms_only_cold_start["after_alarms"] == []
+
+
+#: The dataclasses a cold start still creates: the configuration's and the settings' models, whose fields declare
+#: how they are read (field metadata), and two values a NamedTuple cannot express (an alarm's raw event is outside
+#: its equality; a ResourceRef refuses a bad ARN when built). `@dataclass` compiles a class's
+#: methods when its module is imported, several times a NamedTuple's cost, so every other value type on the cold
+#: path is a NamedTuple (README, Performance). A new dataclass here is a decision, not an accident.
+COLD_START_DATACLASSES = [
+    "incident_bridge.alarm.NormalizedAlarm",
+    "incident_bridge.config.BridgeConfig",
+    "incident_bridge.config.DefaultRoute",
+    "incident_bridge.config.Match",
+    "incident_bridge.config.RelatedUrl",
+    "incident_bridge.config.Route",
+    "incident_bridge.quiet.silences.Silence",
+    "incident_bridge.resources.ResourceRef",
+    "incident_bridge.settings.Settings",
+]
+
+# The handler imported as deployed (live clients, the stack's default configuration); lists the classes the
+# bridge's loaded modules define that are dataclasses.
+DATACLASSES_SCRIPT = """
+import dataclasses, json, sys
+from incident_bridge import handler
+
+modules = [module for name, module in sorted(sys.modules.items()) if name.startswith("incident_bridge")]
+print(json.dumps(sorted(
+    f"{module.__name__}.{name}" for module in modules for name, value in vars(module).items()
+    if isinstance(value, type) and value.__module__ == module.__name__ and dataclasses.is_dataclass(value)
+)))
+"""
+
+
+def test_a_cold_start_creates_only_the_dataclasses_the_configuration_and_settings_need(
+    tmp_path: Path,
+) -> None:
+    # Given the configuration the stack deploys by default, and the function's environment in live mode
+    config_file = default_config_file(tmp_path)
+
+    # When a fresh interpreter imports the handler (the clients are built; nothing is called)
+    created = run_fresh_interpreter(
+        DATACLASSES_SCRIPT,
+        BRIDGE_CONFIG_FILE=str(config_file),
+        INCIDENT_MANAGER_MODE="live",
+        STATE_TABLE_NAME="incident-bridge-groups",
+        DEAD_LETTER_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+        POWERTOOLS_METRICS_NAMESPACE="IncidentBridge",
+    )
+
+    # Then the only dataclasses among the bridge's loaded modules are the declared models and the two values
+    assert created == COLD_START_DATACLASSES

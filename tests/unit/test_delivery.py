@@ -25,6 +25,7 @@ from tests.unit.test_lifecycle import (
     config,
     key_of,
     ok_event,
+    operations,
 )
 
 LATER = "2019-10-02T17:30:40.989+0000"
@@ -362,3 +363,27 @@ def test_the_same_alarm_twice_in_one_batch_applies_its_later_transition() -> Non
     assert batch["m-first"].ignore_reason is IgnoreReason.OUT_OF_ORDER
     assert ok.ignore_reason is IgnoreReason.OUT_OF_ORDER
     assert harness.incident(batch["m-again"].incident_arn).status == "OPEN"
+
+
+# ---- bounded memory ----
+
+
+def test_a_container_remembers_open_incidents_boundedly_and_asks_again_for_one_it_forgot() -> None:
+    # Given status checks trusted for an hour, and one group per team
+    harness = Harness(config(group_by=["tag:team"]))
+    harness.bridge_config = replace(harness.bridge_config, incident_check_seconds=3600)
+    harness.__post_init__()
+
+    # When 1,001 teams' incidents open in one container (one more than it remembers)
+    for team in range(1001):
+        assert (
+            harness.handle(alarm_event(f"first-{team}", event_id=f"first-{team}", tags={"team": f"t{team}"})).kind
+            is OutcomeKind.STARTED
+        )
+
+    # Then a join to the newest incident trusts what it saw, and a join to the oldest asks Incident Manager again
+    newest = harness.handle(alarm_event("second-1000", event_id="second-1000", tags={"team": "t1000"}))
+    oldest = harness.handle(alarm_event("second-0", event_id="second-0", tags={"team": "t0"}))
+    assert (newest.kind, oldest.kind) == (OutcomeKind.UPDATED, OutcomeKind.UPDATED)
+    assert "GetIncidentRecord" not in operations(newest)
+    assert "GetIncidentRecord" in operations(oldest)

@@ -286,8 +286,7 @@ def contributor_signal(event: ContributorStateChangeEvent, raw: Mapping[str, Any
     }
     if namespaces:
         labels["namespace"] = tuple(dict.fromkeys(namespaces))
-    return replace(
-        signal,
+    return signal._replace(
         name=f"{alarm.alarm_name} [{shown}]",
         noun="alarm contributor",
         labels=labels,
