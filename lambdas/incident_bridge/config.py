@@ -7,10 +7,12 @@ The model is declared: frozen dataclasses whose every field says, in its metadat
 key: the reader's constrained fields (`reader.text`, `whole`, `flag`, `texts`, `models`, shared with the custom
 event's declaration in custom.py) or, for a rule of its own, `reader.declared` with the field reader below. One
 generic reader (`reader.read_fields`) reads any declared model, collects every problem, notes missing required
-fields and refuses unknown keys, and `reader.document_of` writes it back. Silences and inhibit rules are read field
-by field below (their types live in quiet/, imported only when the configuration has some), their allowed keys
-taken from their dataclasses. Not pydantic, nor msgspec: see the README's Performance section for the measured
-choice. Every problem reads `<path>: <problem>`, as the Reader words it.
+fields and refuses unknown keys, and `reader.document_of` writes it back. The quiet sections are declared the same
+way, in quiet/ (`NamedTimeInterval`, `Silence`, `InhibitRule`), imported only when the configuration has some; their
+matchers are read by this module's `match` reader, and a live silence (state table, `silence add`) is read and
+written through the same declaration (`parse_silence`, `silence_document`). Not pydantic, nor msgspec: see the
+README's Performance section for the measured choice. Every problem reads `<path>: <problem>`, as the Reader words
+it.
 """
 
 from __future__ import annotations
@@ -40,15 +42,18 @@ from incident_bridge.reader import (
     MAX_PROBLEMS,
     FieldError,
     FieldRead,
+    ModelError,
     Problems,
     Reader,
     declared,
     document_of,
     flag,
     kind_of,
-    known_keys,
     models,
     read_fields,
+    read_model,
+    read_models,
+    refuse_duplicates,
     shown,
     text,
     texts,
@@ -211,6 +216,13 @@ def _routes(owner: Reader, key: str, problems: Problems) -> tuple[Route, ...] | 
     return routes
 
 
+def _quiet_section(read: Callable[[Reader, str, Problems], tuple[Any, ...]]) -> dict[str, Any]:
+    """A quiet section: a list of its declared model, read by `read`, which imports the section's module. None
+    (absent, null, or `[]` as the stack writes it) imports nothing: an alarms-only cold start does not load the
+    parsers it never runs (`make bench`; tests/handler/test_lazy_imports.py)."""
+    return declared(lambda owner, key, problems: None if owner.raw(key) in (None, []) else read(owner, key, problems))
+
+
 @dataclass(frozen=True, kw_only=True)
 class BridgeConfig:
     """The whole configuration: the default route, the routes in order, and the bridge-wide settings."""
@@ -233,14 +245,16 @@ class BridgeConfig:
     aws_events: tuple[str, ...] = field(default=(), metadata=_AWS_EVENTS)
     #: Named time intervals in Alertmanager's format, for routes' mute_time_intervals / active_time_intervals.
     time_intervals: tuple[NamedTimeInterval, ...] = field(
-        default=(), metadata=declared(_plain(lambda owner, key: _time_intervals(owner, key)))
+        default=(), metadata=_quiet_section(lambda owner, key, problems: _time_intervals(owner, key, problems))
     )
     #: Silences kept in git (live ones are in the state table, from `incident-bridge silence add`).
-    silences: tuple[Silence, ...] = field(default=(), metadata=declared(lambda o, k, p: _silences(o, k, p)))
+    silences: tuple[Silence, ...] = field(
+        default=(), metadata=_quiet_section(lambda owner, key, problems: _silences(owner, key, problems))
+    )
     #: While an alarm matching `source_matchers` fires, alarms matching `target_matchers` with the same `equal`
     #: labels stay quiet.
     inhibit_rules: tuple[InhibitRule, ...] = field(
-        default=(), metadata=declared(lambda o, k, p: _inhibit_rules(o, k, p))
+        default=(), metadata=_quiet_section(lambda owner, key, problems: _inhibit_rules(owner, key, problems))
     )
     #: Account id -> its name, the label `account_alias` for matchers, group keys and titles.
     accounts: dict[str, str] = field(
@@ -472,10 +486,7 @@ def _expected_forwarders(config: Reader, key: str) -> tuple[str, ...] | None:
 
 
 def _check_unique_names(routes: tuple[Route, ...]) -> None:
-    names = [route.name for route in routes if route.name]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise FieldError("", f"route names must be unique: {', '.join(duplicates)}")
+    refuse_duplicates("", "route names", [route.name for route in routes if route.name])
 
 
 # ---- quiet: time intervals, silences, inhibition ----
@@ -501,71 +512,46 @@ def _check_interval_names(config: Reader, known: set[str], problems: Problems) -
                     problems.found.append(FieldError(path, f"unknown time interval {name!r} (known: {listed})"))
 
 
-def _time_intervals(config: Reader, key: str) -> tuple[NamedTimeInterval, ...]:
-    if config.raw(key) in (None, []):
-        return ()  # none (the stack writes `[]`): the interval parser and its calendar are not imported
+def _time_intervals(config: Reader, key: str, problems: Problems) -> tuple[NamedTimeInterval, ...]:
     from incident_bridge.quiet.intervals import read_named_intervals
 
-    return read_named_intervals(config, key)
+    return read_named_intervals(config, key, problems)
 
 
-def _silences(config: Reader, key: str, problems: Problems) -> tuple[Silence, ...] | None:
-    if not config.has(key):
-        return None
-    silences = []
-    for item in config.objects(key):
-        silence = problems.read(None, _read_silence, item, problems)
-        if silence is not None:
-            silences.append(silence)
-    ids = [silence.id for silence in silences]
-    duplicates = sorted({silence_id for silence_id in ids if ids.count(silence_id) > 1})
-    if duplicates:
-        raise FieldError(config.at(key), f"silence ids must be unique: {', '.join(duplicates)}")
-    return tuple(silences)
+def _silences(config: Reader, key: str, problems: Problems) -> tuple[Silence, ...]:
+    from incident_bridge.quiet.silences import Silence, check_silence
+
+    silences = read_models(config, key, problems, Silence, check=check_silence)
+    refuse_duplicates(config.at(key), "silence ids", [silence.id for silence in silences])
+    return silences
 
 
-def _read_silence(item: Reader, problems: Problems) -> Silence | None:
-    from incident_bridge.quiet.silences import Silence, check_silence, parse_moment
-
-    item.only(known_keys(Silence))
-    match = _match(item, "match", problems)
-    if match is None or match == Match():
-        raise FieldError(item.at("match"), "a silence needs at least one matcher")
-    silence = Silence(
-        id=item.string("id", min_length=1),
-        match=match,
-        starts_at=item.convert("starts_at", parse_moment),
-        ends_at=item.convert("ends_at", parse_moment),
-        created_by=item.string("created_by"),
-        comment=item.string("comment"),
-    )
-    try:
-        check_silence(silence)
-    except ValueError as error:
-        raise FieldError(item.path, str(error)) from None
-    return silence
-
-
-def _inhibit_rules(config: Reader, key: str, problems: Problems) -> tuple[InhibitRule, ...] | None:
-    if not config.has(key):
-        return None
-    if config.raw(key) == []:
-        return ()  # none (the stack writes `[]`): inhibition is not imported
+def _inhibit_rules(config: Reader, key: str, problems: Problems) -> tuple[InhibitRule, ...]:
     from incident_bridge.quiet.inhibition import InhibitRule
 
-    rules = []
-    for item in config.objects(key):
-        problems.read(None, item.only, known_keys(InhibitRule))
-        source = problems.read(None, _match, item, "source_matchers", problems)
-        target = problems.read(None, _match, item, "target_matchers", problems)
-        no_labels: tuple[str, ...] = ()
-        equal = problems.read(no_labels, _label_names, item, "equal")
-        if source is None or target is None:
-            missing = "source_matchers" if source is None else "target_matchers"
-            problems.found.append(FieldError(item.at(missing), "required (a matcher object, as a route's match)"))
-            continue
-        rules.append(InhibitRule(source_matchers=source, target_matchers=target, equal=equal))
-    return tuple(rules)
+    return read_models(config, key, problems, InhibitRule)
+
+
+def _required_match(owner: Reader, key: str, problems: Problems) -> Match:
+    match = _match(owner, key, problems)
+    if match is None:
+        raise FieldError(owner.at(key), "required (a matcher object, as a route's match)")
+    return match
+
+
+def _silence_match(owner: Reader, key: str, problems: Problems) -> Match:
+    match = _match(owner, key, problems)
+    if match is None or match == Match():
+        raise FieldError(owner.at(key), "a silence needs at least one matcher")
+    return match
+
+
+#: How the quiet models' fields (declared in quiet/) read what a route's fields read: an inhibit rule's
+#: `source_matchers` / `target_matchers` (a route's `match`, required), its `equal` label names, a silence's `match`
+#: (at least one matcher: a silence of everything would quiet every page).
+REQUIRED_MATCH = declared(lambda owner, key, problems: _required_match(owner, key, problems))
+SILENCE_MATCH = declared(lambda owner, key, problems: _silence_match(owner, key, problems))
+EQUAL_LABELS = declared(_plain(lambda owner, key: _label_names(owner, key)))
 
 
 #: Labels `equal` may name, besides `tag:<key>`, `dimension:<name>` and `detail:<path>`.
@@ -594,11 +580,12 @@ def parse_match(document: object, *, origin: str) -> Match:
 
 def parse_silence(document: object, *, origin: str) -> Silence:
     """One silence on its own (a live one, from the state table or the CLI), validated as `silences:` items are."""
-    problems = Problems()
-    silence = problems.read(None, lambda: _read_silence(Reader(document), problems))
-    if silence is None or problems.found:
-        raise ConfigError(f"{origin}: {problems}")
-    return silence
+    from incident_bridge.quiet.silences import Silence, check_silence
+
+    try:
+        return read_model(Silence, document, check=check_silence)
+    except ModelError as error:
+        raise ConfigError(f"{origin}: {error}") from None
 
 
 def match_document(match: Match) -> dict[str, Any]:

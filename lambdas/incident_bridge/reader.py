@@ -306,7 +306,9 @@ def _json_ready(value: object) -> object:
 #
 # `text`, `whole`, `flag`, `one_of`, `texts` and `models` declare a field by its constraints; from them come both
 # the read (on Reader, the messages above) and the field's JSON Schema (`schema_of`, for documents published to
-# producers).
+# producers). `parsed` (a value read through a parse function) and `declared` fields have no schema: the
+# configuration, which uses them, publishes none. A model's rules across its fields (a silence ends after it
+# starts) are a `check` given to `models` / `read_model`, applied to each item built.
 # A field without a default is required. Absent and JSON null read as missing, except where `nullable=False`
 # refuses an explicit null (a list or an enum with a default, as the custom event's schema always said).
 
@@ -495,31 +497,67 @@ def _object_fields(model: type[Any], value: object, path: str, problems: Problem
     return read_fields(model, Reader(value, path), problems)  # Reader refuses a value that is not an object
 
 
-def _read_models(owner: Reader, key: str, problems: Problems, model: type[T], max_items: int | None) -> tuple[T, ...]:
+def read_models(
+    owner: Reader, key: str, problems: Problems, model: type[T], *, max_items: int | None = None,
+    check: Callable[[T], None] | None = None,
+) -> tuple[T, ...]:  # fmt: skip
+    """The list under `key` (absent: none), each item read as the declared `model` (unknown keys refused), every
+    problem noted with its path. Only an item without problems is built, and then given to `check`, the model's
+    rules across its fields: a ValueError it raises is the item's problem."""
     found = []
     for path, value in _counted(owner, key, max_items):
         before = len(problems.found)
         given = problems.read(None, _object_fields, model, value, path, problems)
         if given is not None and len(problems.found) == before:
-            found.append(model(**given))  # only an item without problems is built
+            item = problems.read(None, _built, model, given, path, check)
+            if item is not None:
+                found.append(item)
     return tuple(found)
 
 
+def _built(model: type[T], given: dict[str, Any], path: str, check: Callable[[T], None] | None) -> T:
+    item = model(**given)
+    if check is not None:
+        try:
+            check(item)
+        except FieldError:
+            raise
+        except ValueError as error:
+            raise FieldError(path, str(error)) from None
+    return item
+
+
+def refuse_duplicates(path: str, what: str, names: Collection[str]) -> None:
+    """Names a list's items must not share (route names, silence ids, interval names), refused at the list."""
+    listed = list(names)
+    duplicates = sorted({name for name in listed if listed.count(name) > 1})
+    if duplicates:
+        raise FieldError(path, f"{what} must be unique: {', '.join(duplicates)}")
+
+
 def models(
-    model: type[Any], *, max_items: int | None = None, nullable: bool = True, description: str | None = None
-) -> dict[str, Any]:
-    """A list (at most `max_items`) of objects, each read as the declared `model`, unknown keys refused."""
+    model: type[Any], *, max_items: int | None = None, nullable: bool = True, description: str | None = None,
+    check: Callable[[Any], None] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A list (at most `max_items`) of objects, each read as the declared `model`, unknown keys refused, and each
+    built one given to `check` (its rules across fields; see `read_models`)."""
 
     def schema() -> dict[str, Any]:
         found: dict[str, Any] = {"type": "array", "items": schema_of(model)}
         return found if max_items is None else {**found, "maxItems": max_items}
 
     return _constrained(
-        lambda owner, key, problems: _read_models(owner, key, problems, model, max_items),
+        lambda owner, key, problems: read_models(owner, key, problems, model, max_items=max_items, check=check),
         schema,
         nullable=nullable,
         description=description,
     )
+
+
+def parsed(parse: Callable[[Any], Any]) -> dict[str, Any]:
+    """A required value read through `parse` (a timestamp, a time of day): a ValueError it raises is the field's
+    problem, worded by `parse`."""
+    return declared(lambda owner, key, _problems: owner.convert(key, parse))
 
 
 def schema_of(model: type[Any], *, extra_keys: bool = False, **annotations: Any) -> dict[str, Any]:
@@ -551,10 +589,15 @@ class ModelError(ValueError):
         self.problems = problems.found
 
 
-def read_model(model: type[T], data: object, *, path: str = "", strict: bool = True) -> T:
-    """`data` read as the declared `model`, or ModelError naming every field that is wrong."""
+def read_model(
+    model: type[T], data: object, *, path: str = "", strict: bool = True, check: Callable[[T], None] | None = None
+) -> T:
+    """`data` read as the declared `model` (then given to `check`, see `read_models`), or ModelError naming every
+    field that is wrong."""
     problems = Problems()
     given = problems.read(None, lambda: read_fields(model, Reader(data, path), problems, strict=strict))
-    if given is None or problems.found:
-        raise ModelError(problems)
-    return model(**given)
+    if given is not None and not problems.found:
+        item: T | None = problems.read(None, _built, model, given, path, check)
+        if item is not None:
+            return item
+    raise ModelError(problems)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -101,9 +100,23 @@ def test_sns_envelope_and_bare_message_give_the_same_alarm_but_for_identity() ->
     from_bare = parse_alarm(bare)
 
     # Then only the delivery identity differs (the raw payload kept for rawData is outside equality)
-    assert replace(from_envelope, event_id="") == replace(from_bare, event_id="")
+    assert from_envelope._replace(event_id="") == from_bare._replace(event_id="")
     assert from_envelope.raw_event != from_bare.raw_event
     assert from_envelope.event_id == "m-1"
+
+
+def test_alarms_that_differ_only_in_their_raw_payload_are_equal_and_not_unequal() -> None:
+    # Given one alarm parsed, the same with another raw payload, and the same with another reason
+    alarm = parse_alarm(localstack_body())
+    other_payload = alarm._replace(raw_event={"another": "payload"})
+    other_reason = alarm._replace(reason="another reason")
+
+    # When they are compared (a NormalizedAlarm is a NamedTuple whose equality leaves out raw_event)
+    # Then `==` and `!=` agree: the raw payload makes no difference, any other field does
+    assert other_payload == alarm
+    assert (other_payload != alarm) is False
+    assert other_reason != alarm
+    assert (other_reason == alarm) is False
 
 
 def test_legacy_notification_without_alarm_arn_takes_the_region_from_the_topic() -> None:

@@ -20,9 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from incident_bridge.config import EQUAL_LABELS, REQUIRED_MATCH
 
 if TYPE_CHECKING:
     from incident_bridge.config import Match
@@ -36,10 +38,10 @@ SOURCE_KEY_PREFIX = "inhibit#"
 class InhibitRule:
     """One `inhibit_rules` entry: while a source fires, matching targets with equal labels stay quiet."""
 
-    source_matchers: Match
-    target_matchers: Match
+    source_matchers: Match = field(metadata=REQUIRED_MATCH)
+    target_matchers: Match = field(metadata=REQUIRED_MATCH)
     #: Label names (`region`, `tag:service`, `dimension:ClusterName`) whose values source and target must share.
-    equal: tuple[str, ...] = ()
+    equal: tuple[str, ...] = field(default=(), metadata=EQUAL_LABELS)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,20 +19,33 @@ the month, months and years are inclusive (`monday:friday`); a negative day of t
 `09:00` means nine o'clock local time on both sides of a daylight-saving change. A named interval contains a
 moment when any of its entries does.
 
-Pure: parsing raises `FieldError` naming the field; `contains` takes the moment to test (the caller's clock).
+Declared as the rest of the configuration is (reader.py): each field below says how it is read, unknown keys are
+refused naming the allowed ones, and every mistake is noted with its path. Pure: `contains` takes the moment to
+test (the caller's clock).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from incident_bridge.reader import FieldError, Reader, kind_of
+from incident_bridge.reader import (
+    FieldError,
+    Problems,
+    Reader,
+    declared,
+    kind_of,
+    models,
+    parsed,
+    read_models,
+    refuse_duplicates,
+    text,
+)
 
 # Alertmanager numbers weekdays from Sunday (Go's time.Weekday); Python's weekday() from Monday.
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
@@ -42,19 +55,23 @@ _CLOCK = re.compile(r"^([0-9]{2}):([0-9]{2})\Z")
 MINUTES_PER_DAY = 24 * 60
 #: IANA's name for Coordinated Universal Time, Alertmanager's default location.
 UTC_LOCATION = "UTC"
-INTERVAL_KEYS = frozenset({"times", "weekdays", "days_of_month", "months", "years", "location"})
-NAMED_INTERVAL_KEYS = frozenset({"name", "time_intervals"})
-TIME_RANGE_KEYS = frozenset({"start_time", "end_time"})
 
 Range = tuple[int, int]
+
+
+def _calendar(parse: Callable[[str], Range]) -> dict[str, Any]:
+    """A list of ranges of weekdays, days, months or years, held as the document spells them (trimmed, lower
+    case; YAML reads `months: [1, 2]` and `years: [2026]` as numbers, taken as text), each parsed here so a
+    mistake names its item."""
+    return declared(lambda owner, key, problems: _calendar_items(owner, key, problems, parse))
 
 
 @dataclass(frozen=True, kw_only=True)
 class TimeRange:
     """`start_time` (included) to `end_time` (excluded), `HH:MM` on the interval's wall clock."""
 
-    start_time: str
-    end_time: str
+    start_time: str = field(metadata=parsed(lambda value: _clock_text(value)))
+    end_time: str = field(metadata=parsed(lambda value: _clock_text(value)))
 
     @functools.cached_property
     def minutes(self) -> Range:
@@ -66,12 +83,15 @@ class TimeInterval:
     """One entry of a named interval. Each field holds the document's spelling (`monday:friday`), so the
     configuration writes back as it was read; the parsed ranges are computed once, on first use."""
 
-    times: tuple[TimeRange, ...] = ()
-    weekdays: tuple[str, ...] = ()
-    days_of_month: tuple[str, ...] = ()
-    months: tuple[str, ...] = ()
-    years: tuple[str, ...] = ()
-    location: str = UTC_LOCATION
+    times: tuple[TimeRange, ...] = field(default=(), metadata=models(TimeRange, check=lambda span: _ordered(span)))
+    weekdays: tuple[str, ...] = field(
+        default=(), metadata=_calendar(lambda text: _named_range(text, WEEKDAYS, first=0))
+    )
+    days_of_month: tuple[str, ...] = field(default=(), metadata=_calendar(lambda text: _day_range(text)))
+    months: tuple[str, ...] = field(default=(), metadata=_calendar(lambda text: _named_range(text, MONTHS, first=1)))
+    years: tuple[str, ...] = field(default=(), metadata=_calendar(lambda text: _year_range(text)))
+    #: An IANA time zone; absent, null or empty: UTC.
+    location: str = field(default=UTC_LOCATION, metadata=declared(lambda owner, key, _: _zone_name(owner, key)))
 
     def contains(self, moment: datetime) -> bool:
         """Whether `moment` (aware) falls inside this entry, compared on the wall clock of `location`."""
@@ -116,8 +136,8 @@ class TimeInterval:
 class NamedTimeInterval:
     """A `time_intervals:` item: routes name it in `mute_time_intervals` / `active_time_intervals`."""
 
-    name: str
-    time_intervals: tuple[TimeInterval, ...] = ()
+    name: str = field(metadata=text(min_length=1, max_length=128))
+    time_intervals: tuple[TimeInterval, ...] = field(default=(), metadata=models(TimeInterval))
 
     def contains(self, moment: datetime) -> bool:
         # Alertmanager: an interval with no entries never matches; an entry with no fields always does.
@@ -257,48 +277,36 @@ def _day_of_month_matches(local: datetime, ranges: Iterable[Range]) -> bool:
     return False
 
 
-# ---- reading the configuration ----
+# ---- reading the configuration: the field readers the declarations above name ----
 
 
-def read_named_intervals(config: Reader, key: str = "time_intervals") -> tuple[NamedTimeInterval, ...]:
-    """The top-level `time_intervals:` list; names must be unique."""
-    named = []
-    for item in config.objects(key):
-        item.only(NAMED_INTERVAL_KEYS)
-        name = item.string("name", min_length=1, max_length=128)
-        entries = tuple(read_interval(entry) for entry in item.objects("time_intervals"))
-        named.append(NamedTimeInterval(name=name, time_intervals=entries))
-    names = [interval.name for interval in named]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise FieldError(config.at(key), f"time interval names must be unique: {', '.join(duplicates)}")
-    return tuple(named)
+def read_named_intervals(
+    config: Reader, key: str = "time_intervals", problems: Problems | None = None
+) -> tuple[NamedTimeInterval, ...]:
+    """The top-level `time_intervals:` list; names must be unique. Every mistake is noted in `problems`; without
+    it, the first one is raised."""
+    noted = Problems() if problems is None else problems
+    named = read_models(config, key, noted, NamedTimeInterval)
+    noted.read(None, refuse_duplicates, config.at(key), "time interval names", [interval.name for interval in named])
+    if problems is None and noted.found:
+        raise noted.found[0]
+    return named
 
 
-def read_interval(entry: Reader) -> TimeInterval:
-    entry.only(INTERVAL_KEYS)
-    times = []
-    for span in entry.objects("times"):
-        span.only(TIME_RANGE_KEYS)
-        start = span.convert("start_time", _clock_text)
-        end = span.convert("end_time", _clock_text)
-        time_range = TimeRange(start_time=start, end_time=end)
-        if time_range.minutes[0] >= time_range.minutes[1]:
-            raise FieldError(span.path, f"start_time {start} must come before end_time {end}")
-        times.append(time_range)
-    location = entry.optional_string("location") or UTC_LOCATION
+def _ordered(span: TimeRange) -> None:
+    if span.minutes[0] >= span.minutes[1]:
+        raise ValueError(f"start_time {span.start_time} must come before end_time {span.end_time}")
+
+
+def _zone_name(entry: Reader, key: str) -> str | None:
+    location = entry.optional_string(key)
+    if not location:
+        return None  # absent, null or empty: the default, UTC
     try:
         load_zone(location)
     except ValueError as error:
-        raise FieldError(entry.at("location"), str(error)) from None
-    return TimeInterval(
-        times=tuple(times),
-        weekdays=_checked(entry, "weekdays", lambda text: _named_range(text, WEEKDAYS, first=0)),
-        days_of_month=_checked(entry, "days_of_month", _day_range),
-        months=_checked(entry, "months", lambda text: _named_range(text, MONTHS, first=1)),
-        years=_checked(entry, "years", _year_range),
-        location=location,
-    )
+        raise FieldError(entry.at(key), str(error)) from None
+    return location
 
 
 def _clock_text(value: Any) -> str:
@@ -308,17 +316,23 @@ def _clock_text(value: Any) -> str:
     return value
 
 
-def _checked(entry: Reader, key: str, parse: Any) -> tuple[str, ...]:
-    """The list's items as text (YAML reads `months: [1, 2]` and `years: [2026]` as numbers), each parsed once
-    here so a mistake names its item."""
+def _calendar_items(
+    entry: Reader, key: str, problems: Problems, parse: Callable[[str], Range]
+) -> tuple[str, ...] | None:
     found = []
     for path, item in entry.items(key):
-        if isinstance(item, bool) or not isinstance(item, str | int):
-            raise FieldError(path, f"expected a string, got {kind_of(item)}")
-        text = str(item).strip().lower()
-        try:
-            parse(text)
-        except ValueError as error:
-            raise FieldError(path, str(error)) from None
-        found.append(text)
-    return tuple(found)
+        spelled = problems.read(None, _calendar_item, path, item, parse)
+        if spelled is not None:
+            found.append(spelled)
+    return tuple(found) if found else None
+
+
+def _calendar_item(path: str, item: object, parse: Callable[[str], Range]) -> str:
+    if isinstance(item, bool) or not isinstance(item, str | int):
+        raise FieldError(path, f"expected a string, got {kind_of(item)}")
+    spelled = str(item).strip().lower()
+    try:
+        parse(spelled)
+    except ValueError as error:
+        raise FieldError(path, str(error)) from None
+    return spelled

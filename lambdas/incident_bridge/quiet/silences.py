@@ -2,18 +2,23 @@
 
 A silence is pending before `starts_at`, active from `starts_at` (included) to `ends_at` (excluded), and expired
 after, as Alertmanager's `CalcSilenceState`. Expiring a silence early sets its end to now. Static silences come from
-the configuration's `silences:`; live ones from the state table (adapters/silence_table.py). Pure: the caller gives
-the time and a test of matchers against the event at hand.
+the configuration's `silences:`; live ones from the state table (adapters/silence_table.py), written there by
+`incident-bridge silence add` as `silence_document` spells the declaration below and read back through it, so a
+live silence obeys exactly the rules a static one does. Pure: the caller gives the time and a test of matchers
+against the event at hand.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+from incident_bridge.config import SILENCE_MATCH
+from incident_bridge.reader import parsed, text
 
 if TYPE_CHECKING:
     from incident_bridge.config import Match
@@ -36,12 +41,14 @@ class SilenceState(StrEnum):
 class Silence:
     """Quiets every firing event its matchers match while it is active."""
 
-    id: str
-    match: Match
-    starts_at: datetime
-    ends_at: datetime
-    created_by: str
-    comment: str
+    #: Its rules beyond these fields (the id's characters, the end after the start, the lengths of who and why)
+    #: are `check_silence`'s, which reading applies to every silence built.
+    id: str = field(metadata=text(min_length=1))
+    match: Match = field(metadata=SILENCE_MATCH)
+    starts_at: datetime = field(metadata=parsed(lambda value: parse_moment(value)))
+    ends_at: datetime = field(metadata=parsed(lambda value: parse_moment(value)))
+    created_by: str = field(metadata=text())
+    comment: str = field(metadata=text())
 
     def state(self, now: datetime) -> SilenceState:
         if now < self.starts_at:

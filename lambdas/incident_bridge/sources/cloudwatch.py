@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -69,7 +68,7 @@ def from_eventbridge(event: AlarmStateChangeEvent, raw: Mapping[str, Any]) -> No
         _require_location(envelope.account, envelope.region)
         arn = alarm_arn(partition_of_region(envelope.region), envelope.region, envelope.account, detail.alarm_name)
     alarm = _normalize(detail, arn, envelope.id, Delivery.EVENTBRIDGE, raw)
-    return replace(alarm, mute_window=mute_window_of(raw.get("detail")), sent_at=envelope.time)
+    return alarm._replace(mute_window=mute_window_of(raw.get("detail")), sent_at=envelope.time)
 
 
 def from_alarm_action(event: AlarmActionEvent, raw: Mapping[str, Any]) -> NormalizedAlarm:
@@ -260,8 +259,7 @@ _QUERY_NAMESPACE = r"(?i)\bFROM\s+(?:SCHEMA\(\s*)?\"?([A-Za-z0-9/_.#:-]+)\"?"
 def contributor_signal(event: ContributorStateChangeEvent, raw: Mapping[str, Any]) -> Signal | NotActionable:
     """One time series of a multi-time-series alarm: it joins its alarm's group (same default group) as a member
     of its own, with its own resource; its OK recovers that member."""
-    alarm = replace(
-        from_eventbridge(AlarmStateChangeEvent(envelope=event.envelope, alarm=event.alarm), raw),
+    alarm = from_eventbridge(AlarmStateChangeEvent(envelope=event.envelope, alarm=event.alarm), raw)._replace(
         # Contributors of one alarm change state at one timestamp; the contributor is what tells them apart.
         event_id=event.envelope.id,
     )
