@@ -15,6 +15,7 @@ Results are values: one `Step` per event, RETRY when a later delivery can finish
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -47,7 +48,7 @@ from incident_bridge.incident import (
 from incident_bridge.outcome import IgnoreReason, OutcomeKind
 from incident_bridge.ports import GroupStore, IncidentManager
 from incident_bridge.routing import RouteDecision, label_for
-from incident_bridge.signal import Link, LinkRole, MetricQuery, Signal
+from incident_bridge.signal import Link, LinkRole, MetricQuery, Signal, Vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -317,7 +318,8 @@ class Lifecycle:
             if not isinstance(joined, _Changed):
                 current = self._known.get(claim.group_key)
                 if isinstance(current, GroupRecord):
-                    self._resolve_if_recovered(current, fresh[0].decision, "while the incident was opening")
+                    self._resolve_if_recovered(current, fresh[0].decision, fresh[0].signal.words,
+                                               "while the incident was opening")  # fmt: skip
             return joined
         marks = dict([first.mark])
         attached = {item_identity(item) for item in start.related_items} | {
@@ -330,8 +332,9 @@ class Lifecycle:
         opened = self._write_opened(claim, incident_arn, marks, sorted(attached), [first.event_id])
         self._saw_open(incident_arn, now)
         reason = f"incident started in {start.response_plan_arn} at impact {start.impact}"
-        if self._resolve_if_recovered(opened, first.decision, "before the incident opened") is not None:
-            reason += "; resolved: its alarms recovered while it was opening"
+        words = first.signal.words
+        if self._resolve_if_recovered(opened, first.decision, words, "before the incident opened") is not None:
+            reason += f"; resolved: its {words.many} recovered while it was opening"
         steps = {first.event_id: Step(OutcomeKind.STARTED, reason, incident_arn)}
         if rest:
             # Per event: a refusal while joining the rest does not undo the start. They join it at once: no need to
@@ -361,13 +364,16 @@ class Lifecycle:
             claim = current
         raise TransientApiError(f"lost the claim on group {claim.group_key} while opening; will retry")
 
-    def _resolve_if_recovered(self, record: GroupRecord, decision: RouteDecision, when: str) -> GroupRecord | None:
+    def _resolve_if_recovered(
+        self, record: GroupRecord, decision: RouteDecision, words: Vocabulary, when: str
+    ) -> GroupRecord | None:
         """Every alarm of a just-opened group recovered meanwhile (their OKs were recorded on the claim): resolve it
         as the last OK would have. Returns the record after, or None when there was nothing to resolve."""
         if not (decision.auto_resolve and groups.all_recovered(record) and not record.overflowed):
             return None
         assert record.incident_arn is not None
-        resolving = groups.resolving(record, f"All alarms of this incident recovered {when}.", self._clock())
+        note = f"All {words.many} of this incident recovered {when}."
+        resolving = groups.resolving(record, note, self._clock())
         done = self._commit(resolving, record.version)
         return None if isinstance(done, _Changed) else done
 
@@ -399,7 +405,7 @@ class Lifecycle:
         for chunk_start in range(0, len(fresh), EVENT_REFERENCES_MAX):
             chunk = fresh[chunk_start : chunk_start + EVENT_REFERENCES_MAX]
             names = ", ".join(firing.name for firing in chunk)
-            text = f"{names} {verb}." if len(chunk) == 1 else f"{len(chunk)} alarms {verb}: {names}."
+            text = f"{names} {verb}." if len(chunk) == 1 else f"{len(chunk)} {_many(chunk)} {verb}: {names}."
             arns = tuple(arn for firing in chunk for arn in firing.signal.references)
             when = max(firing.signal.state_time for firing in chunk)
             notes.append((when, text, arns))
@@ -456,7 +462,7 @@ class Lifecycle:
                 redelivery = f"event {event_id} already processed for group {key} (redelivery)"
                 return _ignored(redelivery, IgnoreReason.REDELIVERY)
             if arrival is Transition.STALE:
-                older = f"{signal.noun} {signal.name}: {signal.state} older than its last transition"
+                older = f"{signal.subject}: {signal.state} older than its last transition"
                 return _ignored(f"{older} (recorded, not applied)", IgnoreReason.OUT_OF_ORDER)
             now = self._clock()
             if record is not None and record.status is GroupStatus.PENDING:
@@ -465,7 +471,7 @@ class Lifecycle:
                 if not written:
                     hint, verified = written.current, True
                     continue
-                what = f"{signal.noun} {signal.name} is {signal.state}"
+                what = f"{signal.subject} is {signal.state}"
                 return _ignored(f"{what} while its group's incident is being opened (recorded for it)",
                                 IgnoreReason.NO_OPEN_INCIDENT)  # fmt: skip
             if record is None or record.status is not GroupStatus.OPEN or record.incident_arn is None:
@@ -479,30 +485,31 @@ class Lifecycle:
                 if not written:
                     hint, verified = written.current, True
                     continue
-                what = f"{signal.noun} {signal.name} is {signal.state}"
+                what = f"{signal.subject} is {signal.state}"
                 return _ignored(f"{what} and its group has no open incident", IgnoreReason.NO_OPEN_INCIDENT)
             after = groups.merged(record.alarm_states, {member: mark})
             pending_left = sum(1 for state in after.values() if state.state is not AlarmState.OK)
             resolve = decision.auto_resolve and pending_left == 0 and not record.overflowed
-            noun = signal.noun[:1].upper() + signal.noun[1:]
-            text = f"{noun} {signal.name} recovered ({signal.state}): {signal.reason}".strip()
-            text += " All alarms of this incident are OK." if pending_left == 0 else f" {pending_left} still in ALARM."
+            words = signal.words
+            text = _recovery_sentence(signal)
+            text += f" All {words.many} of this incident {words.all_clear}." if pending_left == 0 else (
+                f" {pending_left} still {words.still}.")  # fmt: skip
             if pending_left == 0 and not decision.auto_resolve:
                 text += " Left open: the route does not auto-resolve."
             elif pending_left == 0 and record.overflowed:
-                text += f" Left open: the group outgrew {groups.MAX_ALARM_STATES} alarm states."
+                text += f" Left open: the group outgrew {groups.MAX_ALARM_STATES} {words.one} states."
             candidate = groups.recovered(record, member, mark, event_id, text, resolve, now)
             done = self._commit(candidate, record.version)
             if isinstance(done, _Changed):
                 hint, verified = done.current, True
                 continue
             if done.incident_arn is None:
-                what = f"{signal.noun} {signal.name} is {signal.state}"
+                what = f"{signal.subject} is {signal.state}"
                 return _ignored(f"{what}; its incident no longer exists", IgnoreReason.INCIDENT_GONE)
             if resolve:
                 self._seen_open.pop(record.incident_arn, None)
             kind = OutcomeKind.RESOLVED if resolve else OutcomeKind.UPDATED
-            reason = "all alarms recovered: incident resolved" if resolve else "recovery recorded"
+            reason = f"all {words.many} recovered: incident resolved" if resolve else "recovery recorded"
             return Step(kind, f"{signal.name}: {reason}", record.incident_arn)
         raise TransientApiError(f"group {key} kept changing under concurrent updates; will retry")
 
@@ -713,6 +720,22 @@ class Lifecycle:
             and record.resolved_at is not None
             and self._clock() - record.resolved_at <= self._flap_window
         )
+
+
+def _recovery_sentence(signal: Signal) -> str:
+    """The recovery note's first sentence: an alarm's reads "Alarm cpu-high recovered (OK): <CloudWatch's reason>";
+    a service event is named by its title, its state in parentheses unless the title says it already
+    ("Step Functions execution run-7 SUCCEEDED (...) recovered.", "Security Hub: EC2.7 ... recovered (RESOLVED).")."""
+    subject = signal.subject[:1].upper() + signal.subject[1:]
+    said = signal.words.named_by_kind and re.search(rf"\b{re.escape(signal.state)}\b", signal.name) is not None
+    text = f"{subject} recovered" if said else f"{subject} recovered ({signal.state})"
+    return f"{text}: {signal.reason}".strip() if signal.reason else f"{text}."
+
+
+def _many(firings: Sequence[Firing]) -> str:
+    """The kind of several signals named in one note, plural ("alarms"); "events" when they are of several kinds."""
+    kinds = {firing.signal.words.many for firing in firings}
+    return kinds.pop() if len(kinds) == 1 else "events"
 
 
 def _first_layout_claim(record: GroupRecord, firing: Firing) -> bool:

@@ -84,6 +84,32 @@ class Link(NamedTuple):
 RelatedThing = InvolvedResource | MetricQuery | Link
 
 
+class Vocabulary(NamedTuple):
+    """How the sentences people read (timeline notes, outcome reasons) speak of one kind of signal, so an incident
+    opened from a finding does not read as if alarms had opened it."""
+
+    #: The kind, one and many: "alarm" / "alarms", "GuardDuty finding" / "GuardDuty findings".
+    one: str
+    many: str
+    #: What members not recovered yet are: "2 still in ALARM", "1 still firing".
+    still: str
+    #: Every member recovered: "All alarms of this incident are OK.", "All GuardDuty findings of this incident
+    #: recovered."
+    all_clear: str
+    #: The signal's name already says what kind it is (a service event's title, "GuardDuty Recon:EC2/...: ..."): a
+    #: sentence names it by its name alone, not "GuardDuty finding GuardDuty Recon:EC2/...".
+    named_by_kind: bool = False
+
+
+#: An alarm's, as CloudWatch words its states (ALARM, OK).
+ALARM_WORDS = Vocabulary("alarm", "alarms", "in ALARM", "are OK")
+
+
+def event_words(noun: str, *, named_by_kind: bool) -> Vocabulary:
+    """The words of events that fire and recover (custom and AWS service events), which have no ALARM or OK."""
+    return Vocabulary(noun, f"{noun}s", "firing", "recovered", named_by_kind)
+
+
 class NotActionable(NamedTuple):
     """A well-formed payload the bridge deliberately does nothing with, and why."""
 
@@ -150,6 +176,14 @@ class Signal(NamedTuple):
     #: ids (EventBridge and SNS), which must count once. A service event's own id: its time is to the second, and two
     #: executions of one state machine can fail in the same second, each a problem of its own.
     occurrence: str = ""
+    #: How sentences people read speak of its kind (timeline notes, outcome reasons): an alarm's unless its source
+    #: gives another (custom and service events do).
+    words: Vocabulary = ALARM_WORDS
+
+    @property
+    def subject(self) -> str:
+        """How a sentence names it: "alarm cpu-high", or a service event's title alone (it says its kind)."""
+        return self.name if self.words.named_by_kind else f"{self.noun} {self.name}"
 
     def label(self, name: str) -> str | None:
         """The label's first value, or None when the signal does not carry it."""

@@ -13,7 +13,7 @@ from incident_bridge.alarm import AlarmState
 from incident_bridge.groups import AlarmMark, GroupRecord, GroupStatus, Transition
 from incident_bridge.outcome import Outcome, OutcomeKind
 from tests.conftest import load_event
-from tests.unit.test_service_events import SFN_FAILED, bridge
+from tests.unit.test_service_events import GUARDDUTY, SECURITY_HUB, SFN_FAILED, bridge
 
 STATE_MACHINE = "arn:aws:states:us-east-1:012345678912:stateMachine:state-machine"
 FIRST_EXECUTION = "arn:aws:states:us-east-1:012345678912:execution:state-machine-name:execution-name"
@@ -155,3 +155,117 @@ def test_an_alarm_transition_by_its_second_path_is_still_repeated() -> None:
     # When the same transition is weighed again (SNS after EventBridge: another id, same state time)
     # Then it is a repetition
     assert groups.transition(record, "alarm-arn", AlarmState.ALARM, at) is Transition.REPEATED
+
+
+# ---- words ----
+
+
+def succeeded_later(raw: dict[str, Any], event_id: str) -> dict[str, Any]:
+    """The documented execution's state machine succeeding three minutes later (another execution's event)."""
+    success = another_execution(raw, event_id, "execution-name-3")
+    success["time"] = "2019-02-26T19:45:21Z"
+    success["detail"]["status"] = "SUCCEEDED"
+    return success
+
+
+def test_a_step_functions_success_notes_its_recovery_in_its_own_words() -> None:
+    # Given the documented FAILED execution's incident open, on a route that resolves
+    under_test = bridge(auto_resolve=True)
+    under_test.handle(load_event(SFN_FAILED))
+
+    # When a later execution of the state machine succeeds
+    outcome = under_test.handle(succeeded_later(load_event(SFN_FAILED), "succeeded"))
+
+    # Then the note names the execution once, by its title, and says every execution recovered; no ALARM, no OK
+    assert notes(outcome) == [
+        f'"Step Functions execution execution-name-3 SUCCEEDED ({STATE_MACHINE}) recovered. '
+        'All Step Functions executions of this incident recovered."'
+    ]
+    assert outcome.reason == (
+        f"Step Functions execution execution-name-3 SUCCEEDED ({STATE_MACHINE}): all Step Functions executions "
+        "recovered: incident resolved (route default)"
+    )
+
+
+def test_a_security_hub_resolution_counts_the_findings_still_firing() -> None:
+    # Given two failed findings of one account grouped into one incident (the documented one, and another id)
+    under_test = bridge(auto_resolve=True, group_by=["account"])
+    first = load_event(SECURITY_HUB)
+    other = copy.deepcopy(first)
+    other["id"] = "other-finding"
+    other["detail"]["findings"][0]["Id"] = first["detail"]["findings"][0]["Id"].replace("0003b335", "ffffb335")
+    under_test.handle(first)
+    under_test.handle(other)
+
+    # When the documented finding is resolved, then the other one
+    resolved = copy.deepcopy(first)
+    resolved["id"] = "resolved"
+    resolved["detail"]["findings"][0]["Workflow"] = {"Status": "RESOLVED"}
+    passed = copy.deepcopy(other)
+    passed["id"] = "passed"
+    passed["detail"]["findings"][0]["Compliance"] = {"Status": "PASSED"}
+    first_recovery, last_recovery = under_test.handle(resolved), under_test.handle(passed)
+
+    # Then each note names the finding by its title with its own state, counts what is still firing, and the last
+    # says every finding recovered
+    title = "Security Hub: EC2.7 EBS default encryption should be enabled"
+    assert notes(first_recovery) == [f'"{title} recovered (RESOLVED). 1 still firing."']
+    assert notes(last_recovery) == [
+        f'"{title} recovered (PASSED). All Security Hub findings of this incident recovered."'
+    ]
+    assert last_recovery.kind is OutcomeKind.RESOLVED
+    assert "all Security Hub findings recovered: incident resolved" in last_recovery.reason
+
+
+def test_a_guardduty_repeat_is_noted_by_the_findings_title() -> None:
+    # Given the GuardDuty finding's incident open
+    under_test = bridge()
+    under_test.handle(load_event(GUARDDUTY))
+
+    # When GuardDuty sends the finding again, aggregated (a later time, a higher count)
+    again = copy.deepcopy(load_event(GUARDDUTY))
+    again["id"] = "repeat"
+    again["time"] = "1970-01-01T06:00:00Z"
+    again["detail"]["service"]["count"] = 2
+    outcome = under_test.handle(again)
+
+    # Then the note names the finding once, by its title
+    assert notes(outcome) == ['"GuardDuty Canary:EC2/Stateless.IntegTest: Canary:EC2/Stateless.IntegTest fired."']
+
+
+def test_several_executions_joining_at_once_are_counted_as_executions() -> None:
+    # Given the documented FAILED execution's incident open
+    under_test = bridge()
+    under_test.handle(load_event(SFN_FAILED))
+
+    # When two more executions of the state machine fail in one batch
+    results = under_test.handle_batch(
+        [
+            ("second", another_execution(load_event(SFN_FAILED), "second-execution", "execution-name-2")),
+            ("third", another_execution(load_event(SFN_FAILED), "third-execution", "execution-name-4")),
+        ]
+    )
+
+    # Then one note names both, as executions
+    assert notes(results["second"]) == [
+        f'"2 Step Functions executions fired: Step Functions execution execution-name-2 FAILED ({STATE_MACHINE}), '
+        f'Step Functions execution execution-name-4 FAILED ({STATE_MACHINE})."'
+    ]
+
+
+def test_a_success_older_than_the_failure_is_named_once_with_its_own_state() -> None:
+    # Given the documented FAILED execution's incident open
+    under_test = bridge(auto_resolve=True)
+    under_test.handle(load_event(SFN_FAILED))
+
+    # When a success of the state machine from before the failure arrives late
+    earlier = succeeded_later(load_event(SFN_FAILED), "earlier")
+    earlier["time"] = "2019-02-26T19:41:21Z"
+    outcome = under_test.handle(earlier)
+
+    # Then it is recorded, not applied, in the event's own words
+    assert outcome.kind is OutcomeKind.IGNORED
+    assert outcome.reason == (
+        f"Step Functions execution execution-name-3 SUCCEEDED ({STATE_MACHINE}): SUCCEEDED older than its last "
+        "transition (recorded, not applied) (route default)"
+    )

@@ -14,11 +14,22 @@ from incident_bridge.aws import INCIDENT_MANAGER_ARN, is_account, is_incident_ma
 from incident_bridge.custom import RESOLVED, read_request
 from incident_bridge.errors import InvalidEvent
 from incident_bridge.reader import ModelError
-from incident_bridge.signal import InvolvedResource, Link, RelatedThing, Signal, SignalStatus, Trigger, detail_labels
+from incident_bridge.signal import (
+    InvolvedResource,
+    Link,
+    RelatedThing,
+    Signal,
+    SignalStatus,
+    Trigger,
+    detail_labels,
+    event_words,
+)
 from incident_bridge.sources.payloads import EventBridgeEnvelope
 
 #: The trigger source when neither the event's `detail.source` nor its envelope `source` can be shown.
 CUSTOM_TRIGGER_SOURCE = "incident-bridge.custom"
+#: A custom event's title is the application's own: notes say "custom event <title>".
+_WORDS = event_words("custom event", named_by_kind=False)
 
 
 def from_application_event(envelope: EventBridgeEnvelope, raw: Mapping[str, Any]) -> Signal:
@@ -72,6 +83,7 @@ def from_application_event(envelope: EventBridgeEnvelope, raw: Mapping[str, Any]
         references=resource_arns,
         payload=f"custom application event (EventBridge, source {envelope.source}, detail-type {envelope.detail_type})",
         raw_event=dict(raw),
+        words=_WORDS,
     )
 
 

@@ -28,6 +28,7 @@ from incident_bridge.signal import (
     SignalStatus,
     Trigger,
     detail_labels,
+    event_words,
 )
 from incident_bridge.sources.payloads import EventBridgeEnvelope
 
@@ -160,7 +161,8 @@ def service_signal(
     }
     if profile.derive is not None:
         labels.update({name: found for name, found in profile.derive(envelope).items() if found})
-    status = next((rule.status for rule in profile.rules if rule.decides(envelope.detail_type, detail)), None)
+    decided = next((rule for rule in profile.rules if rule.decides(envelope.detail_type, detail)), None)
+    status = decided.status if decided is not None else None
     payload = f"AWS service event ({profile.service}: {envelope.detail_type}), profile {profile.name}"
     title = render(profile.title, labels) or envelope.detail_type
     if status is None:
@@ -184,14 +186,13 @@ def service_signal(
         noun=profile.noun,
         event_id=envelope.id,
         status=status,
-        state=status.value,
+        state=_state_word(decided, detail) if decided is not None else status.value,
         state_time=envelope.time,
         labels=labels,
         member=f"{profile.name}|{identity}",
         default_group=f"{profile.name}={identity}",
         title=title,
         impact=profile.impact(detail),
-        reason=envelope.detail_type,
         trigger=Trigger(source=profile.trigger_source, arn=None, token_parts=(profile.name, envelope.id)),
         related=tuple(InvolvedResource(arn=arn, title=_arn_title(arn)) for arn in arns),
         references=arns,
@@ -199,7 +200,17 @@ def service_signal(
         raw_event=dict(raw),
         # Each event is its own occurrence (the time names only its second); a redelivery keeps its id.
         occurrence=envelope.id,
+        # The title says the kind ("Step Functions execution ..."): notes name the event by it alone.
+        words=event_words(profile.noun, named_by_kind=True),
     )
+
+
+def _state_word(rule: Rule, detail: Mapping[str, Any]) -> str:
+    """The event's own word for its state, for the sentences people read (FAILED, RESOLVED, closed), where the rule
+    that decided names one; else firing or recovering."""
+    if rule.values is None:
+        return rule.status.value
+    return next(value for value in detail_values(detail, rule.path) if value in rule.values)
 
 
 def _label_values(labels: Mapping[str, Values], profile: EventProfile) -> Iterable[str]:
