@@ -40,7 +40,8 @@ OPEN_GROUP_TTL = timedelta(days=90)
 #: Event ids remembered to recognize a redelivery (a batch carries at most 200 events of one group). Alarms are also
 #: recognized by their state time (`AlarmMark`), which does not depend on this window.
 REMEMBERED_EVENTS = 500
-#: Alarm states kept per group (an alarm ARN is at most about 330 bytes). Past the cap, the oldest OK marks go
+#: Alarm states kept per group (an alarm ARN is at most about 330 bytes; a service event's mark adds its event id, 36
+#: bytes for EventBridge's). Past the cap, the oldest OK marks go
 #: first; if alarms still in ALARM had to go, the group stops auto-resolving (it can no longer know every alarm is
 #: OK), and its incident is left for a human to resolve.
 MAX_ALARM_STATES = 500
@@ -72,10 +73,12 @@ class GroupStatus(StrEnum):
 # imported, several times a NamedTuple's cost, and these modules load on every cold start (README, Performance).
 # Annotations are not postponed (no `from __future__ import annotations`): NamedTuple compiles each string one.
 class AlarmMark(NamedTuple):
-    """The last transition applied for one alarm: its state and the alarm's own state time."""
+    """The last transition applied for one member (an alarm, a finding, a state machine): its state, its own state
+    time, and what tells it from another transition of the member at that time (Signal.occurrence)."""
 
     state: AlarmState
     at: datetime
+    occurrence: str = ""
 
 
 class PendingNote(NamedTuple):
@@ -155,7 +158,8 @@ class Transition(StrEnum):
     """How an alarm transition relates to the group's last applied one for that alarm."""
 
     NEW = "new"
-    #: The same state at the same state time: already applied (a redelivery, or a second delivery path).
+    #: The same state at the same state time, of the same occurrence: already applied (a redelivery, or a second
+    #: delivery path). Another occurrence at that time (a second execution failing in the same second) is NEW.
     REPEATED = "repeated"
     #: Older than the last applied transition: recorded, not applied.
     STALE = "stale"
@@ -164,11 +168,13 @@ class Transition(StrEnum):
 # ---- pure questions ----
 
 
-def transition(record: GroupRecord | None, alarm_arn: str, state: AlarmState, at: datetime) -> Transition:
+def transition(
+    record: GroupRecord | None, alarm_arn: str, state: AlarmState, at: datetime, occurrence: str = ""
+) -> Transition:
     mark = record.alarm_states.get(alarm_arn) if record else None
     if mark is None or at > mark.at:
         return Transition.NEW
-    if at == mark.at and state is mark.state:
+    if at == mark.at and state is mark.state and occurrence == mark.occurrence:
         return Transition.REPEATED
     return Transition.STALE if at < mark.at else Transition.NEW
 

@@ -16,7 +16,7 @@ Results are values: one `Step` per event, RETRY when a later delivery can finish
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from incident_bridge import groups
@@ -113,8 +113,8 @@ class Firing(NamedTuple):
 
     @property
     def mark(self) -> tuple[str, AlarmMark]:
-        """The member's transition to ALARM, by its state time."""
-        return self.signal.member, AlarmMark(AlarmState.ALARM, self.signal.state_time)
+        """The member's transition to ALARM, by its state time (and its occurrence: Signal.occurrence)."""
+        return self.signal.member, AlarmMark(AlarmState.ALARM, self.signal.state_time, self.signal.occurrence)
 
 
 class _Changed(NamedTuple):
@@ -124,6 +124,7 @@ class _Changed(NamedTuple):
 
 
 _UNKNOWN = object()
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 def _ignored(reason: str, why: IgnoreReason) -> Step:
@@ -440,13 +441,13 @@ class Lifecycle:
         hint = self._known.get(key, _UNKNOWN)
         verified = False
         event_id, member = signal.event_id, signal.member
-        mark = AlarmMark(AlarmState.OK, signal.state_time)
+        mark = AlarmMark(AlarmState.OK, signal.state_time, signal.occurrence)
         for _ in range(_WRITE_ATTEMPTS):
             record = None if hint is _UNKNOWN else hint
             assert record is None or isinstance(record, GroupRecord)
             if record is not None and record.has_pending_calls:
                 record = self._flush_all(record)
-            arrival = groups.transition(record, member, AlarmState.OK, signal.state_time)
+            arrival = groups.transition(record, member, AlarmState.OK, signal.state_time, signal.occurrence)
             writes_nothing = groups.processed(record, event_id) or arrival is not Transition.NEW
             if writes_nothing and not verified and hint is not _UNKNOWN:
                 hint, verified = self._groups.load(key), True  # decide on the stored record, not on memory
@@ -730,26 +731,35 @@ def _classified(record: GroupRecord | None, firings: Sequence[Firing]) -> tuple[
         arrival = Transition.NEW
         # A claim is finished whatever OKs it collected meanwhile: its StartIncident may have taken effect.
         if record is None or record.status is not GroupStatus.PENDING:
-            arrival = groups.transition(record, firing.signal.member, AlarmState.ALARM, firing.signal.state_time)
+            signal = firing.signal
+            arrival = groups.transition(record, signal.member, AlarmState.ALARM, signal.state_time, signal.occurrence)
         if groups.processed(record, firing.event_id) or arrival is Transition.REPEATED:
             steps[firing.event_id] = Step(OutcomeKind.IGNORED, f"event {firing.event_id} already processed "
                                           "(redelivery)", arn, IgnoreReason.REDELIVERY)  # fmt: skip
         elif arrival is Transition.STALE:
-            steps[firing.event_id] = Step(OutcomeKind.IGNORED, f"{firing.name}: ALARM older than its last transition "
-                                          "(recorded, not applied)", None, IgnoreReason.OUT_OF_ORDER)  # fmt: skip
+            older = f"{firing.name}: {signal.state} older than its last transition (recorded, not applied)"
+            steps[firing.event_id] = Step(OutcomeKind.IGNORED, older, None, IgnoreReason.OUT_OF_ORDER)
         else:
             fresh[firing.event_id] = firing
-    # The same alarm twice in one batch with different state times: the older one is out of order too.
-    latest: dict[str, Firing] = {}
+    # The same member twice in one batch: one older than another is out of order too; at the same time, another
+    # occurrence (a second execution failing in that second) is fresh, the same one again (the alarm's transition by
+    # its second path) is a redelivery.
+    latest: dict[str, datetime] = {}
     for firing in fresh.values():
-        known = latest.get(firing.signal.member)
-        if known is None or firing.signal.state_time > known.signal.state_time:
-            latest[firing.signal.member] = firing
+        latest[firing.signal.member] = max(firing.signal.state_time, latest.get(firing.signal.member, _EPOCH))
+    kept: set[tuple[str, str]] = set()
     for event_id, firing in list(fresh.items()):
-        if latest[firing.signal.member] is not firing:
+        signal = firing.signal
+        if signal.state_time < latest[signal.member]:
             del fresh[event_id]
-            steps[event_id] = Step(OutcomeKind.IGNORED, f"{firing.name}: ALARM older than another of the batch "
-                                   "(recorded, not applied)", None, IgnoreReason.OUT_OF_ORDER)  # fmt: skip
+            steps[event_id] = Step(OutcomeKind.IGNORED, f"{firing.name}: {signal.state} older than another of the "
+                                   "batch (recorded, not applied)", None, IgnoreReason.OUT_OF_ORDER)  # fmt: skip
+        elif (signal.member, signal.occurrence) in kept:
+            del fresh[event_id]
+            steps[event_id] = Step(OutcomeKind.IGNORED, f"event {event_id} already processed (redelivery)", arn,
+                                   IgnoreReason.REDELIVERY)  # fmt: skip
+        else:
+            kept.add((signal.member, signal.occurrence))
     return steps, list(fresh.values())
 
 

@@ -145,6 +145,11 @@ class Signal(NamedTuple):
     sent_at: datetime | None = None
     #: What the payload was, for people (`invoke --explain`): "EventBridge event (...), metric alarm, state ALARM".
     payload: str = ""
+    #: What tells this transition from another of the same member, state and state time. Empty for alarms: CloudWatch
+    #: gives each transition its own state time, and one transition reaches the bridge by several paths under other
+    #: ids (EventBridge and SNS), which must count once. A service event's own id: its time is to the second, and two
+    #: executions of one state machine can fail in the same second, each a problem of its own.
+    occurrence: str = ""
 
     def label(self, name: str) -> str | None:
         """The label's first value, or None when the signal does not carry it."""

@@ -332,8 +332,21 @@ def test_redelivery_through_the_table_makes_no_call(
             resolved_by_bridge=True,
             expires_at=1_572_629_100,
         ),
+        GroupRecord(
+            GROUP_KEY,
+            GroupStatus.OPEN,
+            3,
+            incident_arn=FIRST_INCIDENT,
+            # A service event's mark names its occurrence (its event id); an alarm's beside it has none.
+            alarm_states={
+                "stepfunctions|state-machine": AlarmMark(AlarmState.ALARM, NOW, "315c1398-40ff-a850-213b-158f73e60175"),
+                alarm_arn(1): AlarmMark(AlarmState.ALARM, NOW),
+            },
+            processed_events=("315c1398-40ff-a850-213b-158f73e60175",),
+            expires_at=1_577_811_900,
+        ),
     ],
-    ids=["pending-empty-attached", "open", "resolved-by-bridge"],
+    ids=["pending-empty-attached", "open", "resolved-by-bridge", "service-event-occurrence"],
 )
 def test_a_group_record_round_trips_through_the_table(store: DynamoGroupStore, record: GroupRecord) -> None:
     # Given a record

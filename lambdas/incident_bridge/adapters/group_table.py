@@ -88,12 +88,7 @@ def to_item(record: GroupRecord) -> dict[str, Any]:
         "schema": {"N": str(SCHEMA_VERSION)},
         "status": {"S": record.status.value},
         "version": {"N": str(record.version)},
-        "alarm_states": {
-            "M": {
-                arn: {"M": {"state": {"S": mark.state.value}, "at": {"S": mark.at.isoformat()}}}
-                for arn, mark in record.alarm_states.items()
-            }
-        },
+        "alarm_states": {"M": {arn: {"M": _mark(mark)} for arn, mark in record.alarm_states.items()}},
         "attached": {"L": [{"S": identity} for identity in record.attached]},
         "processed_events": {"L": [{"S": event_id} for event_id in record.processed_events]},
         "pending_items": {"L": [_pending_item(pending) for pending in record.pending_items]},
@@ -117,6 +112,19 @@ def to_item(record: GroupRecord) -> dict[str, Any]:
         item["expires_at"] = {"N": str(record.expires_at)}  # the table's TTL attribute
     _check_encodable(item)
     return item
+
+
+def _mark(mark: AlarmMark) -> dict[str, Any]:
+    written = {"state": {"S": mark.state.value}, "at": {"S": mark.at.isoformat()}}
+    if mark.occurrence:
+        # Only service events have one (an alarm's state time names its transition): alarm groups stay as small.
+        written["occurrence"] = {"S": mark.occurrence}
+    return written
+
+
+def _read_mark(value: dict[str, Any]) -> AlarmMark:
+    occurrence = str(value["occurrence"]["S"]) if "occurrence" in value else ""
+    return AlarmMark(AlarmState(value["state"]["S"]), datetime.fromisoformat(value["at"]["S"]), occurrence)
 
 
 def from_item(item: dict[str, Any]) -> GroupRecord:
@@ -145,10 +153,7 @@ def _read(item: dict[str, Any]) -> GroupRecord:
         alarm_states = {arn: AlarmMark(AlarmState(value["S"]), _FIRST_LAYOUT_TIME) for arn, value in states.items()}
         attached = tuple(sorted(item.get("attached", {}).get("SS", [])))
     else:
-        alarm_states = {
-            arn: AlarmMark(AlarmState(value["M"]["state"]["S"]), datetime.fromisoformat(value["M"]["at"]["S"]))
-            for arn, value in states.items()
-        }
+        alarm_states = {arn: _read_mark(value["M"]) for arn, value in states.items()}
         attached = tuple(str(value["S"]) for value in item.get("attached", {}).get("L", []))
     status_value = item.get("pending_status", {}).get("M")
     return GroupRecord(

@@ -197,6 +197,8 @@ def service_signal(
         references=arns,
         payload=payload,
         raw_event=dict(raw),
+        # Each event is its own occurrence (the time names only its second); a redelivery keeps its id.
+        occurrence=envelope.id,
     )
 
 

@@ -1,0 +1,157 @@
+"""Service events through the lifecycle, on real events (events/SOURCES.md): each event is an occurrence of its own
+(two executions of one state machine failing in the same second are two problems, a redelivery is one), and the
+timeline notes and outcome reasons speak of them in their own terms, not an alarm's."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from incident_bridge import groups
+from incident_bridge.alarm import AlarmState
+from incident_bridge.groups import AlarmMark, GroupRecord, GroupStatus, Transition
+from incident_bridge.outcome import Outcome, OutcomeKind
+from tests.conftest import load_event
+from tests.unit.test_service_events import SFN_FAILED, bridge
+
+STATE_MACHINE = "arn:aws:states:us-east-1:012345678912:stateMachine:state-machine"
+FIRST_EXECUTION = "arn:aws:states:us-east-1:012345678912:execution:state-machine-name:execution-name"
+SECOND_EXECUTION = "arn:aws:states:us-east-1:012345678912:execution:state-machine-name:execution-name-2"
+
+
+def another_execution(raw: dict[str, Any], event_id: str, name: str) -> dict[str, Any]:
+    """The same state machine's event for another execution: only its event id and execution ARN and name change
+    (same `time`, same status)."""
+    variant = copy.deepcopy(raw)
+    execution_arn = raw["detail"]["executionArn"].rsplit(":", 1)[0] + f":{name}"
+    variant["id"] = event_id
+    variant["resources"] = [execution_arn]
+    variant["detail"].update(executionArn=execution_arn, name=name)
+    return variant
+
+
+def operations(outcome: Outcome) -> list[str]:
+    return [call.operation for call in outcome.calls]
+
+
+def related_arns(outcome: Outcome) -> list[str]:
+    return [
+        call.params["relatedItemsUpdate"]["itemToAdd"]["identifier"]["value"]["arn"]
+        for call in outcome.calls
+        if call.operation == "UpdateRelatedItems"
+    ]
+
+
+def notes(outcome: Outcome) -> list[str]:
+    return [call.params["eventData"] for call in outcome.calls if call.operation == "CreateTimelineEvent"]
+
+
+# ---- occurrences ----
+
+
+def test_two_executions_failing_in_the_same_second_both_reach_the_incident() -> None:
+    # Given the documented FAILED execution's incident open
+    under_test = bridge()
+    first = under_test.handle(load_event(SFN_FAILED))
+    # and another execution of the same state machine that failed in the same second (own event id and ARN)
+    second = another_execution(load_event(SFN_FAILED), "second-execution", "execution-name-2")
+
+    # When it arrives
+    outcome = under_test.handle(second)
+
+    # Then it is not taken for a redelivery: it joins the open incident with its execution as a related item and
+    # a timeline note naming it
+    assert first.kind is OutcomeKind.STARTED
+    assert outcome.kind is OutcomeKind.UPDATED, outcome.reason
+    assert outcome.incident_arn == first.incident_arn
+    assert "redelivery" not in outcome.reason
+    assert SECOND_EXECUTION in related_arns(outcome)
+    assert notes(outcome) == [f'"Step Functions execution execution-name-2 FAILED ({STATE_MACHINE}) fired."']
+    assert "StartIncident" not in operations(outcome)
+
+
+def test_two_executions_failing_in_the_same_second_in_one_batch_open_one_incident_together() -> None:
+    # Given the documented FAILED execution and another of the same state machine in the same second, in one batch
+    under_test = bridge()
+    second = another_execution(load_event(SFN_FAILED), "second-execution", "execution-name-2")
+
+    # When the batch is handled
+    results = under_test.handle_batch([("first", load_event(SFN_FAILED)), ("second", second)])
+
+    # Then the first starts the incident and the second is in it (its execution rides in the start request), not
+    # dropped as older or as a redelivery
+    assert results["first"].kind is OutcomeKind.STARTED
+    assert results["second"].kind is OutcomeKind.UPDATED, results["second"].reason
+    assert results["second"].incident_arn == results["first"].incident_arn
+    start = next(call for call in results["first"].calls if call.operation == "StartIncident")
+    attached = [item["identifier"]["value"].get("arn") for item in start.params["relatedItems"]]
+    assert {FIRST_EXECUTION, SECOND_EXECUTION} <= set(attached)
+
+
+def test_a_redelivery_of_the_second_execution_is_still_ignored_as_one() -> None:
+    # Given two executions of one state machine that failed in the same second, both in the incident
+    under_test = bridge()
+    under_test.handle(load_event(SFN_FAILED))
+    second = another_execution(load_event(SFN_FAILED), "second-execution", "execution-name-2")
+    under_test.handle(second)
+
+    # When the second event is delivered again (same event id)
+    again = under_test.handle(copy.deepcopy(second))
+
+    # Then it is a redelivery: ignored, no call made
+    assert again.kind is OutcomeKind.IGNORED
+    assert "already processed (redelivery)" in again.reason
+    assert again.calls == ()
+
+
+def test_the_same_event_twice_in_one_batch_is_one_occurrence() -> None:
+    # Given the documented FAILED event, twice in one batch under two message ids (SQS delivered it twice)
+    under_test = bridge()
+
+    # When the batch is handled
+    results = under_test.handle_batch([("m1", load_event(SFN_FAILED)), ("m2", load_event(SFN_FAILED))])
+
+    # Then one incident starts, and the copy adds nothing
+    assert results["m1"].kind is OutcomeKind.STARTED
+    assert "StartIncident" not in operations(results["m2"])
+    assert "CreateTimelineEvent" not in operations(results["m2"])
+
+
+def test_a_success_after_both_same_second_failures_resolves_the_incident() -> None:
+    # Given two same-second failures of one state machine in one incident, on a route that resolves
+    under_test = bridge(auto_resolve=True)
+    first = under_test.handle(load_event(SFN_FAILED))
+    under_test.handle(another_execution(load_event(SFN_FAILED), "second-execution", "execution-name-2"))
+
+    # When a later execution of the state machine succeeds
+    success = another_execution(load_event(SFN_FAILED), "success", "execution-name-3")
+    success["time"] = "2019-02-26T19:50:00Z"
+    success["detail"]["status"] = "SUCCEEDED"
+    outcome = under_test.handle(success)
+
+    # Then the incident is resolved: the state machine recovered
+    assert outcome.kind is OutcomeKind.RESOLVED
+    assert outcome.incident_arn == first.incident_arn
+
+
+def test_a_transition_is_repeated_only_as_the_same_occurrence() -> None:
+    # Given a member whose last mark is a firing at 19:42:21 of occurrence "a" (its event id forgotten meanwhile)
+    at = datetime(2019, 2, 26, 19, 42, 21, tzinfo=UTC)
+    record = GroupRecord("g", GroupStatus.OPEN, 3, alarm_states={"m": AlarmMark(AlarmState.ALARM, at, "a")})
+
+    # When the same occurrence, another occurrence at that time, and an earlier one are weighed
+    # Then only the same occurrence is a repetition; another at that time is new; an earlier one is stale
+    assert groups.transition(record, "m", AlarmState.ALARM, at, "a") is Transition.REPEATED
+    assert groups.transition(record, "m", AlarmState.ALARM, at, "b") is Transition.NEW
+    assert groups.transition(record, "m", AlarmState.ALARM, at - timedelta(seconds=1), "b") is Transition.STALE
+
+
+def test_an_alarm_transition_by_its_second_path_is_still_repeated() -> None:
+    # Given an alarm's mark (alarms name no occurrence: their state time names the transition)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    record = GroupRecord("g", GroupStatus.OPEN, 3, alarm_states={"alarm-arn": AlarmMark(AlarmState.ALARM, at)})
+
+    # When the same transition is weighed again (SNS after EventBridge: another id, same state time)
+    # Then it is a repetition
+    assert groups.transition(record, "alarm-arn", AlarmState.ALARM, at) is Transition.REPEATED
