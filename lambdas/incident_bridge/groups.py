@@ -88,6 +88,9 @@ class PendingNote(NamedTuple):
     event_time: datetime
     text: str
     resource_arns: tuple[str, ...] = ()
+    #: An unsealed line's kind, plural ("alarms", "Step Functions executions"), for the note it is sealed into;
+    #: empty in lines stored before it was kept (those were alarms).
+    kind: str = ""
 
 
 class PendingItem(NamedTuple):
@@ -185,6 +188,12 @@ def all_recovered(record: GroupRecord) -> bool:
 
 def still_firing(record: GroupRecord) -> int:
     return sum(1 for mark in record.alarm_states.values() if mark.state is not AlarmState.OK)
+
+
+def kinds_named(kinds: Iterable[str]) -> str:
+    """What one note calls the signals it names, plural: their kind ("alarms"), or "events" when of several."""
+    distinct = set(kinds)
+    return distinct.pop() if len(distinct) == 1 else "events"
 
 
 def crowded(record: GroupRecord) -> bool:
@@ -290,12 +299,13 @@ def joined(
 
 def deferred_join(
     record: GroupRecord, marks: Mapping[str, AlarmMark], items: Sequence[RelatedItem], identities: Iterable[str],
-    lines: Sequence[tuple[datetime, str, tuple[str, ...]]], event_ids: Sequence[str], now: datetime,
+    lines: Sequence[tuple[datetime, str, tuple[str, ...], str]], event_ids: Sequence[str], now: datetime,
 ) -> GroupRecord:  # fmt: skip
     """Commits a join whose calls wait for the group's next flush: the items with their tokens, and one unsealed
-    line per alarm (its name, its references), sealed into notes of NOTE_ALARMS_MAX as soon as that many wait."""
+    line per alarm (its name, its references, its kind), sealed into notes of NOTE_ALARMS_MAX as soon as that many
+    wait."""
     committed = joined(record, marks, items, identities, [], event_ids, now)
-    unsealed = tuple(PendingNote(UNSEALED, when, name, arns) for when, name, arns in lines)
+    unsealed = tuple(PendingNote(UNSEALED, when, name, arns, kind) for when, name, arns, kind in lines)
     committed = committed._replace(pending_notes=(*committed.pending_notes, *unsealed))
     if len(committed.unsealed) >= NOTE_ALARMS_MAX:
         committed = _sealed(committed, committed.version, whole_notes_only=True)
@@ -317,7 +327,8 @@ def _sealed(record: GroupRecord, version: int, *, whole_notes_only: bool) -> Gro
     for index, start in enumerate(range(0, len(to_seal), NOTE_ALARMS_MAX)):
         chunk = to_seal[start : start + NOTE_ALARMS_MAX]
         names = ", ".join(line.text for line in chunk)
-        text = f"{names} fired." if len(chunk) == 1 else f"{len(chunk)} alarms fired: {names}."
+        many = kinds_named(line.kind or "alarms" for line in chunk)
+        text = f"{names} fired." if len(chunk) == 1 else f"{len(chunk)} {many} fired: {names}."
         arns = tuple(arn for line in chunk for arn in line.resource_arns)
         when = max(line.event_time for line in chunk)
         # "sealed" keeps these tokens apart from the notes `joined` commits at the same version.

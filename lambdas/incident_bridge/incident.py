@@ -173,7 +173,7 @@ def build_start_incident(signal: Signal, decision: RouteDecision) -> StartIncide
         trigger_source=signal.trigger.source,
         trigger_timestamp=signal.state_time,
         trigger_arn=signal.trigger.arn,
-        raw_data=compact_raw_data(signal.raw_event),
+        raw_data=compact_raw_data(signal.raw_event, signal.words.one),
         related_items=unique_capped([*url_items(decision.related_urls), *related_items(signal.related)]),
     )
 
@@ -215,7 +215,8 @@ def compact_json(document: Any) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def compact_raw_data(event: dict[str, Any]) -> str:
+def compact_raw_data(event: dict[str, Any], kind: str = "alarm") -> str:
+    """The event as `rawData`, shrunk to fit; past that, a summary that sends readers to the `kind`'s history."""
     document = copy.deepcopy(event)
     text = compact_json(document)
     for shrink in _SHRINK_STEPS:
@@ -225,7 +226,7 @@ def compact_raw_data(event: dict[str, Any]) -> str:
         text = compact_json(document)
     if length(text) <= RAW_DATA_MAX:
         return text
-    return compact_json(_summary(event))
+    return compact_json(_summary(event, kind))
 
 
 def _alarm_bodies(document: dict[str, Any]) -> Iterable[dict[str, Any]]:
@@ -276,7 +277,7 @@ _SHRINK_STEPS: tuple[Callable[[dict[str, Any]], None], ...] = (
 )
 
 
-def _summary(event: dict[str, Any]) -> dict[str, Any]:
+def _summary(event: dict[str, Any], kind: str) -> dict[str, Any]:
     """Last resort for an event still too large: a small, valid JSON naming what was left out."""
     kept = {
         key: event[key]
@@ -284,7 +285,7 @@ def _summary(event: dict[str, Any]) -> dict[str, Any]:
         if isinstance(event.get(key), str)
     }
     summary = {key: fit(value, 200) for key, value in kept.items()}
-    summary["truncated"] = "event exceeded 10,000 characters; see the alarm history for the full payload"
+    summary["truncated"] = f"event exceeded 10,000 characters; see the {kind} history for the full payload"
     return summary
 
 

@@ -521,7 +521,8 @@ class Lifecycle:
         attached = set(record.attached)
         items, families = _coalesced_items(fresh, attached)
         new_items = [item for item in items if item_identity(item) not in attached]
-        lines = [(firing.signal.state_time, firing.name, tuple(firing.signal.references)) for firing in fresh]
+        lines = [(firing.signal.state_time, firing.name, tuple(firing.signal.references), firing.signal.words.many)
+                 for firing in fresh]  # fmt: skip
         identities = [*(item_identity(item) for item in new_items), *sorted(families)]
         committed = groups.deferred_join(record, dict(firing.mark for firing in fresh), new_items, identities, lines,
                                          [firing.event_id for firing in fresh], self._clock())  # fmt: skip
@@ -733,9 +734,7 @@ def _recovery_sentence(signal: Signal) -> str:
 
 
 def _many(firings: Sequence[Firing]) -> str:
-    """The kind of several signals named in one note, plural ("alarms"); "events" when they are of several kinds."""
-    kinds = {firing.signal.words.many for firing in firings}
-    return kinds.pop() if len(kinds) == 1 else "events"
+    return groups.kinds_named(firing.signal.words.many for firing in firings)
 
 
 def _first_layout_claim(record: GroupRecord, firing: Firing) -> bool:

@@ -5,6 +5,7 @@ timeline notes and outcome reasons speak of them in their own terms, not an alar
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -268,4 +269,40 @@ def test_a_success_older_than_the_failure_is_named_once_with_its_own_state() -> 
     assert outcome.reason == (
         f"Step Functions execution execution-name-3 SUCCEEDED ({STATE_MACHINE}): SUCCEEDED older than its last "
         "transition (recorded, not applied) (route default)"
+    )
+
+
+def test_deferred_lines_of_executions_are_sealed_into_a_note_that_counts_executions() -> None:
+    # Given an open group with three deferred lines of Step Functions executions (a storm deferred their joins), and
+    # a line stored before lines kept their kind (an alarm's)
+    at = datetime(2019, 2, 26, 19, 42, 21, tzinfo=UTC)
+    record = GroupRecord("g", GroupStatus.OPEN, 3, incident_arn="arn:aws:ssm-incidents::1:incident-record/p/1")
+    lines = [(at, f"run-{index} FAILED", (), "Step Functions executions") for index in range(3)]
+    executions = groups.deferred_join(record, {}, [], [], lines, ["e0", "e1", "e2"], at)
+    older = record._replace(pending_notes=(groups.PendingNote(groups.UNSEALED, at, "cpu-high"),) * 2)
+
+    # When they are sealed into notes
+    sealed = groups.sealed(executions, at)
+    sealed_older = groups.sealed(older, at)
+
+    # Then the note counts executions; the older lines are alarms, as they were
+    assert [note.text for note in sealed.pending_notes] == [
+        "3 Step Functions executions fired: run-0 FAILED, run-1 FAILED, run-2 FAILED."
+    ]
+    assert [note.text for note in sealed_older.pending_notes] == ["2 alarms fired: cpu-high, cpu-high."]
+
+
+def test_a_finding_too_large_for_raw_data_sends_readers_to_the_findings_history() -> None:
+    # Given the documented Security Hub finding with a description far over rawData's 10,000 characters
+    raw = load_event(SECURITY_HUB)
+    raw["detail"]["findings"][0]["Description"] = "d" * 20_000
+
+    # When it starts an incident
+    outcome = bridge().handle(raw)
+
+    # Then rawData is a summary that points to the finding's history, not an alarm's
+    start = next(call for call in outcome.calls if call.operation == "StartIncident")
+    summary = json.loads(start.params["triggerDetails"]["rawData"])
+    assert summary["truncated"] == (
+        "event exceeded 10,000 characters; see the Security Hub finding history for the full payload"
     )

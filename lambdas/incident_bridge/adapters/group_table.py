@@ -204,14 +204,15 @@ def _read_pending_item(value: dict[str, Any]) -> PendingItem:
 
 
 def _pending_note(note: PendingNote) -> dict[str, Any]:
-    return {
-        "M": {
-            "token": {"S": note.token},
-            "at": {"S": note.event_time.isoformat()},
-            "text": {"S": note.text},
-            "arns": {"L": [{"S": arn} for arn in note.resource_arns]},
-        }
+    written = {
+        "token": {"S": note.token},
+        "at": {"S": note.event_time.isoformat()},
+        "text": {"S": note.text},
+        "arns": {"L": [{"S": arn} for arn in note.resource_arns]},
     }
+    if note.kind:
+        written["kind"] = {"S": note.kind}
+    return {"M": written}
 
 
 def _read_pending_note(value: dict[str, Any]) -> PendingNote:
@@ -220,6 +221,7 @@ def _read_pending_note(value: dict[str, Any]) -> PendingNote:
         event_time=datetime.fromisoformat(value["at"]["S"]),
         text=str(value["text"]["S"]),
         resource_arns=tuple(str(arn["S"]) for arn in value["arns"]["L"]),
+        kind=str(value["kind"]["S"]) if "kind" in value else "",
     )
 
 
