@@ -730,7 +730,11 @@ def _recovery_sentence(signal: Signal) -> str:
     subject = signal.subject[:1].upper() + signal.subject[1:]
     said = signal.words.named_by_kind and re.search(rf"\b{re.escape(signal.state)}\b", signal.name) is not None
     text = f"{subject} recovered" if said else f"{subject} recovered ({signal.state})"
-    return f"{text}: {signal.reason}".strip() if signal.reason else f"{text}."
+    if not signal.reason.strip():
+        return f"{text}."
+    # The counts follow as another sentence: an application's summary may not end one (CloudWatch's reasons do).
+    reason = signal.reason.strip()
+    return f"{text}: {reason}" if reason.endswith((".", "!", "?")) else f"{text}: {reason}."
 
 
 def _many(firings: Sequence[Firing]) -> str:

@@ -15,6 +15,7 @@ from incident_bridge.groups import AlarmMark, GroupRecord, GroupStatus, Transiti
 from incident_bridge.outcome import Outcome, OutcomeKind
 from tests.conftest import load_event
 from tests.unit.test_service_events import GUARDDUTY, SECURITY_HUB, SFN_FAILED, bridge
+from tests.unit.test_signal import CUSTOM_EVENT
 
 STATE_MACHINE = "arn:aws:states:us-east-1:012345678912:stateMachine:state-machine"
 FIRST_EXECUTION = "arn:aws:states:us-east-1:012345678912:execution:state-machine-name:execution-name"
@@ -306,3 +307,25 @@ def test_a_finding_too_large_for_raw_data_sends_readers_to_the_findings_history(
     assert summary["truncated"] == (
         "event exceeded 10,000 characters; see the Security Hub finding history for the full payload"
     )
+
+
+def test_a_resolved_custom_event_notes_its_summary_and_counts_custom_events() -> None:
+    # Given the documented custom event's incident open under a dedupe key, on a route that resolves
+    under_test = bridge(auto_resolve=True)
+    opened = load_event(CUSTOM_EVENT)
+    opened["account"] = "123456789012"  # the sample's account has 13 digits, which no AWS account id has
+    opened["detail"] = {"title": "Checkout failing", "dedupe_key": "checkout-errors", "summary": "5% of payments fail"}
+    under_test.handle(opened)
+
+    # When the application resolves the same key, with a summary that ends no sentence
+    resolved = copy.deepcopy(opened)
+    resolved["id"] = "resolved"
+    resolved["detail"].update(status="resolved", summary="payments back to normal")
+    outcome = under_test.handle(resolved)
+
+    # Then the note names the event as a custom event, its summary as a sentence, and every custom event recovered
+    assert notes(outcome) == [
+        '"Custom event Checkout failing recovered (resolved): payments back to normal. '
+        'All custom events of this incident recovered."'
+    ]
+    assert outcome.kind is OutcomeKind.RESOLVED
