@@ -52,12 +52,16 @@ $(NODE_STAMP): package.json package-lock.json
 # purpose (invoke then exits 1), to show the dead-letter path; only a usage error (2) fails the demo.
 DEMO_EVENTS := $(sort $(wildcard examples/scenarios/demo/*.json))
 demo: $(STAMP)
-	@echo "incident-bridge demo: $(words $(DEMO_EVENTS)) events from AWS's published samples (examples/scenarios/demo/), routed by"
+	@echo "incident-bridge demo: $(words $(DEMO_EVENTS)) events from AWS's published samples (examples/scenarios/demo/; the variants"
+	@echo "with one visible change are listed in examples/scenarios/derived.json), routed by"
 	@echo "examples/demo.yaml through the real handler; Incident Manager is a stand-in that checks every request against the"
 	@echo "API's model, and nothing calls AWS. Two alarms of one instance share an incident and resolve it when both recover;"
 	@echo "an SNS alarm, a direct alarm action and an application event start their own; a suppressed composite and a"
 	@echo "configuration change are ignored; a malformed message (timestamps redacted to 'date') is rejected, as the"
-	@echo "dead-letter queue would get it. Any event's whole decision: incident-bridge invoke --explain FILE."
+	@echo "dead-letter queue would get it; then AWS service events (Health, GuardDuty, Security Hub, ECS, Step Functions,"
+	@echo "CodePipeline, RDS, a Metrics Insights contributor) open the incidents they would, as examples/demo.yaml enables"
+	@echo "every profile (the bundled configuration deployed by default is alarms-only)."
+	@echo "Any event's whole decision: incident-bridge invoke --explain FILE."
 	@echo
 	@$(VENV)/bin/incident-bridge invoke --config examples/demo.yaml $(DEMO_EVENTS) || test $$? -eq 1
 
