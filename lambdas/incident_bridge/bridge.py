@@ -357,7 +357,10 @@ class Bridge:
         # Carriers come back in the order their groups' calls can be made at this container's rate, not all at once.
         queued_calls = 0
         for entries in batch_groups:
-            key, _, firing = entries[-1]
+            # The carrier is the group's newest event that did not start its incident: a claim finished by its own
+            # redelivery goes first whatever its place in the batch, and a start stays STARTED.
+            key, _, firing = next((entry for entry in reversed(entries) if not _started(results.get(entry[0]))),
+                                  entries[-1])  # fmt: skip
             outcome = results.get(key)
             if outcome is None or outcome.kind not in (OutcomeKind.UPDATED, OutcomeKind.IGNORED):
                 continue
@@ -455,6 +458,10 @@ _ACTED = frozenset({OutcomeKind.STARTED, OutcomeKind.UPDATED, OutcomeKind.RESOLV
 def _deadline(left: TimeLeft, reserve: float) -> TimeLeft:
     """Seconds left before the reserve below which nothing new is started."""
     return lambda: left() - reserve
+
+
+def _started(outcome: Outcome | None) -> bool:
+    return outcome is not None and outcome.kind is OutcomeKind.STARTED
 
 
 def _out_of_time(time_left: TimeLeft | None) -> bool:

@@ -16,7 +16,7 @@ from incident_bridge.groups import MAX_PENDING_ITEMS, UNSEALED
 from incident_bridge.lifecycle import DEFERRED_CHECK
 from incident_bridge.outcome import BatchResult, OutcomeKind
 from incident_bridge.runtime import SEND_DELAY_MAX_SECONDS, MemoryDeadLetters, Runtime
-from tests.unit.test_lifecycle import INSTANCE_ARN_PREFIX, START, Harness, config, involved_arns
+from tests.unit.test_lifecycle import INSTANCE_ARN_PREFIX, START, FlakyStart, Harness, config, involved_arns
 from tests.unit.test_opening_first import InOrder, storm_alarm
 
 #: Requests per second of the short budget: a storm's joins at this rate take far longer than SHORT_BUDGET_SECONDS.
@@ -301,3 +301,33 @@ def sqs_record(message_id: str, event: dict[str, object], receive_count: int) ->
         "body": json.dumps(event),
         "attributes": {"ApproximateReceiveCount": str(receive_count)},
     }
+
+
+def test_a_claim_finished_by_its_own_redelivery_behind_a_rider_keeps_a_carrier_for_the_riders_calls() -> None:
+    # Given a short request budget, and a service's first alarm whose StartIncident was throttled (its claim waits)
+    harness = storm_harness()
+    flaky = FlakyStart()
+    harness.incidents = flaky
+    harness.bridge = short_bridge(harness, flaky)  # type: ignore[arg-type]
+    first = harness.bridge.handle_batch([("msg-0", storm_alarm(0, "checkout"))])
+    assert first["msg-0"].kind is OutcomeKind.RETRY
+
+    # When a batch brings a second alarm of that service, then the first one again (its redelivery finishes the claim)
+    batch = [("msg-1", storm_alarm(1, "checkout")), ("msg-0", storm_alarm(0, "checkout"))]
+    results = harness.bridge.handle_batch(batch)
+
+    # Then the incident is started, and what the second alarm committed has an event in the queue to send it
+    assert results["msg-0"].kind is OutcomeKind.STARTED
+    record = harness.record(storm_alarm(0, "checkout"))
+    assert record.has_pending_calls
+    carriers = [key for key, _ in batch if results[key].kind is OutcomeKind.RETRY]
+    assert carriers == ["msg-1"]
+
+    # When the carrier comes back
+    harness.bridge.handle_batch([("msg-1", storm_alarm(1, "checkout"))])
+
+    # Then the second instance is in the incident, a note names the second alarm, and nothing is left to send
+    incident = harness.incident(results["msg-0"].incident_arn)
+    assert len(involved_arns(incident)) == 2
+    assert incident.timeline == ["ServerCpuTooHigh-0001 fired."]
+    assert not harness.record(storm_alarm(0, "checkout")).has_pending_calls
