@@ -202,6 +202,14 @@ def crowded(record: GroupRecord) -> bool:
     return len(record.pending_items) * 2 >= MAX_PENDING_ITEMS or len(record.pending_notes) * 2 >= MAX_PENDING_NOTES
 
 
+def fits(record: GroupRecord, items: int, lines: int) -> bool:
+    """Whether a deferred join of `items` related items and `lines` lines can be committed beside the record's
+    committed calls without the caps (`bounded`) dropping any of them, its lines counted as sealed (whole notes)."""
+    unsealed = len(record.unsealed) + lines
+    notes = len(record.pending_notes) - len(record.unsealed) + unsealed // NOTE_ALARMS_MAX + unsealed % NOTE_ALARMS_MAX
+    return len(record.pending_items) + items <= MAX_PENDING_ITEMS and notes <= MAX_PENDING_NOTES
+
+
 def processed(record: GroupRecord | None, event_id: str) -> bool:
     return record is not None and event_id in record.processed_events
 

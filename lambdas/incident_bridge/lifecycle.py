@@ -523,6 +523,10 @@ class Lifecycle:
         new_items = [item for item in items if item_identity(item) not in attached]
         lines = [(firing.signal.state_time, firing.name, tuple(firing.signal.references), firing.signal.words.many)
                  for firing in fresh]  # fmt: skip
+        if record.has_pending_calls and not groups.fits(record, len(new_items), len(lines)):
+            # Committed behind them, these would push the group's oldest committed calls past the record's caps, and
+            # those would never be sent: they go first (a batch that opens incidents leaves its joins' calls to wait).
+            return _Changed(self._flush_all(record))
         identities = [*(item_identity(item) for item in new_items), *sorted(families)]
         committed = groups.deferred_join(record, dict(firing.mark for firing in fresh), new_items, identities, lines,
                                          [firing.event_id for firing in fresh], self._clock())  # fmt: skip

@@ -331,3 +331,23 @@ def test_a_claim_finished_by_its_own_redelivery_behind_a_rider_keeps_a_carrier_f
     assert len(involved_arns(incident)) == 2
     assert incident.timeline == ["ServerCpuTooHigh-0001 fired."]
     assert not harness.record(storm_alarm(0, "checkout")).has_pending_calls
+
+
+def test_two_opening_batches_never_drop_a_groups_committed_items() -> None:
+    # Given a service whose incident is open, and a short request budget
+    harness = storm_harness()
+    harness.bridge.handle_batch([("msg-0", storm_alarm(0, "checkout"))])
+
+    # When two full batches (200 records, the function's batch size) each bring a new service's first alarm and
+    # many alarms of the open service, each on an instance of its own, before the open service's carrier is back
+    first = [(f"msg-{index}", storm_alarm(index, "checkout")) for index in range(1, 141)]
+    harness.bridge.handle_batch([*first, ("msg-payments", storm_alarm(1000, "payments"))])
+    second = [(f"msg-{index}", storm_alarm(index, "checkout")) for index in range(141, 340)]
+    harness.bridge.handle_batch([*second, ("msg-billing", storm_alarm(1001, "billing"))])
+
+    # Then every joined alarm's instance is in the incident or committed to be sent: the record's caps dropped none
+    record = harness.record(storm_alarm(0, "checkout"))
+    attached = set(involved_arns(harness.incident(record.incident_arn)))
+    committed = {pending.item.arn for pending in record.pending_items}
+    missing = [index for index in range(340) if f"{INSTANCE_ARN_PREFIX}i-{index:017x}" not in attached | committed]
+    assert missing == []

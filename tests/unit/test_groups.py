@@ -9,21 +9,29 @@ from incident_bridge.alarm import AlarmState
 from incident_bridge.groups import (
     MAX_ALARM_STATES,
     MAX_ATTACHED,
+    MAX_PENDING_ITEMS,
+    MAX_PENDING_NOTES,
     REMEMBERED_EVENTS,
+    UNSEALED,
     AlarmMark,
     GroupRecord,
     GroupStatus,
+    PendingItem,
+    PendingNote,
     Transition,
     all_recovered,
     bounded,
     claimed,
     confirmed,
+    deferred_join,
+    fits,
     joined,
     merged,
     recovered,
     storable_key,
     transition,
 )
+from incident_bridge.incident import ItemType, RelatedItem
 
 NOW = datetime(2019, 10, 2, 17, 5, tzinfo=UTC)
 INCIDENT = "arn:aws:ssm-incidents::123456789012:incident-record/MyPlan/6e1c9a52-8e1f-4d4c-a7b1-0f3e5d2c1a01"
@@ -148,6 +156,35 @@ def test_bounds_keep_the_latest_events_and_attached_identities() -> None:
     assert len(result.processed_events) == REMEMBERED_EVENTS
     assert result.attached[0] == f"{5:032x}"
     assert len(result.attached) == MAX_ATTACHED
+
+
+def test_a_deferred_join_fits_when_its_items_and_its_lines_sealed_into_notes_stay_within_the_caps() -> None:
+    # Given a record holding 19 sealed notes and 9 unsealed lines, and one holding nearly every item it can keep
+    noted = open_record(
+        pending_notes=(
+            *(PendingNote(f"note-{index}", NOW, "10 alarms fired: ...") for index in range(19)),
+            *(PendingNote(UNSEALED, NOW, f"alarm-{index}") for index in range(9)),
+        )
+    )
+    item = RelatedItem(
+        item_type=ItemType.INVOLVED_RESOURCE, title="instance", arn="arn:aws:ec2:us-east-1:123456789012:instance/i-1"
+    )
+    full = open_record(
+        pending_items=tuple(PendingItem(f"item-{index}", item) for index in range(MAX_PENDING_ITEMS - 1))
+    )
+
+    # When joins of several sizes are asked whether they fit
+    # Then lines count as the notes they are sealed into: 9 + 120 lines make 12 notes and 9 lines, 40 entries with
+    # the 19 notes; 9 + 130 make 13 notes and 9 lines, 41
+    assert fits(noted, 0, 120)
+    assert not fits(noted, 0, 130)
+    assert (
+        len(deferred_join(noted, {}, [], [], [(NOW, "a", (), "alarms")] * 120, [], NOW).pending_notes)
+        == MAX_PENDING_NOTES
+    )
+    # And the items count one by one
+    assert fits(full, 1, 0)
+    assert not fits(full, 2, 0)
 
 
 def test_a_key_dynamodb_cannot_store_is_hashed() -> None:
