@@ -357,13 +357,15 @@ class Bridge:
         # Carriers come back in the order their groups' calls can be made at this container's rate, not all at once.
         queued_calls = 0
         for entries in batch_groups:
-            # The carrier is the group's newest event that did not start its incident: a claim finished by its own
-            # redelivery goes first whatever its place in the batch, and a start stays STARTED.
-            key, _, firing = next((entry for entry in reversed(entries) if not _started(results.get(entry[0]))),
-                                  entries[-1])  # fmt: skip
-            outcome = results.get(key)
-            if outcome is None or outcome.kind not in (OutcomeKind.UPDATED, OutcomeKind.IGNORED):
+            # The carrier is the group's newest event that comes back as a redelivery (which is what makes it seal and
+            # send): one that joined, or a redelivery already. Not one that started the incident (a claim finished by
+            # its own redelivery goes first whatever its place in the batch), nor one out of order (it would come
+            # back out of order again, forever, its group's lines never sealed).
+            carrier = next((entry for entry in reversed(entries) if _may_carry(results.get(entry[0]))), None)
+            if carrier is None:
                 continue
+            key, _, firing = carrier
+            outcome = results[key]
             group = group_key(firing.signal, firing.decision)
             # A carrier back from the queue (a redelivery) seals the group's waiting lines into notes and sends them.
             carried = any(results[entry].ignore_reason is IgnoreReason.REDELIVERY for entry, _, _ in entries)
@@ -460,8 +462,12 @@ def _deadline(left: TimeLeft, reserve: float) -> TimeLeft:
     return lambda: left() - reserve
 
 
-def _started(outcome: Outcome | None) -> bool:
-    return outcome is not None and outcome.kind is OutcomeKind.STARTED
+def _may_carry(outcome: Outcome | None) -> bool:
+    if outcome is None:
+        return False
+    return outcome.kind is OutcomeKind.UPDATED or (
+        outcome.kind is OutcomeKind.IGNORED and outcome.ignore_reason is IgnoreReason.REDELIVERY
+    )
 
 
 def _out_of_time(time_left: TimeLeft | None) -> bool:

@@ -351,3 +351,30 @@ def test_two_opening_batches_never_drop_a_groups_committed_items() -> None:
     committed = {pending.item.arn for pending in record.pending_items}
     missing = [index for index in range(340) if f"{INSTANCE_ARN_PREFIX}i-{index:017x}" not in attached | committed]
     assert missing == []
+
+
+def test_a_carrier_is_an_event_that_comes_back_as_a_redelivery_not_one_out_of_order() -> None:
+    # Given a service whose incident is open, and a short request budget
+    harness = storm_harness()
+    harness.bridge.handle_batch([("msg-0", storm_alarm(0, "checkout"))])
+
+    # When a batch brings a new alarm of that service, then an older transition of the same alarm (out of order)
+    newer = storm_alarm(1, "checkout")
+    older = storm_alarm(1, "checkout")
+    older["id"] = "event-1-older"
+    older["detail"]["state"]["timestamp"] = "2019-10-02T17:00:00.000+0000"  # type: ignore[index]
+    results = harness.bridge.handle_batch([("msg-1", newer), ("msg-2", older)])
+
+    # Then the event kept in the queue for the note is the one that joined: back, it is a redelivery
+    carriers = [key for key in ("msg-1", "msg-2") if results[key].kind is OutcomeKind.RETRY]
+    assert carriers == ["msg-1"]
+    assert results["msg-2"].kind is OutcomeKind.IGNORED
+
+    # When the carrier comes back
+    back = harness.bridge.handle_batch([("msg-1", newer)])
+
+    # Then it seals the waiting line into a note and sends it, and is done
+    assert back["msg-1"].kind is OutcomeKind.IGNORED
+    (incident,) = harness.incidents.incidents.values()
+    assert incident.timeline == ["ServerCpuTooHigh-0001 fired."]
+    assert not harness.record(newer).has_pending_calls
