@@ -31,8 +31,7 @@ from constructs import Construct
 
 from incident_bridge.aws import EVENT_BUS_ARN_PATTERN
 from incident_bridge.intake import HEARTBEAT_RULE_NAME
-from incident_bridge.sources.profiles import PROFILES
-from infra.ingest import ALARM_DETAIL_TYPES, ALARM_SOURCE
+from infra.ingest import ALARM_DETAIL_TYPES, ALARM_SOURCE, service_event_rules
 
 #: How often a forwarder says it is alive; the bridge pages after heartbeats.SILENCE_THRESHOLD without one.
 HEARTBEAT_INTERVAL = Duration.minutes(5)
@@ -78,20 +77,11 @@ class EventForwarder(Construct):
         )
         self.heartbeat_rule.add_target(target)
         # The AWS service events of the profiles the central bridge enables (`forwardAwsEvents`), this account's own.
-        self.service_rules: dict[str, events.Rule] = {}
-        for profile in PROFILES:
-            if profile.name not in aws_events:
-                continue
-            rule = events.Rule(
-                self,
-                f"ServiceEvents{profile.name.capitalize()}Rule",
-                description=f"{profile.service} events (profile {profile.name}) of this account to incident-bridge",
-                event_pattern=events.EventPattern(
-                    source=[profile.source], detail_type=list(profile.detail_types), account=[Aws.ACCOUNT_ID]
-                ),
-            )
+        self.service_rules = service_event_rules(
+            self, aws_events, audience="of this account to incident-bridge", account=[Aws.ACCOUNT_ID]
+        )
+        for rule in self.service_rules.values():
             rule.add_target(target)
-            self.service_rules[profile.name] = rule
 
 
 class IncidentBridgeForwarderStack(Stack):

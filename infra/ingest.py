@@ -35,9 +35,32 @@ def alarm_state_change_pattern(excluded_alarm_name_prefix: str) -> events.EventP
     )
 
 
-def service_event_pattern(profile: EventProfile) -> events.EventPattern:
-    """The events of one AWS service-event profile, as the profile names them."""
-    return events.EventPattern(source=[profile.source], detail_type=list(profile.detail_types))
+def service_event_pattern(profile: EventProfile, account: Sequence[str] | None = None) -> events.EventPattern:
+    """The events of one AWS service-event profile, as the profile names them (of these accounts only, if given)."""
+    return events.EventPattern(source=[profile.source], detail_type=list(profile.detail_types), account=account)
+
+
+def service_event_rules(
+    scope: Construct,
+    aws_events: Collection[str],
+    *,
+    audience: str,
+    account: Sequence[str] | None = None,
+    event_bus: events.IEventBus | None = None,
+) -> dict[str, events.Rule]:
+    """One rule per enabled profile (least intake), by profile name; the same logical ids on every bus that has
+    them (the default bus, the intake bus, a member's forwarder). Targets are the caller's."""
+    return {
+        profile.name: events.Rule(
+            scope,
+            f"ServiceEvents{profile.name.capitalize()}Rule",
+            description=f"{profile.service} events (profile {profile.name}) {audience}",
+            event_bus=event_bus,
+            event_pattern=service_event_pattern(profile, account),
+        )
+        for profile in PROFILES
+        if profile.name in aws_events
+    }
 
 
 # A message that keeps failing (transient errors past every retry) lands in the dead-letter queue after this
@@ -87,18 +110,9 @@ class AlarmIngest(Construct):
         )
         # Events EventBridge cannot deliver to the queue are kept in the same dead-letter queue.
         self.alarm_rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))
-        self.service_rules: dict[str, events.Rule] = {}
-        for profile in PROFILES:
-            if profile.name not in aws_events:
-                continue
-            rule = events.Rule(
-                self,
-                f"ServiceEvents{profile.name.capitalize()}Rule",
-                description=f"{profile.service} events (profile {profile.name}) to incident-bridge",
-                event_pattern=service_event_pattern(profile),
-            )
+        self.service_rules = service_event_rules(self, aws_events, audience="to incident-bridge")
+        for rule in self.service_rules.values():
             rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue))
-            self.service_rules[profile.name] = rule
         self.application_bus = events.EventBus(self, "ApplicationBus")
         # Every event this account puts on the application bus is a custom incident request; the function
         # validates it against the published schema and dead-letters what does not conform, with the field.

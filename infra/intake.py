@@ -29,8 +29,7 @@ from constructs import Construct
 # its heartbeats are recognized by their `resources` entry, `arn:<partition>:events:<region>:<account>:rule/<name>`.
 from incident_bridge.intake import HEARTBEAT_RULE_NAME
 from incident_bridge.sources.forwarder import CHECK_FORWARDERS, TASK_KEY
-from incident_bridge.sources.profiles import PROFILES
-from infra.ingest import ALARM_DETAIL_TYPES, ALARM_SOURCE
+from infra.ingest import ALARM_DETAIL_TYPES, ALARM_SOURCE, service_event_rules
 
 #: A silent forwarder pages within a minute of SILENCE_THRESHOLD (15 minutes) after its last heartbeat.
 FORWARDER_CHECK_INTERVAL = Duration.minutes(1)
@@ -98,15 +97,13 @@ class OrganizationIntake(Construct):
             events.EventPattern(source=events.Match.anything_but_prefix("aws."), account=accounts),
         )
         # The AWS service events of exactly the profiles the configuration enables, as on the default bus.
-        self.service_rules = {
-            profile.name: self._rule(
-                f"ServiceEvents{profile.name.capitalize()}Rule",
-                f"{profile.service} events (profile {profile.name}) forwarded by member accounts to incident-bridge",
-                events.EventPattern(source=[profile.source], detail_type=list(profile.detail_types), account=accounts),
-            )
-            for profile in PROFILES
-            if profile.name in aws_events
-        }
+        self.service_rules = service_event_rules(
+            self,
+            aws_events,
+            audience="forwarded by member accounts to incident-bridge",
+            account=accounts,
+            event_bus=self.bus,
+        )
         for rule in (self.alarm_rule, self.heartbeat_rule, self.application_rule, *self.service_rules.values()):
             rule.add_target(targets.SqsQueue(queue, dead_letter_queue=dead_letter_queue))
         # The silence check: a tick every minute through the same queue and function. Its target input is the

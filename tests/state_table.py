@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+import boto3
+from moto import mock_aws
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -19,3 +24,12 @@ def create_state_table(client: DynamoDBClient, table_name: str) -> None:
     client.update_time_to_live(
         TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
     )
+
+
+@contextmanager
+def moto_state_table(table_name: str, region: str = "us-east-1") -> Iterator[DynamoDBClient]:
+    """A moto account holding the state table as deployed; yields a DynamoDB client of that account."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=region)
+        create_state_table(client, table_name)
+        yield client

@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from incident_bridge.adapters.dry_run import DryRunIncidentManager
@@ -19,7 +17,7 @@ from incident_bridge.config import parse_config
 from incident_bridge.heartbeats import ForwarderId, ForwarderRecord
 from incident_bridge.outcome import OutcomeKind
 from tests.conftest import PLAN_ARN
-from tests.state_table import create_state_table
+from tests.state_table import moto_state_table
 from tests.unit.test_heartbeats import Clock, check_task, heartbeat_event
 
 REGION = "us-east-1"
@@ -32,9 +30,7 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def dynamodb() -> Iterator[DynamoDBClient]:
     """The state table as deployed (tests/state_table.py), in moto."""
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        create_state_table(client, TABLE)
+    with moto_state_table(TABLE, REGION) as client:
         yield client
 
 

@@ -18,7 +18,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 from mypy_boto3_dynamodb import DynamoDBClient
 from mypy_boto3_ssm_incidents import SSMIncidentsClient
 
@@ -36,7 +35,7 @@ from incident_bridge.outcome import IgnoreReason, Outcome, OutcomeKind
 from incident_bridge.runtime import MemoryDeadLetters, Runtime
 from tests.conftest import load_event
 from tests.handler.conftest import ACCOUNT, REGION, TEST_PLAN_ARN, lambda_context, sqs_batch, sqs_record
-from tests.state_table import create_state_table
+from tests.state_table import moto_state_table
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -101,9 +100,7 @@ def checkout_config(**default: Any) -> BridgeConfig:
 @pytest.fixture
 def dynamodb() -> Iterator[DynamoDBClient]:
     """The state table as deployed (tests/state_table.py), in moto."""
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        create_state_table(client, TABLE)
+    with moto_state_table(TABLE, REGION) as client:
         yield client
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from incident_bridge.adapters.memory_quiet import MemoryInhibitionSources, MemoryQuietLedger
@@ -16,7 +14,7 @@ from incident_bridge.adapters.quiet_table import LEDGER_KEY, DynamoInhibitionSou
 from incident_bridge.quiet import QuietReason
 from incident_bridge.quiet.inhibition import FiringSource
 from incident_bridge.quiet.ports import InhibitionSources, QuietEntry, QuietLedger
-from tests.state_table import create_state_table
+from tests.state_table import moto_state_table
 
 TABLE = "incident-bridge-state"
 REGION = "us-east-1"
@@ -28,9 +26,7 @@ KEY = "inhibit#0#abc"
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBClient]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        create_state_table(client, TABLE)
+    with moto_state_table(TABLE, REGION) as client:
         yield client
 
 

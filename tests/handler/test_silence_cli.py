@@ -7,9 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from incident_bridge import cli
@@ -17,7 +15,7 @@ from incident_bridge.adapters.silence_admin import DynamoSilenceAdmin
 from incident_bridge.adapters.silence_table import INDEX_KEY, SilenceError
 from incident_bridge.config import Match
 from incident_bridge.quiet.silences import Silence, SilenceState
-from tests.state_table import create_state_table
+from tests.state_table import moto_state_table
 
 TABLE = "incident-bridge-state"
 REGION = "us-east-1"
@@ -30,9 +28,7 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBClient]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("INCIDENT_BRIDGE_STATE_TABLE", raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        create_state_table(client, TABLE)
+    with moto_state_table(TABLE, REGION) as client:
         yield client
 
 

