@@ -26,10 +26,10 @@ def sqs_text(text: str) -> str:
     return _not_sqs_text().sub("\ufffd", text)
 
 
-class SqsDeadLetters:
+class _SqsQueue:
     def __init__(self, client: SQSClient | None, queue_url: str) -> None:
-        # None: the client is created on the first rejection, off the cold-start path (most containers never
-        # dead-letter anything).
+        # None: the client is created on first use, off the cold-start path (most containers never dead-letter,
+        # retry or requeue anything).
         self._client = client
         self._queue_url = queue_url
 
@@ -41,6 +41,8 @@ class SqsDeadLetters:
             self._client = boto3.client("sqs")
         return self._client
 
+
+class SqsDeadLetters(_SqsQueue):
     def send(self, body: str, *, error_class: str, reason: str, source_message_id: str) -> None:
         """Raises on failure, so the message stays on the source queue and is redelivered, never dropped."""
         self.client.send_message(
@@ -55,21 +57,9 @@ class SqsDeadLetters:
         )
 
 
-class SqsSourceQueue:
+class SqsSourceQueue(_SqsQueue):
     """The queue the records come from: a record named for retry comes back after its own backoff
     (ChangeMessageVisibility); a record not started is sent back as a new message (SendMessage)."""
-
-    def __init__(self, client: SQSClient | None, queue_url: str) -> None:
-        self._client = client
-        self._queue_url = queue_url
-
-    @property
-    def client(self) -> SQSClient:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("sqs")
-        return self._client
 
     def retry_after(self, receipt_handle: str, seconds: int) -> None:
         self.client.change_message_visibility(

@@ -36,6 +36,17 @@ _REFUSED = frozenset({"ValidationException", "ItemCollectionSizeLimitExceededExc
 _FIRST_LAYOUT_TIME = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
+def version_condition(expected_version: int | None) -> dict[str, Any]:
+    """The optimistic lock of every item the bridge writes in its state table: a new item must not exist yet, an
+    existing one must still be at the version read (a `version` attribute counted up by each write)."""
+    if expected_version is None:
+        return {"ConditionExpression": "attribute_not_exists(group_key)"}
+    return {
+        "ConditionExpression": "version = :expected",
+        "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+    }
+
+
 class DynamoGroupStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
@@ -52,14 +63,7 @@ class DynamoGroupStore:
         return from_item(item) if item else None
 
     def put(self, record: GroupRecord, *, expected_version: int | None) -> WriteResult:
-        condition: dict[str, Any] = (
-            {"ConditionExpression": "attribute_not_exists(group_key)"}
-            if expected_version is None
-            else {
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
-            }
-        )
+        condition = version_condition(expected_version)
         try:
             item = to_item(record)
         except UnicodeEncodeError as error:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from incident_bridge.adapters.group_table import version_condition
 from incident_bridge.errors import TransientApiError
 from incident_bridge.quiet import QuietReason
 from incident_bridge.quiet.ports import QuietEntry
@@ -53,14 +54,7 @@ class _VersionedItems:
         return item, (int(item["version"]["N"]) if "version" in item else None)
 
     def write(self, key: str, attributes: dict[str, Any], version: int | None) -> bool:
-        condition: dict[str, Any] = (
-            {"ConditionExpression": "attribute_not_exists(group_key)"}
-            if version is None
-            else {
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(version)}},
-            }
-        )
+        condition = version_condition(version)
         item = {"group_key": {"S": key}, "version": {"N": str((version or 0) + 1)}, **attributes}
         try:
             self.client.put_item(TableName=self.table, Item=item, **condition)

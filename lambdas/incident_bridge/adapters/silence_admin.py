@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from incident_bridge.adapters.group_table import version_condition
 from incident_bridge.adapters.silence_table import (
     ATTEMPTS,
     INDEX_KEY,
@@ -63,14 +64,7 @@ class DynamoSilenceAdmin(DynamoSilenceStore):
         return tuple(sorted(self.live(), key=lambda s: (s.starts_at, s.ends_at, s.id)))
 
     def _write(self, silence: Silence, index: dict[str, Silence], version: int | None, *, new_item: bool) -> bool:
-        condition: dict[str, Any] = (
-            {"ConditionExpression": "attribute_not_exists(group_key)"}
-            if version is None
-            else {
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(version)}},
-            }
-        )
+        condition = version_condition(version)
         last_end = max((s.ends_at for s in index.values()), default=silence.ends_at)
         index_item = {
             "group_key": {"S": INDEX_KEY},
