@@ -71,8 +71,13 @@ _REGION = re.compile(rf"^{_REGION_PATTERN}\Z")
 _ACCOUNT = re.compile(r"^[0-9]{12}\Z")
 _ARN_SHOWN = 256  # characters of a refused ARN a message quotes (an alarm ARN is well within it)
 _ALARM_ARN = re.compile(rf"^arn:(aws|aws-cn|aws-us-gov):cloudwatch:({_REGION_PATTERN}):(\d{{12}}):alarm:(.+)\Z")
-#: The pattern botocore's ssm-incidents model puts on every Arn member (RelatedItem, eventReferences, triggerArn).
-INCIDENT_MANAGER_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+\Z")
+#: ECMA-262's `.` as Python writes it: any character but a line terminator. Smithy patterns are ECMA-262, whose `.`
+#: matches none of these; Python's matches all but `\n`, so an ARN ending in `\r` (a CRLF file's) would pass here
+#: and be refused by the API. reader.ecma_pattern writes it back as `.` in the published JSON Schema.
+ECMA_DOT = r"[^\n\r\u2028\u2029]"
+#: The pattern botocore's ssm-incidents model puts on every Arn member (RelatedItem, eventReferences, triggerArn):
+#: `^arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12})?:.+$`, read as ECMA-262 reads it.
+INCIDENT_MANAGER_ARN = re.compile(rf"^arn:aws(-cn|-us-gov)?:[a-z0-9-]*:[a-z0-9-]*:([0-9]{{12}})?:{ECMA_DOT}+\Z")
 #: Response plan ARNs: `arn:${Partition}:ssm-incidents::${Account}:response-plan/${ResponsePlan}` (Service
 #: Authorization Reference, Incident Manager resource types); names are 1-200 of [A-Za-z0-9_-] (CreateResponsePlan).
 RESPONSE_PLAN_ARN_SHAPE = "arn:aws:ssm-incidents::ACCOUNT:response-plan/NAME"

@@ -416,6 +416,14 @@ def _group_by(route: Reader, key: str) -> tuple[str, ...] | None:
                 route.at(f"{key}.{index}"),
                 f"unknown field {name!r} (known: {known}, tag:<key>, dimension:<name>, detail:<path>)",
             )
+        if prefix == "detail" and rest.startswith("$"):
+            # A matcher's `detail` key is `$.a.b`; the label it reads is `detail:a.b`, which group_by names. With
+            # the `$.` the label is never there, and every event would quietly be a group of its own.
+            raise FieldError(
+                route.at(f"{key}.{index}"),
+                f"{name!r} spells the path as a matcher does; group_by names the label: "
+                f"'detail:{rest.removeprefix('$').removeprefix('.')}'",
+            )
     return names
 
 

@@ -17,6 +17,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, NamedTuple, TypeVar
 
+from incident_bridge.aws import ECMA_DOT
+
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
 
@@ -342,9 +344,11 @@ def _constrained(
 
 def ecma_pattern(pattern: re.Pattern[str]) -> str:
     """A Python pattern as JSON Schema writes it (ECMA-262): its end anchor `\\Z` is ECMA's `$` (the true end of
-    text; Python's `$` would also match before a final line break). The patterns declared here use nothing else
-    the two dialects read differently."""
-    return pattern.pattern.removesuffix(r"\Z") + "$" if pattern.pattern.endswith(r"\Z") else pattern.pattern
+    text; Python's `$` would also match before a final line break), and aws.ECMA_DOT is ECMA's `.` (no line
+    terminator; Python's `.` matches `\\r`). The patterns declared here use nothing else the two dialects read
+    differently."""
+    written = pattern.pattern.replace(ECMA_DOT, ".")
+    return written.removesuffix(r"\Z") + "$" if written.endswith(r"\Z") else written
 
 
 def _text_schema(

@@ -6,11 +6,14 @@ context is shared by the whole session; tests that need other context build thei
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 # jsii prints a banner about Node 20's end of life on every start; the Makefile silences it the same way.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -27,6 +30,27 @@ from tests.conftest import PLAN_ARN
 
 MAIN_DIR = Path(__file__).resolve().parent.parent.parent
 STACK_NAME = "IncidentBridge"
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+
+
+class CfnLint(NamedTuple):
+    #: cfn-lint's exit code: bit flags, 0 for nothing found, 4 for warnings only.
+    returncode: int
+    findings: list[dict[str, Any]]
+    stderr: str
+
+
+def cfn_lint(template_file: Path, *, ignore_checks: tuple[str, ...] = ()) -> CfnLint:
+    """cfn-lint's findings on one template file (its JSON output), with the given checks left out."""
+    ignored = ["--ignore-checks", *ignore_checks] if ignore_checks else []
+    lint = subprocess.run(
+        [str(CFN_LINT), "--format", "json", *ignored, "--", str(template_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return CfnLint(lint.returncode, json.loads(lint.stdout or "[]"), lint.stderr)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -14,7 +12,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from infra.settings import deploy_settings
 from infra.stack import IncidentBridgeStack
 from tests.conftest import PLAN_ARN
-from tests.infra.conftest import synthesize
+from tests.infra.conftest import cfn_lint, synthesize
 
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:team-alarms"
 
@@ -109,14 +107,9 @@ def test_every_optional_feature_together_passes_cdk_nag_and_cfn_lint(tmp_path: P
     annotations = Annotations.from_stack(synthesized.stack)
     template_file = tmp_path / "template.json"
     template_file.write_text(json.dumps(synthesized.template.to_json()), encoding="utf-8")
-    lint = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--ignore-checks", "W3005", "--", str(template_file)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    lint = cfn_lint(template_file, ignore_checks=("W3005",))
 
     # Then cdk-nag reports nothing unsuppressed and cfn-lint nothing but CDK's own role DependsOn (W3005)
     assert annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*")) == []
     assert annotations.find_warning("*", Match.string_like_regexp("AwsSolutions-.*")) == []
-    assert (lint.returncode, lint.stdout) == (0, "")
+    assert (lint.returncode, lint.findings) == (0, []), lint.stderr

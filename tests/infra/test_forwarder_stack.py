@@ -18,7 +18,7 @@ from incident_bridge.errors import ConfigError
 from infra.forwarder import IncidentBridgeForwarderStack
 from infra.forwarder_template import forwarder_template
 from infra.settings import FORWARD_AWS_EVENTS_KEY, forwarded_aws_events
-from tests.infra.conftest import MAIN_DIR, as_list, get_att_arn, only
+from tests.infra.conftest import MAIN_DIR, as_list, cfn_lint, get_att_arn, only
 
 INTAKE_BUS = "arn:aws:events:eu-west-1:123456789012:event-bus/IncidentBridgeIntake"
 # Alarm state changes and Metrics Insights contributor state changes, as the central default-bus rule takes them.
@@ -202,17 +202,10 @@ def test_the_stackset_template_passes_cfn_lint(tmp_path: Path, stackset_template
     template_file.write_text(json.dumps(stackset_template), encoding="utf-8")
 
     # When cfn-lint checks it
-    lint = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", str(template_file)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    lint = cfn_lint(template_file)
 
     # Then it has no finding at all
-    assert lint.returncode == 0, lint.stdout + lint.stderr
-    assert json.loads(lint.stdout or "[]") == []
+    assert (lint.returncode, lint.findings) == (0, []), lint.stderr
 
 
 def test_forwarded_service_event_profiles_get_a_rule_each_to_the_intake_bus() -> None:

@@ -4,8 +4,6 @@ context keys that turn it on, checked at synth."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,15 @@ from infra.settings import (
     wants_central_stack,
 )
 from tests.conftest import PLAN_ARN
-from tests.infra.conftest import SynthesizedStack, as_list, get_att_arn, iam_statements, only, synthesize
+from tests.infra.conftest import (
+    SynthesizedStack,
+    as_list,
+    cfn_lint,
+    get_att_arn,
+    iam_statements,
+    only,
+    synthesize,
+)
 
 ORGANIZATION = "o-a1b2c3d4e5"
 MEMBER_ACCOUNTS = ("111122223333", "444455556666")
@@ -284,14 +290,7 @@ def test_the_intake_stack_template_passes_cfn_lint(organization_stack: Synthesiz
     assert template_file.is_file()
 
     # When cfn-lint checks it
-    lint = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", str(template_file)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    findings = json.loads(lint.stdout or "[]")
+    findings = cfn_lint(template_file).findings
 
     # Then nothing is found on the intake's resources (the function's own known W3005 is test_synth's business)
     intake = [finding for finding in findings if "OrganizationIntake" in json.dumps(finding.get("Location", {}))]

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,11 @@ import pytest
 
 from infra.asset import bytecode_interpreter
 from tests.conftest import PLAN_ARN
-from tests.infra.conftest import MAIN_DIR, STACK_NAME
+from tests.infra.conftest import MAIN_DIR, STACK_NAME, cfn_lint
 
 pytestmark = pytest.mark.synth
 
 SYNTH_TIMEOUT_SECONDS = 300
-CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 
 
 @dataclass(frozen=True)
@@ -81,14 +79,8 @@ def test_template_passes_cfn_lint(synth: Synth, template: dict[str, Any]) -> Non
     assert template["Resources"]
 
     # When cfn-lint checks it
-    lint = subprocess.run(
-        [str(CFN_LINT), "--format", "json", str(synth.template_file)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    findings: list[dict[str, Any]] = json.loads(lint.stdout or "[]")
+    lint = cfn_lint(synth.template_file)
+    findings = lint.findings
 
     # Then its only finding is W3005 on the function's DependsOn on its own role. CDK always writes that DependsOn
     # (aws-lambda's Function adds it so the role exists before the function; it cannot be turned off), while the

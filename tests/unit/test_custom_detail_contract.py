@@ -285,6 +285,10 @@ REFUSED: list[Any] = [
     pytest.param("resource_arns", [ARN] * 101, "detail.resource_arns", id="arns-101"),
     pytest.param("resource_arns", ["checkout"], "detail.resource_arns.0", id="arn-not-an-arn"),
     pytest.param("resource_arns", [ARN, ARN + "\n"], "detail.resource_arns.1", id="arn-trailing-newline"),
+    # ECMA-262's `.` (the schema's, and Incident Manager's Smithy pattern) matches no line terminator; Python's
+    # matches all but `\n`. An ARN read from a CRLF file keeps its `\r`, and StartIncident would refuse it.
+    pytest.param("resource_arns", [ARN + "\r"], "detail.resource_arns.0", id="arn-trailing-carriage-return"),
+    pytest.param("resource_arns", [ARN + "\u2028x"], "detail.resource_arns.0", id="arn-line-separator"),
     pytest.param("resource_arns", [arn_of_length(1001)], "detail.resource_arns.0", id="arn-1001"),
     pytest.param("resource_arns", ["arn:aws-iso:s3:::bucket"], "detail.resource_arns.0", id="arn-iso-partition"),
     pytest.param("resource_arns", ["arn:aws:S3:::bucket"], "detail.resource_arns.0", id="arn-upper-case-service"),

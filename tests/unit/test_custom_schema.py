@@ -34,9 +34,11 @@ UNSAYABLE = {"title-lone-surrogate"}
 
 
 def ecma_pattern(validator: Any, pattern: str, instance: object, schema: dict[str, Any]) -> Iterator[Any]:
-    """`pattern` as JSON Schema reads it (ECMA-262, where `$` is the end of the text). python-jsonschema searches
-    with Python's `re`, whose `$` also matches before a final line break: an ARN ending in one would pass."""
-    python_pattern = re.sub(r"(?<!\\)\$$", r"\\Z", pattern)
+    r"""`pattern` as JSON Schema reads it (ECMA-262, where `$` is the end of the text and `.` matches no line
+    terminator). python-jsonschema searches with Python's `re`, whose `$` also matches before a final line break
+    and whose `.` matches `\r`, U+2028 and U+2029: an ARN ending in one would pass. (The published patterns hold
+    no `.` inside a character class.)"""
+    python_pattern = re.sub(r"(?<!\\)\.", r"[^\\n\\r\\u2028\\u2029]", re.sub(r"(?<!\\)\$$", r"\\Z", pattern))
     if isinstance(instance, str) and re.search(python_pattern, instance) is None:
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 

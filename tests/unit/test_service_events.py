@@ -432,6 +432,29 @@ def test_security_hub_resolved_passed_or_archived_recovers(path: str, value: obj
     assert signal_of(raw).status is SignalStatus.RECOVERING
 
 
+def test_a_security_hub_finding_suppressed_by_its_reviewer_resolves_its_incident_and_never_pages() -> None:
+    # Given a bridge that resolves, the finding's incident open; and a second finding imported already suppressed
+    # (ASFF Workflow.Status SUPPRESSED: "you reviewed the finding and don't believe that any action is needed. The
+    # finding is no longer updated", Security Hub API Reference, Workflow), so no RESOLVED will ever follow
+    under_test = bridge(auto_resolve=True)
+    first = load_event(SECURITY_HUB)
+    opened = under_test.handle(first)
+    suppressed = redelivered(first, "suppressed")
+    suppressed["detail"]["findings"][0]["Workflow"] = {"Status": "SUPPRESSED"}
+    other = redelivered(first, "other-suppressed")
+    other["detail"]["findings"][0]["Id"] = first["detail"]["findings"][0]["Id"].replace("0003b335", "ffffb335")
+    other["detail"]["findings"][0]["Workflow"] = {"Status": "SUPPRESSED"}
+
+    # When the first finding is suppressed, and the other arrives suppressed
+    outcome, other_outcome = under_test.handle(suppressed), under_test.handle(other)
+
+    # Then the first finding's incident is resolved, and the suppressed one opens none
+    assert opened.kind is OutcomeKind.STARTED
+    assert (outcome.kind, outcome.incident_arn) == (OutcomeKind.RESOLVED, opened.incident_arn)
+    assert other_outcome.kind is OutcomeKind.IGNORED
+    assert other_outcome.calls == ()
+
+
 def test_security_hub_resources_are_their_ids_when_those_are_arns() -> None:
     # Given the finding with a resource named by ARN
     raw = load_event(SECURITY_HUB)

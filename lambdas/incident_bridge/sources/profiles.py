@@ -428,7 +428,9 @@ PROFILES: tuple[EventProfile, ...] = (
         required=("findings.0.Id", "findings.0.Title", "findings.0.Severity.Label"),
         singular=("findings",),
         rules=(
-            Rule("findings.0.Workflow.Status", frozenset({"RESOLVED"}), _RECOVERING),
+            # SUPPRESSED: "you reviewed the finding and don't believe that any action is needed. The finding is no
+            # longer updated" (Security Hub API Reference, Workflow): no RESOLVED follows, so it ends the finding too.
+            Rule("findings.0.Workflow.Status", frozenset({"RESOLVED", "SUPPRESSED"}), _RECOVERING),
             Rule("findings.0.Compliance.Status", frozenset({"PASSED"}), _RECOVERING),
             # Findings backed by AWS Config are archived when Config sees their resource deleted (AWS Security Blog,
             # "Automatically resolve Security Hub findings for resources that no longer exist"): nothing left to fix.
@@ -446,8 +448,8 @@ PROFILES: tuple[EventProfile, ...] = (
         resource_labels=("resource:finding",),
         envelope_resources=False,
         derive=_security_hub_finding,
-        recovery="`Workflow.Status: RESOLVED`, `Compliance.Status: PASSED` or `RecordState: ARCHIVED` (its resource "
-        "deleted) for the same finding",
+        recovery="`Workflow.Status: RESOLVED` or `SUPPRESSED` (reviewed, no action needed), `Compliance.Status: "
+        "PASSED` or `RecordState: ARCHIVED` (its resource deleted) for the same finding",
     ),
     EventProfile(
         name="ecs",
