@@ -82,6 +82,13 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
      "inhibit_rules.0.equal.0: unknown label 'regoin' (known: account, account_alias, alarm_arn, alarm_name, "
      "detail_type, metric_name, namespace, profile, region, source, state, tag:<key>, dimension:<name>, "
      "detail:<path>)"),
+    # A label absent on both sides counts as equal (Alertmanager): `detail:$.service`, the matchers' spelling, names
+    # no label, so every source would inhibit every target, whatever its service.
+    ("inhibit-equal-detail-as-matcher", {"inhibit_rules": [{"source_matchers": {"source": "aws.health"},
+                                                           "target_matchers": {"alarm_name": "*"},
+                                                           "equal": ["detail:$.service"]}]},
+     "inhibit_rules.0.equal.0: 'detail:$.service' spells the path as a matcher does (equal names the label: "
+     "'detail:service')"),
     ("inhibit-without-target", {"inhibit_rules": [{"source_matchers": {"alarm_name": "h"}}]},
      "inhibit_rules.0.target_matchers: required (a matcher object, as a route's match)"),
 ]  # fmt: skip

@@ -416,15 +416,22 @@ def _group_by(route: Reader, key: str) -> tuple[str, ...] | None:
                 route.at(f"{key}.{index}"),
                 f"unknown field {name!r} (known: {known}, tag:<key>, dimension:<name>, detail:<path>)",
             )
-        if prefix == "detail" and rest.startswith("$"):
-            # A matcher's `detail` key is `$.a.b`; the label it reads is `detail:a.b`, which group_by names. With
-            # the `$.` the label is never there, and every event would quietly be a group of its own.
-            raise FieldError(
-                route.at(f"{key}.{index}"),
-                f"{name!r} spells the path as a matcher does; group_by names the label: "
-                f"'detail:{rest.removeprefix('$').removeprefix('.')}'",
-            )
+        _refuse_matcher_path(route.at(f"{key}.{index}"), key, name)
     return names
+
+
+def _refuse_matcher_path(path: str, key: str, name: str) -> None:
+    """A matcher's `detail` key is `$.a.b`; the label it reads is `detail:a.b`, which `group_by` and `equal` name.
+    With the `$.` the label is never there: every event would quietly be a group of its own, and (a label absent on
+    both sides being equal) every inhibition source would quiet every target."""
+    prefix, _, rest = name.partition(":")
+    if prefix == "detail" and rest.startswith("$"):
+        raise FieldError(
+            path,
+            # No `;` in the message: config check prints each `; `-separated problem on its own line.
+            f"{name!r} spells the path as a matcher does ({key} names the label: "
+            f"'detail:{rest.removeprefix('$').removeprefix('.')}')",
+        )
 
 
 def _sns_topic_arns(config: Reader, key: str) -> tuple[str, ...]:
@@ -574,6 +581,7 @@ def _label_names(item: Reader, key: str) -> tuple[str, ...]:
             known = ", ".join(sorted(LABEL_NAMES))
             raise FieldError(item.at(f"{key}.{index}"), f"unknown label {name!r} (known: {known}, tag:<key>, "
                              "dimension:<name>, detail:<path>)")  # fmt: skip
+        _refuse_matcher_path(item.at(f"{key}.{index}"), key, name)
     return names
 
 

@@ -217,8 +217,8 @@ def test_default_route_fills_what_the_document_leaves_unset() -> None:
          "detail_type, metric_name, namespace, profile, region, source, tag:<key>, dimension:<name>, detail:<path>)"),
         # The matchers' spelling of a detail path (`$.pipeline`) names no label: every event would group alone.
         ({"group_by": ["detail:$.pipeline"]},
-         "routes.0.group_by.0: 'detail:$.pipeline' spells the path as a matcher does; group_by names the label: "
-         "'detail:pipeline'"),
+         "routes.0.group_by.0: 'detail:$.pipeline' spells the path as a matcher does (group_by names the label: "
+         "'detail:pipeline')"),
         ({"title": "{alarm_name"}, "routes.0.title: not a valid title template: expected '}' before end of string"),
         ({"name": "x" * 65}, "routes.0.name: must have at most 64 characters, got 65"),
         ({"related_urls": [{"title": "", "url": "https://example.com"}]},

@@ -338,10 +338,23 @@ def test_custom_event_from_an_invalid_account_is_rejected() -> None:
     raw = load_event(CUSTOM_EVENT)
     raw["detail"] = VALID_DETAIL
 
-    # When it is parsed / Then it is refused, naming the account and region
+    # When it is parsed / Then it is refused, naming the field that is wrong and why, as an alarm's account is
     with pytest.raises(InvalidEvent) as raised:
         parse_event(raw)
-    assert str(raised.value) == "custom event with account='0123456789012' region='eu-east-1'"
+    assert str(raised.value) == "account: expected a 12-digit AWS account id, got '0123456789012'"
+
+
+def test_custom_event_from_an_invalid_region_is_rejected_naming_the_region() -> None:
+    # Given the Powertools sample with its account made valid, and a Region that is no region code
+    raw = load_event(CUSTOM_EVENT)
+    raw["detail"] = VALID_DETAIL
+    raw["account"] = "123456789012"
+    raw["region"] = "Europe (Ireland)"
+
+    # When it is parsed / Then it is refused, naming the region and why
+    with pytest.raises(InvalidEvent) as raised:
+        parse_event(raw)
+    assert str(raised.value) == "region: expected an AWS region code, got 'Europe (Ireland)'"
 
 
 # ---- routing custom events ----

@@ -133,7 +133,7 @@ def test_an_inhibit_rule_without_equal_or_with_null_equal_or_empty_matchers_is_r
     rules = [
         {"source_matchers": {"alarm_name": "a"}, "target_matchers": {"alarm_name": "b"}},
         {"source_matchers": {"alarm_name": "a"}, "target_matchers": {"alarm_name": "b"}, "equal": None},
-        {"source_matchers": {}, "target_matchers": {}, "equal": ["tag:service", "dimension:X", "detail:$.a"]},
+        {"source_matchers": {}, "target_matchers": {}, "equal": ["tag:service", "dimension:X", "detail:a"]},
     ]
 
     # When read
@@ -144,9 +144,7 @@ def test_an_inhibit_rule_without_equal_or_with_null_equal_or_empty_matchers_is_r
     assert config.inhibit_rules == (
         one,
         one,
-        InhibitRule(
-            source_matchers=Match(), target_matchers=Match(), equal=("tag:service", "dimension:X", "detail:$.a")
-        ),
+        InhibitRule(source_matchers=Match(), target_matchers=Match(), equal=("tag:service", "dimension:X", "detail:a")),
     )
 
 

@@ -40,8 +40,11 @@ def from_application_event(envelope: EventBridgeEnvelope, raw: Mapping[str, Any]
             f"custom event {envelope.source!r}/{envelope.detail_type!r} does not follow the custom incident "
             f"schema: {error}"
         ) from None
-    if not is_account(envelope.account) or not is_region(envelope.region):
-        raise InvalidEvent(f"custom event with account={envelope.account[:20]!r} region={envelope.region[:30]!r}")
+    # Worded as an alarm's location is (sources/cloudwatch.py): the field's path, then what is wrong with it.
+    if not is_account(envelope.account):
+        raise InvalidEvent(f"account: expected a 12-digit AWS account id, got {envelope.account[:40]!r}")
+    if not is_region(envelope.region):
+        raise InvalidEvent(f"region: expected an AWS region code, got {envelope.region[:40]!r}")
     # The envelope's own `resources` name involved resources too; keep only ARNs Incident Manager accepts.
     envelope_arns = [arn for arn in envelope.resources if INCIDENT_MANAGER_ARN.match(arn)]
     resource_arns = tuple(dict.fromkeys([*envelope_arns, *request.resource_arns]))
